@@ -1,0 +1,71 @@
+/**
+ * Protocol constants with no runtime dependency, safe to import from a browser bundle.
+ * See shared/design/protocol.md: these names and strings are part of the wire contract.
+ */
+
+export const PROTOCOL_VERSION = 1 as const;
+
+export const WS_PATH = '/api/ws/statistics';
+
+/** Event types a connection can subscribe to (protocol.md section 4). */
+export const EVENT_TYPES = ['statistics_update', 'camera_event', 'alert', 'presence_update'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What a new connection receives until it subscribes otherwise. */
+export const DEFAULT_SUBSCRIPTIONS: readonly EventType[] = ['statistics_update', 'camera_event', 'alert'];
+
+/** Camera event types the server knows by name; producers may send their own. */
+export const KNOWN_CAMERA_EVENT_TYPES = [
+  'motion_detected',
+  'recording_started',
+  'recording_stopped',
+  'camera_online',
+  'camera_offline',
+  'face_recognized',
+  'unknown_face',
+] as const;
+
+export const ALERT_TYPES = ['info', 'warning', 'critical'] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+export const ROLES = ['admin', 'viewer', 'producer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ERROR_CODES = [
+  'invalid_json',
+  'invalid_message',
+  'unknown_type',
+  'unknown_event_type',
+  'forbidden',
+  'rate_limited',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** WebSocket close codes the server uses (protocol.md section 1). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  INVALID_PAYLOAD: 1007,
+  POLICY_VIOLATION: 1008,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  TRY_AGAIN_LATER: 1013,
+} as const;
+
+/** Close reasons: constant strings, never anything else. */
+export const CloseReason = {
+  AUTH_REQUIRED: 'Authentication required',
+  INVALID_TOKEN: 'Invalid token',
+  TOKEN_EXPIRED: 'Token expired',
+  CONNECTION_LIMIT: 'Rate limit exceeded',
+  MESSAGE_RATE: 'Message rate limit exceeded',
+  SHUTDOWN: 'Server shutting down',
+  TOO_SLOW: 'Client too slow',
+  TOO_BIG: 'Message too big',
+  INTERNAL: 'Internal error',
+} as const;
+
+/** Limits a client should know about. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+export const MAX_JSON_DEPTH = 8;
