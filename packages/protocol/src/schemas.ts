@@ -2,14 +2,12 @@
  * One source of truth for every message of protocol.md sections 2-3 and every REST payload.
  * TypeScript types are derived from these schemas (`Static<typeof X>`), never written twice.
  */
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
 import { ALERT_TYPES, ERROR_CODES, EVENT_TYPES, PROTOCOL_VERSION, ROLES } from './constants.js';
 
-const literalUnion = <T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    options,
-  );
+type LiteralTuple<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
+const literalUnion = <const T extends readonly string[]>(values: T) =>
+  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<LiteralTuple<T>>;
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -169,13 +167,13 @@ export const PingCommand = Type.Object({
 
 export const SubscribeCommand = Type.Object({
   type: Type.Literal('subscribe'),
-  event_types: Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_LIST }),
+  event_types: Type.Array(EventTypeName, { maxItems: MAX_LIST }),
   camera_ids: Type.Optional(Nullable(Type.Array(Id, { maxItems: 1024 }))),
 });
 
 export const UnsubscribeCommand = Type.Object({
   type: Type.Literal('unsubscribe'),
-  event_types: Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_LIST }),
+  event_types: Type.Array(EventTypeName, { maxItems: MAX_LIST }),
 });
 
 export const AuthCommand = Type.Object({

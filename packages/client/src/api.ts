@@ -1,0 +1,232 @@
+/**
+ * @module api
+ * The REST API beside the socket (protocol.md section 6): every call sends
+ * `Authorization: Bearer <token>` and throws `ApiError` on failure.
+ */
+import type {
+  AlertMessage,
+  BroadcastRequest,
+  Camera,
+  CameraEventMessage,
+  CreateAlertRequest,
+  CreateCameraEventRequest,
+  CreateCameraRequest,
+  CreatePersonRequest,
+  CreateRecognitionRequest,
+  CreateUserRequest,
+  EventsResponse,
+  Person,
+  Presence,
+  Recognition,
+  Statistics,
+  TokenResponse,
+  UpdateCameraRequest,
+  UpdateUserRequest,
+  User,
+  WsStatusResponse,
+} from '@openeye/protocol';
+
+/** Returns the current JWT; may be async. `null`/`undefined` sends no Authorization header. */
+export type TokenProvider = () => string | null | undefined | Promise<string | null | undefined>;
+
+export interface ApiOptions {
+  /** Origin (and optional path prefix) of the server. Default: `window.location.origin`, else relative URLs. */
+  baseUrl?: string;
+  /** Token for the `Authorization: Bearer` header, asked before every request. */
+  getToken?: TokenProvider;
+  /** A fetch implementation. Default: `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** Query of `GET /api/events`. */
+export interface EventsQuery {
+  /** Only events after this id; omitted: the newest `limit` events. */
+  after?: string | null;
+  /** 1..1000, default 100 (server side). */
+  limit?: number;
+  /** `camera_event` and/or `alert`. */
+  types?: readonly string[] | string;
+}
+
+/**
+ * A failed request. `status` is the HTTP status (0 when the network failed), `code` the
+ * server's stable error code (`network_error` for network failures, `http_<status>` when the
+ * body had none), `field` the offending field of a validation error.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  auth?: boolean;
+}
+
+/**
+ * Typed REST client.
+ * @example
+ * const api = new OpenEyeApi({ baseUrl: 'https://openeye.example', getToken: () => localStorage.getItem('token') });
+ * const { access_token } = await api.login('admin', 'secret');
+ * const stats = await api.statistics();
+ */
+export class OpenEyeApi {
+  readonly baseUrl: string;
+  readonly #getToken: TokenProvider | undefined;
+  readonly #fetch: typeof fetch | undefined;
+
+  constructor(options: ApiOptions = {}) {
+    this.baseUrl = (options.baseUrl ?? defaultOrigin()).replace(/\/+$/, '');
+    this.#getToken = options.getToken;
+    this.#fetch = options.fetch;
+  }
+
+  /** `POST /api/auth/login` */
+  login(username: string, password: string): Promise<TokenResponse> {
+    return this.#request('POST', '/api/auth/login', { body: { username, password }, auth: false });
+  }
+  /** `POST /api/auth/refresh`: a fresh token for the current one. */
+  refresh(): Promise<TokenResponse> {
+    return this.#request('POST', '/api/auth/refresh');
+  }
+  /** `GET /api/auth/me`: the signed-in user. */
+  me(): Promise<User> {
+    return this.#request('GET', '/api/auth/me');
+  }
+  /** `GET /api/statistics`: the same object as `statistics_update.data`. */
+  statistics(): Promise<Statistics> {
+    return this.#request('GET', '/api/statistics');
+  }
+  /** `GET /api/events`: history, oldest first. Throws `ApiError` with status 410 when `after` is older than the history. */
+  events(query: EventsQuery = {}): Promise<EventsResponse> {
+    const types = typeof query.types === 'string' ? query.types : query.types?.join(',');
+    return this.#request('GET', '/api/events', {
+      query: { after: query.after ?? undefined, limit: query.limit, types: types || undefined },
+    });
+  }
+
+  listCameras(): Promise<Camera[]> {
+    return this.#request('GET', '/api/cameras');
+  }
+  createCamera(body: CreateCameraRequest): Promise<Camera> {
+    return this.#request('POST', '/api/cameras', { body });
+  }
+  updateCamera(id: number, body: UpdateCameraRequest): Promise<Camera> {
+    return this.#request('PATCH', `/api/cameras/${id}`, { body });
+  }
+  deleteCamera(id: number): Promise<void> {
+    return this.#request('DELETE', `/api/cameras/${id}`);
+  }
+  /** `POST /api/cameras/:id/events`: returns the `camera_event` exactly as the socket carries it. */
+  postCameraEvent(id: number, body: CreateCameraEventRequest): Promise<CameraEventMessage> {
+    return this.#request('POST', `/api/cameras/${id}/events`, { body });
+  }
+
+  listPeople(): Promise<Person[]> {
+    return this.#request('GET', '/api/people');
+  }
+  createPerson(body: CreatePersonRequest): Promise<Person> {
+    return this.#request('POST', '/api/people', { body });
+  }
+  deletePerson(id: number): Promise<void> {
+    return this.#request('DELETE', `/api/people/${id}`);
+  }
+  createRecognition(body: CreateRecognitionRequest): Promise<Recognition> {
+    return this.#request('POST', '/api/recognitions', { body });
+  }
+  /** `POST /api/alerts`: returns the `alert` exactly as the socket carries it. */
+  createAlert(body: CreateAlertRequest): Promise<AlertMessage> {
+    return this.#request('POST', '/api/alerts', { body });
+  }
+
+  listUsers(): Promise<User[]> {
+    return this.#request('GET', '/api/users');
+  }
+  createUser(body: CreateUserRequest): Promise<User> {
+    return this.#request('POST', '/api/users', { body });
+  }
+  updateUser(id: number, body: UpdateUserRequest): Promise<User> {
+    return this.#request('PATCH', `/api/users/${id}`, { body });
+  }
+  deleteUser(id: number): Promise<void> {
+    return this.#request('DELETE', `/api/users/${id}`);
+  }
+
+  /** `GET /api/ws/status` */
+  wsStatus(): Promise<WsStatusResponse> {
+    return this.#request('GET', '/api/ws/status');
+  }
+  /** `GET /api/ws/presence` (admin) */
+  presence(): Promise<Presence> {
+    return this.#request('GET', '/api/ws/presence');
+  }
+  /** `POST /api/admin/broadcast` (admin): the message becomes an `alert` to everyone. */
+  broadcast(body: BroadcastRequest): Promise<AlertMessage> {
+    return this.#request('POST', '/api/admin/broadcast', { body });
+  }
+
+  async #request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (options.auth !== false && this.#getToken !== undefined) {
+      const token = await this.#getToken();
+      if (token) headers.authorization = `Bearer ${token}`;
+    }
+    const url = this.baseUrl + path + queryString(options.query);
+    const doFetch = this.#fetch ?? globalThis.fetch;
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+    } catch {
+      throw new ApiError(0, 'network_error', `${method} ${path} failed: the server could not be reached`);
+    }
+    const text = await response.text().catch(() => '');
+    const body = parseJson(text);
+    if (!response.ok) {
+      const error = (body ?? {}) as { error?: unknown; message?: unknown; field?: unknown };
+      throw new ApiError(
+        response.status,
+        typeof error.error === 'string' ? error.error : `http_${response.status}`,
+        typeof error.message === 'string' ? error.message : `${method} ${path} answered ${response.status}`,
+        typeof error.field === 'string' ? error.field : undefined,
+      );
+    }
+    return body as T;
+  }
+}
+
+/** `window.location.origin` in a browser, else '' (relative URLs). */
+export function defaultOrigin(): string {
+  const location = (globalThis as { location?: { origin?: string } }).location;
+  return typeof location?.origin === 'string' && location.origin !== 'null' ? location.origin : '';
+}
+
+function queryString(query: RequestOptions['query']): string {
+  if (query === undefined) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+

@@ -1,0 +1,543 @@
+/**
+ * @module client
+ * `OpenEyeClient`: the guide's `WebSocketService`, grown up. It wires the pieces together:
+ * the state machine decides the status, `Transport` carries one socket attempt, `backoffDelay`
+ * spaces the attempts, `EventDeduper` keeps the resume cursor and drops repeats, `Poller`
+ * delivers over HTTP while the socket is down.
+ */
+import type {
+  ConnectionStatusMessage,
+  EventType,
+  ServerMessage,
+  Statistics,
+  Subscriptions,
+} from '@openeye/protocol';
+import { CloseCode, CloseReason } from '@openeye/protocol/constants';
+import { type ApiError, defaultOrigin, OpenEyeApi } from './api.js';
+import { backoffDelay } from './backoff.js';
+import { Emitter } from './emitter.js';
+import { compareEventIds, EventDeduper } from './event-ids.js';
+import type { ClientEventMap } from './events.js';
+import { type ClientOptions, resolveBaseUrls, resolveSettings, type Settings } from './options.js';
+import { Poller } from './polling.js';
+import { type ConnectionEvent, type ConnectionStatus, transition } from './state-machine.js';
+import { TimerSet } from './timers.js';
+import { buildSocketUrl, Transport, type TransportSink, type WebSocketConstructor } from './transport.js';
+
+/** Close reasons after which a fresh token may help (protocol.md section 1). */
+const AUTH_REASONS: ReadonlySet<string> = new Set([
+  CloseReason.AUTH_REQUIRED,
+  CloseReason.INVALID_TOKEN,
+  CloseReason.TOKEN_EXPIRED,
+]);
+/** Close code the client uses when it drops a silent connection itself. */
+const WATCHDOG_CLOSE = 4000;
+const DEFAULT_HEARTBEAT_MS = 30_000;
+/** Polling answers 401 this many times in a row (a fresh token asked each time) before `auth_error`. */
+const POLL_AUTH_FAILURES = 2;
+
+type TimerName = 'retry' | 'connect' | 'watchdog' | 'ping' | 'refresh';
+
+/**
+ * A reconnecting, resuming connection to an OpenEye server, with HTTP polling as fallback.
+ *
+ * @example
+ * const client = new OpenEyeClient({ baseUrl: 'https://openeye.example', getToken: () => localStorage.getItem('token') });
+ * client.on('alert', (alert) => show(alert.data.message));
+ * client.connect();
+ */
+export class OpenEyeClient {
+  readonly #options: ClientOptions;
+  readonly #settings: Settings;
+  readonly #events = new Emitter<ClientEventMap>();
+  readonly #timers = new TimerSet<TimerName>();
+  readonly #dedupe: EventDeduper;
+  readonly #poller: Poller;
+  readonly #eventTypes: Set<EventType>;
+  #cameraIds: number[] | null;
+
+  #status: ConnectionStatus = 'disconnected';
+  #lastError: string | null = null;
+  #statistics: Statistics | null = null;
+
+  #baseUrls: string[] = [];
+  #apis: OpenEyeApi[] = [];
+  #baseIndex = 0;
+  #WebSocket: WebSocketConstructor | undefined;
+
+  /** Id of the newest attempt; callbacks of any other transport are stale and ignored. */
+  #attemptId = 0;
+  #transport: Transport | null = null;
+  #welcomed = false;
+  #lastReceivedAt = 0;
+  #heartbeatMs = DEFAULT_HEARTBEAT_MS;
+
+  /** Token given to `connect(token)`, used for the next attempt instead of asking `getToken`. */
+  #givenToken: string | null = null;
+  #token: string | null = null;
+  /** Consecutive attempts since the last welcome: the backoff exponent. */
+  #attempts = 0;
+  /** Consecutive attempts that never got a welcome: decides polling. */
+  #failures = 0;
+  /** The server refused a token and a fresh one is being tried: a second refusal is terminal. */
+  #authRetry = false;
+  #pollAuthFailures = 0;
+  #unlistenNetwork: (() => void) | null = null;
+
+  constructor(options: ClientOptions = {}) {
+    this.#options = options;
+    this.#settings = resolveSettings(options);
+    this.#eventTypes = new Set(this.#settings.eventTypes);
+    this.#cameraIds = this.#settings.cameraIds;
+    this.#dedupe = new EventDeduper(options.lastEventId ?? null);
+    this.#poller = new Poller({
+      intervalMs: this.#settings.pollIntervalMs,
+      api: () => this.#apis[this.#baseIndex]!,
+      wants: (type) => this.#eventTypes.has(type),
+      cursor: () => this.#dedupe.last,
+      rebase: (cursor) => this.#dedupe.reset(cursor),
+      deliver: (message) => this.#receive(message),
+      gap: (resumeFrom) => this.#gap('polling', resumeFrom, true),
+      success: () => {
+        this.#pollAuthFailures = 0;
+      },
+      error: (error) => this.#pollFailed(error),
+    });
+  }
+
+  // ------------------------------------------------------------------ public API (the guide's)
+
+  /**
+   * Starts connecting; no-op while already connecting, connected, reconnecting or polling
+   * (a given token is then kept for the next attempt). Without `token`, `getToken()` is asked.
+   * Throws a `TypeError` when there is no base URL or no WebSocket implementation.
+   */
+  connect(token?: string): void {
+    if (token) {
+      this.#givenToken = token;
+      this.#token = token;
+    }
+    if (this.#status !== 'disconnected' && this.#status !== 'error') return;
+    this.#baseUrls = resolveBaseUrls(this.#options.baseUrl, defaultOrigin());
+    if (this.#baseUrls.length === 0) {
+      throw new TypeError('Option baseUrl is required outside a browser (e.g. "http://localhost:8000")');
+    }
+    const Impl = this.#options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (Impl === undefined) {
+      throw new TypeError('No WebSocket implementation: pass one as option WebSocket (in Node 20: the `ws` package)');
+    }
+    this.#WebSocket = Impl;
+    this.#apis = this.#baseUrls.map(
+      (baseUrl) =>
+        new OpenEyeApi({ baseUrl, fetch: this.#options.fetch, getToken: () => this.#tokenForRequest() }),
+    );
+    this.#baseIndex = 0;
+    this.#attempts = 0;
+    this.#failures = 0;
+    this.#authRetry = false;
+    this.#pollAuthFailures = 0;
+    this.#lastError = null;
+    this.#setStatus('connect');
+    this.#listenNetwork();
+    void this.#open();
+  }
+
+  /** Closes the connection and stops every retry and poll; status `disconnected`. Listeners stay. */
+  disconnect(): void {
+    this.#attemptId++;
+    this.#welcomed = false;
+    this.#dropTransport(CloseCode.NORMAL, 'Client disconnect');
+    this.#timers.clearAll();
+    this.#poller.stop();
+    this.#unlistenNetwork?.();
+    this.#unlistenNetwork = null;
+    this.#setStatus('disconnect', 'disconnect() called');
+  }
+
+  /** Listens to a server message type, `status_change`, `gap`, `auth_error` or `message`; returns the unsubscribe function. */
+  on<K extends keyof ClientEventMap>(type: K, callback: (payload: ClientEventMap[K]) => void): () => void {
+    return this.#events.on(type, callback);
+  }
+
+  off<K extends keyof ClientEventMap>(type: K, callback: (payload: ClientEventMap[K]) => void): void {
+    this.#events.off(type, callback);
+  }
+
+  isConnected(): boolean {
+    return this.#status === 'connected';
+  }
+
+  getStatus(): ConnectionStatus {
+    return this.#status;
+  }
+
+  /** Adds event types (and sets the camera filter when `cameraIds` is given); remembered across reconnects. */
+  subscribe(eventTypes: EventType[], options: { cameraIds?: number[] | null } = {}): void {
+    for (const type of eventTypes) this.#eventTypes.add(type);
+    const message: { type: 'subscribe'; event_types: EventType[]; camera_ids?: number[] | null } = {
+      type: 'subscribe',
+      event_types: [...eventTypes],
+    };
+    if (options.cameraIds !== undefined) {
+      this.#cameraIds = options.cameraIds === null ? null : [...options.cameraIds];
+      message.camera_ids = this.#cameraIds;
+    }
+    if (this.#welcomed) this.send(message);
+  }
+
+  /** Removes event types; remembered across reconnects. */
+  unsubscribe(eventTypes: EventType[]): void {
+    for (const type of eventTypes) this.#eventTypes.delete(type);
+    if (this.#welcomed) this.send({ type: 'unsubscribe', event_types: [...eventTypes] });
+  }
+
+  /** Sends a JSON message on the open socket; false when there is none. */
+  send(message: object): boolean {
+    return this.#transport?.send(message) ?? false;
+  }
+
+  /** The id of the newest event delivered (or known to the server when the client started): the resume cursor. */
+  getLastEventId(): string | null {
+    return this.#dedupe.last;
+  }
+
+  /** The newest statistics seen (`statistics_update.data`), over the socket or polling. */
+  getStatistics(): Statistics | null {
+    return this.#statistics;
+  }
+
+  /** Why the last connection failed or closed, for the UI; never contains the token. */
+  getLastError(): string | null {
+    return this.#lastError;
+  }
+
+  // ------------------------------------------------------------------ attempts
+
+  async #open(): Promise<void> {
+    const id = ++this.#attemptId;
+    this.#dropTransport(CloseCode.NORMAL, '');
+    let token: string | null;
+    try {
+      token = await this.#tokenForAttempt();
+    } catch {
+      if (id !== this.#attemptId || !this.#active()) return;
+      this.#lastError = 'getToken() failed';
+      this.#failures++;
+      this.#retry('getToken() failed');
+      return;
+    }
+    if (id !== this.#attemptId || !this.#active()) return;
+    if (this.#authRetry && !token) {
+      this.#authFailed('No token available', null);
+      return;
+    }
+    const url = buildSocketUrl(this.#baseUrls[this.#baseIndex]!, token, this.#dedupe.last);
+    try {
+      this.#transport = new Transport(id, url, this.#WebSocket!, this.#sink);
+    } catch {
+      this.#lost(1006, 'The WebSocket implementation refused the URL');
+      return;
+    }
+    this.#timers.set('connect', this.#settings.connectTimeoutMs, () => {
+      this.#dropTransport(WATCHDOG_CLOSE, 'Connect timeout');
+      this.#lost(1006, 'No welcome before the connect timeout');
+    });
+  }
+
+  readonly #sink: TransportSink = {
+    onOpen: () => {},
+    onMessage: (transport, message) => {
+      if (transport.id !== this.#attemptId) return;
+      this.#lastReceivedAt = Date.now();
+      if (message.type === 'connection_status') this.#welcome(message);
+      else this.#receive(message);
+    },
+    onClose: (transport, code, reason) => {
+      if (transport.id !== this.#attemptId) return;
+      this.#transport = null;
+      this.#lost(code, reason);
+    },
+  };
+
+  #welcome(message: ConnectionStatusMessage): void {
+    this.#timers.clear('connect');
+    this.#poller.stop();
+    this.#welcomed = true;
+    this.#attempts = 0;
+    this.#failures = 0;
+    this.#authRetry = false;
+    this.#lastError = null;
+    const cursor = this.#dedupe.last;
+    if (cursor === null && message.last_event_id !== null) this.#dedupe.reset(message.last_event_id);
+    this.#heartbeatMs = message.heartbeat_interval_ms > 0 ? message.heartbeat_interval_ms : DEFAULT_HEARTBEAT_MS;
+    this.#armWatchdog();
+    this.#schedulePing();
+    this.#scheduleRefresh(message.token_expires_at, message.timestamp);
+    this.#setStatus('welcome');
+    this.#syncSubscriptions(message.subscriptions);
+    this.#emit(message);
+    if (message.resumed === false) {
+      // The server's history no longer reaches our cursor; if it restarted with a newer, shorter
+      // history (its newest id is behind ours), continue from its newest id.
+      const serverNewest = message.last_event_id;
+      const restarted = cursor !== null && serverNewest !== null && compareEventIds(serverNewest, cursor) < 0;
+      this.#gap('websocket', restarted ? serverNewest : cursor, restarted);
+    }
+  }
+
+  /** The socket closed or failed (code/reason of the close); decides what comes next. */
+  #lost(code: number, reason: string): void {
+    const welcomed = this.#welcomed;
+    this.#welcomed = false;
+    this.#stopConnectionTimers();
+    this.#lastError = describeClose(code, reason);
+    if (code === CloseCode.POLICY_VIOLATION && AUTH_REASONS.has(reason)) {
+      if (this.#authRetry || this.#options.getToken === undefined) {
+        this.#authFailed(reason, code);
+        return;
+      }
+      this.#authRetry = true;
+      this.#givenToken = null;
+      this.#setStatus('lost', reason);
+      this.#timers.set('retry', 0, () => void this.#open());
+      return;
+    }
+    if (!welcomed) this.#failures++;
+    if (code === CloseCode.POLICY_VIOLATION && reason === CloseReason.CONNECTION_LIMIT) {
+      const wait = this.#settings.rateLimitBackoffMs;
+      this.#setStatus('fallback', reason);
+      this.#poller.start();
+      this.#timers.set('retry', wait + Math.floor(Math.random() * wait), () => void this.#open());
+      return;
+    }
+    if (this.#baseUrls.length > 1) this.#baseIndex = (this.#baseIndex + 1) % this.#baseUrls.length;
+    this.#retry(this.#lastError);
+  }
+
+  /** Schedules the next attempt with backoff; polls meanwhile after enough failures; gives up at maxAttempts. */
+  #retry(reason: string): void {
+    const { baseMs, capMs, maxAttempts, pollingAfterFailures } = this.#settings;
+    if (this.#attempts >= maxAttempts) {
+      this.#fail(`Gave up after ${this.#attempts} attempts (${reason})`);
+      return;
+    }
+    const delay = backoffDelay(this.#attempts, baseMs, capMs);
+    this.#attempts++;
+    const polling = this.#failures >= pollingAfterFailures;
+    this.#setStatus(polling ? 'fallback' : 'lost', reason);
+    if (polling) this.#poller.start();
+    this.#timers.set('retry', delay, () => void this.#open());
+  }
+
+  #authFailed(reason: string, code: number | null): void {
+    this.#fail(reason);
+    this.#events.emit('auth_error', { type: 'auth_error', timestamp: now(), reason, code });
+  }
+
+  #fail(reason: string): void {
+    this.#attemptId++;
+    this.#welcomed = false;
+    this.#dropTransport(CloseCode.NORMAL, '');
+    this.#timers.clearAll();
+    this.#poller.stop();
+    this.#lastError = reason;
+    this.#setStatus('fail', reason);
+  }
+
+  // ------------------------------------------------------------------ messages
+
+  /** Delivers a server message (from the socket or polling) to listeners, after dedupe and local filters. */
+  #receive(message: ServerMessage): void {
+    switch (message.type) {
+      case 'statistics_update':
+        this.#statistics = message.data;
+        if (!this.#eventTypes.has('statistics_update')) return;
+        break;
+      case 'camera_event':
+      case 'alert':
+        if (!this.#dedupe.accept(message.id) || !this.#wantsEvent(message)) return;
+        break;
+      case 'presence_update':
+        if (!this.#eventTypes.has('presence_update')) return;
+        break;
+      case 'auth_ok':
+        this.#scheduleRefresh(message.token_expires_at, message.timestamp);
+        break;
+    }
+    this.#emit(message);
+  }
+
+  #emit(message: ServerMessage): void {
+    this.#events.emit(message.type, message as never);
+    this.#events.emit('message', message);
+  }
+
+  /** Subscriptions and camera filter, as the server applies them (replays arrive before our subscribe). */
+  #wantsEvent(message: Extract<ServerMessage, { type: 'camera_event' | 'alert' }>): boolean {
+    if (!this.#eventTypes.has(message.type)) return false;
+    if (this.#cameraIds === null) return true;
+    const cameraId = message.type === 'camera_event' ? message.camera_id : message.data.camera_id;
+    return cameraId === undefined || this.#cameraIds.includes(cameraId);
+  }
+
+  #gap(source: 'websocket' | 'polling', resumeFrom: string | null, rebase: boolean): void {
+    const lastEventId = this.#dedupe.last;
+    if (rebase) this.#dedupe.reset(resumeFrom);
+    this.#events.emit('gap', { type: 'gap', timestamp: now(), lastEventId, resumeFrom, source });
+  }
+
+  /** After a welcome: bring the server's subscriptions to what the application asked for. */
+  #syncSubscriptions(server: Subscriptions): void {
+    const wanted = [...this.#eventTypes];
+    const missing = wanted.filter((type) => !server.event_types.includes(type));
+    const extra = server.event_types.filter((type) => !this.#eventTypes.has(type));
+    const camerasDiffer = !sameIds(server.camera_ids, this.#cameraIds);
+    if (missing.length > 0 || (camerasDiffer && wanted.length > 0)) {
+      const message: { type: 'subscribe'; event_types: EventType[]; camera_ids?: number[] | null } = {
+        type: 'subscribe',
+        event_types: camerasDiffer ? wanted : missing,
+      };
+      if (camerasDiffer) message.camera_ids = this.#cameraIds;
+      this.send(message);
+    }
+    if (extra.length > 0) this.send({ type: 'unsubscribe', event_types: extra });
+  }
+
+  // ------------------------------------------------------------------ heartbeat, token refresh
+
+  /** Drops the connection when nothing arrived for two heartbeat intervals. */
+  #armWatchdog(): void {
+    const limit = 2 * this.#heartbeatMs;
+    const wait = Math.max(0, this.#lastReceivedAt + limit - Date.now());
+    this.#timers.set('watchdog', wait, () => {
+      if (Date.now() - this.#lastReceivedAt < limit) {
+        this.#armWatchdog();
+        return;
+      }
+      this.#dropTransport(WATCHDOG_CLOSE, 'No heartbeat');
+      this.#lost(1006, 'No message for two heartbeat intervals');
+    });
+  }
+
+  /** JSON pings every half heartbeat interval, so pongs keep the watchdog fed on a quiet connection. */
+  #schedulePing(): void {
+    this.#timers.set('ping', Math.max(1, Math.floor(this.#heartbeatMs / 2)), () => {
+      this.send({ type: 'ping', timestamp: now() });
+      this.#schedulePing();
+    });
+  }
+
+  #scheduleRefresh(expiresAt: string, serverNow: string): void {
+    const getToken = this.#options.getToken;
+    if (getToken === undefined) return;
+    const remaining = Date.parse(expiresAt) - Date.parse(serverNow);
+    if (Number.isNaN(remaining)) return;
+    const before = this.#settings.refreshBeforeExpiryMs;
+    const delay = Math.max(500, remaining > before ? remaining - before : remaining / 2);
+    const id = this.#attemptId;
+    this.#timers.set('refresh', delay, async () => {
+      try {
+        const token = await getToken();
+        if (id !== this.#attemptId || !token) return;
+        this.#token = token;
+        this.send({ type: 'auth', token });
+      } catch {
+        // The server closes with `Token expired` if no fresh token comes; that path asks again.
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  async #tokenForAttempt(): Promise<string | null> {
+    if (this.#givenToken !== null && !this.#authRetry) {
+      const token = this.#givenToken;
+      this.#givenToken = null;
+      return token;
+    }
+    const getToken = this.#options.getToken;
+    if (getToken !== undefined) this.#token = (await getToken()) || null;
+    return this.#token;
+  }
+
+  async #tokenForRequest(): Promise<string | null> {
+    const getToken = this.#options.getToken;
+    if (getToken !== undefined) {
+      const token = await getToken();
+      if (token) this.#token = token;
+    }
+    return this.#token;
+  }
+
+  #pollFailed(error: ApiError): void {
+    this.#lastError = error.message;
+    if (error.status === 401) {
+      this.#pollAuthFailures++;
+      if (this.#options.getToken === undefined || this.#pollAuthFailures >= POLL_AUTH_FAILURES) {
+        this.#authFailed(error.message, 401);
+      }
+      return;
+    }
+    if (error.status === 0 && this.#baseUrls.length > 1) {
+      this.#baseIndex = (this.#baseIndex + 1) % this.#baseUrls.length;
+    }
+  }
+
+  #setStatus(event: ConnectionEvent, reason?: string): void {
+    const previousStatus = this.#status;
+    const status = transition(previousStatus, event);
+    if (status === previousStatus) return;
+    this.#status = status;
+    const change: ClientEventMap['status_change'] = { status, previousStatus, timestamp: now() };
+    if (reason !== undefined) change.reason = reason;
+    this.#events.emit('status_change', change);
+  }
+
+  #active(): boolean {
+    return this.#status !== 'disconnected' && this.#status !== 'error';
+  }
+
+  #dropTransport(code: number, reason: string): void {
+    const transport = this.#transport;
+    this.#transport = null;
+    transport?.close(code, reason);
+  }
+
+  #stopConnectionTimers(): void {
+    for (const name of ['connect', 'watchdog', 'ping', 'refresh'] as const) this.#timers.clear(name);
+  }
+
+  /** Retry at once when the browser comes back online or the tab becomes visible. */
+  #listenNetwork(): void {
+    if (this.#unlistenNetwork !== null || typeof window === 'undefined') return;
+    const retryNow = () => {
+      if (!this.#timers.has('retry')) return;
+      this.#timers.clear('retry');
+      void this.#open();
+    };
+    const onVisibility = () => {
+      if (typeof document !== 'undefined' && document.visibilityState === 'visible') retryNow();
+    };
+    window.addEventListener('online', retryNow);
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
+    this.#unlistenNetwork = () => {
+      window.removeEventListener('online', retryNow);
+      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function describeClose(code: number, reason: string): string {
+  return reason ? `${reason} (${code})` : `Connection closed (${code})`;
+}
+
+function sameIds(a: readonly number[] | null, b: readonly number[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((id) => set.has(id));
+}

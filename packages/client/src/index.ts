@@ -1,0 +1,24 @@
+/**
+ * @module @openeye/client
+ * The OpenEye Realtime client: the guide's `WebSocketService` (default export `wsService`),
+ * reconnecting with backoff, resuming by event id, falling back to HTTP polling; and the REST API.
+ */
+export { ApiError, type ApiOptions, type EventsQuery, OpenEyeApi, type TokenProvider } from './api.js';
+export { backoffDelay } from './backoff.js';
+export { OpenEyeClient } from './client.js';
+export { compareEventIds, EventDeduper } from './event-ids.js';
+export type { AuthErrorEvent, ClientEventMap, ClientEventType, GapEvent, ServerMessageMap, StatusChange } from './events.js';
+export type { BackoffOptions, ClientOptions } from './options.js';
+export { type ConnectionEvent, type ConnectionStatus, IllegalTransitionError, TRANSITIONS, transition } from './state-machine.js';
+export type { WebSocketConstructor, WebSocketLike } from './transport.js';
+export type {
+  AlertMessage,
+  CameraEventMessage,
+  ConnectionStatusMessage,
+  EventMessage,
+  EventType,
+  ServerMessage,
+  Statistics,
+  StatisticsUpdateMessage,
+} from '@openeye/protocol';
+export { default } from './singleton.js';

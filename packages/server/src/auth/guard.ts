@@ -1,0 +1,40 @@
+/** The REST auth hook: `Authorization: Bearer <JWT>`, then a role check. 401 and 403 as JSON. */
+import type { Role } from '@openeye/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '../domain/errors.js';
+import type { Store } from '../store/index.js';
+import type { JwtService } from './jwt.js';
+
+export interface AuthUser {
+  id: number;
+  username: string;
+  role: Role;
+  tokenExpiresAt: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthUser | null;
+  }
+}
+
+export type Guard = (...roles: Role[]) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+export function createGuard(jwt: JwtService, store: Store): Guard {
+  return (...roles) =>
+    async (req) => {
+      const header = req.headers.authorization;
+      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
+      if (!token) throw new DomainError(401, 'unauthorized', 'Missing bearer token');
+      const result = jwt.verify(token);
+      if (!result.ok) {
+        throw new DomainError(401, 'unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
+      }
+      const user = await store.users.byId(result.userId);
+      if (!user || user.disabled) throw new DomainError(401, 'unauthorized', 'Invalid token');
+      if (roles.length > 0 && !roles.includes(user.role)) {
+        throw new DomainError(403, 'forbidden', `This needs the role ${roles.join(' or ')}`);
+      }
+      req.user = { id: user.id, username: user.username, role: user.role, tokenExpiresAt: result.claims.exp };
+    };
+}

@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+/**
+ * `openeye`: serve | user add|list|passwd | token | simulate. Settings come from the environment
+ * (see config.ts) and from the flags below, which win.
+ */
+import { parseArgs } from 'node:util';
+import { ROLES, type Role } from '@openeye/protocol';
+import { createServer } from './app.js';
+import { JwtService } from './auth/jwt.js';
+import { hashPassword } from './auth/passwords.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { domainSink, httpSink, startSimulator } from './simulate.js';
+import { Store } from './store/index.js';
+
+const USAGE = `openeye: the OpenEye Realtime server
+
+Usage:
+  openeye serve [--port N] [--host H] [--data-dir DIR] [--demo]
+  openeye user add <username> --role admin|viewer|producer [--password P]
+  openeye user list
+  openeye user passwd <username> [--password P]
+  openeye token <username> [--expires SECONDS]
+  openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
+
+Environment: PORT, HOST, OPENEYE_DATA_DIR, DATABASE_URL, REDIS_URL, OPENEYE_JWT_SECRET,
+OPENEYE_ADMIN_USERNAME, OPENEYE_ADMIN_PASSWORD, OPENEYE_TIMEZONE, LOG_LEVEL, OPENEYE_ALLOWED_ORIGINS,
+OPENEYE_MAX_CONNECTIONS_PER_USER, OPENEYE_BROADCAST_INTERVAL_MS, OPENEYE_HEARTBEAT_INTERVAL_MS (see README).
+`;
+
+const options = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'data-dir': { type: 'string' },
+  demo: { type: 'boolean' },
+  role: { type: 'string' },
+  password: { type: 'string' },
+  expires: { type: 'string' },
+  url: { type: 'string' },
+  username: { type: 'string' },
+  token: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+function number(value: string | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function configFrom(values: Record<string, string | boolean | undefined>): Config {
+  const env = { ...process.env };
+  if (typeof values.port === 'string') env.PORT = values.port;
+  if (typeof values.host === 'string') env.HOST = values.host;
+  if (typeof values['data-dir'] === 'string') env.OPENEYE_DATA_DIR = values['data-dir'];
+  return loadConfig(env, values.demo ? { demo: true } : {});
+}
+
+async function readPassword(given: string | undefined): Promise<string> {
+  if (given) return given;
+  if (process.env.OPENEYE_PASSWORD) return process.env.OPENEYE_PASSWORD;
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8').trim();
+  }
+  throw new UsageError('give the password with --password, OPENEYE_PASSWORD or on standard input');
+}
+
+async function serve(config: Config): Promise<void> {
+  const server = await createServer(config);
+  const url = await server.listen();
+  server.log.info({ event: 'listening', url, storage: server.store.location, engine: server.store.engine }, `OpenEye Realtime on ${url}`);
+  process.stdout.write(`OpenEye Realtime is serving ${url} (dashboard at ${url}/, API docs at ${url}/docs)\n`);
+  if (config.demo) {
+    const sim = await startSimulator(domainSink(server.domain), { rate: 2, duration: 0 });
+    process.stdout.write('Demo mode: the simulator is posting recognitions and camera events.\n');
+    process.once('beforeExit', () => sim.stop());
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info({ event: 'signal', signal }, 'stopping');
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const [command, sub, arg] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = configFrom(values);
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'user': {
+      if (sub === 'list') {
+        const users = await withStore(config, (s) => s.users.list());
+        for (const u of users) process.stdout.write(`${u.id}\t${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
+        return;
+      }
+      if (!arg) throw new UsageError(`openeye user ${sub ?? '<add|list|passwd>'} needs a username`);
+      if (sub === 'add') {
+        const role = values.role as Role | undefined;
+        if (!role || !ROLES.includes(role)) throw new UsageError('--role must be admin, viewer or producer');
+        const password = await readPassword(values.password);
+        if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
+        await withStore(config, async (s) => {
+          if (await s.users.byUsername(arg)) throw new UsageError(`user ${arg} already exists`);
+          const u = await s.users.create({ username: arg, role, password_hash: await hashPassword(password) }, new Date().toISOString());
+          process.stdout.write(`created user ${u.username} (id ${u.id}, ${u.role})\n`);
+        });
+        return;
+      }
+      if (sub === 'passwd') {
+        const password = await readPassword(values.password);
+        if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
+        await withStore(config, async (s) => {
+          const u = await s.users.byUsername(arg);
+          if (!u) throw new UsageError(`no user ${arg}`);
+          await s.users.update(u.id, { password_hash: await hashPassword(password) });
+          process.stdout.write(`password of ${arg} changed\n`);
+        });
+        return;
+      }
+      throw new UsageError(`unknown command: openeye user ${sub}`);
+    }
+    case 'token': {
+      if (!sub) throw new UsageError('openeye token needs a username');
+      const expires = number(values.expires, 'expires', config.tokenLifetimeSeconds, 10);
+      const secret = config.jwtSecret ?? (await import('node:fs')).readFileSync(`${config.dataDir}/jwt-secret`, 'utf8').trim();
+      const user = await withStore(config, (s) => s.users.byUsername(sub));
+      if (!user) throw new UsageError(`no user ${sub}`);
+      process.stdout.write(`${new JwtService(secret, config.tokenLifetimeSeconds).sign(user, expires)}\n`);
+      return;
+    }
+    case 'simulate': {
+      const url = values.url ?? `http://127.0.0.1:${config.port}`;
+      let token = values.token;
+      if (!token) {
+        const username = values.username ?? config.adminUsername;
+        const password = values.password ?? process.env.OPENEYE_PASSWORD ?? config.adminPassword;
+        if (!password) throw new UsageError('give --token, or --username and --password (or OPENEYE_PASSWORD)');
+        const res = await fetch(new URL('/api/auth/login', url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username, password }),
+        }).catch((err: Error) => {
+          throw new UsageError(`cannot reach ${url}: ${err.message}`);
+        });
+        if (!res.ok) throw new UsageError(`login as ${username} failed: HTTP ${res.status}`);
+        token = ((await res.json()) as { access_token: string }).access_token;
+      }
+      const rate = number(values.rate, 'rate', 5, 0.1);
+      const duration = number(values.duration, 'duration', 60, 0);
+      process.stdout.write(`simulating against ${url}: ${rate}/s for ${duration ? `${duration}s` : 'ever'}\n`);
+      const sim = await startSimulator(httpSink(url, token), {
+        rate,
+        duration,
+        onProgress: (sent, failed) => {
+          if ((sent + failed) % Math.max(1, Math.round(rate * 5)) === 0) process.stdout.write(`  ${sent} posted, ${failed} failed\n`);
+        },
+      });
+      process.once('SIGINT', () => sim.stop());
+      const { sent, failed } = await sim.done;
+      process.stdout.write(`done: ${sent} posted, ${failed} failed\n`);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command: ${command}\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`openeye: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`openeye: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

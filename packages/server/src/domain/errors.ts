@@ -1,0 +1,16 @@
+/** Errors the domain raises; the HTTP layer maps each to its status and a JSON body. */
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string) => new DomainError(404, 'not_found', `${what} not found`);
+export const conflict = (message: string, field?: string) => new DomainError(409, 'conflict', message, field);
+export const badRequest = (message: string, field?: string) => new DomainError(400, 'validation_error', message, field);

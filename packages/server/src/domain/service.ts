@@ -1,0 +1,193 @@
+/**
+ * Cameras, people, recognitions, camera events and alerts. Every accepted item is stored in one
+ * transaction first; only then are its events published on the bus, in id order. Domain code
+ * never touches a socket.
+ */
+import type {
+  AlertMessage,
+  AlertType,
+  Camera,
+  CameraEventMessage,
+  CreateAlertRequest,
+  CreateCameraRequest,
+  CreateRecognitionRequest,
+  EventMessage,
+  Person,
+  Recognition,
+  UpdateCameraRequest,
+} from '@openeye/protocol';
+import type { Bus } from '../realtime/bus.js';
+import type { Repositories, Store } from '../store/index.js';
+import { notFound } from './errors.js';
+
+type NewEvent =
+  | { kind: 'camera_event'; camera_id: number; event_type: string; data: object }
+  | { kind: 'alert'; camera_id: number | null; event_type: AlertType; data: object };
+
+export class DomainService {
+  /** Writes that publish events run one after another, so the bus sees ids in order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: Bus,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  // ------------------------------------------------------------------ cameras
+
+  listCameras(): Promise<Camera[]> {
+    return this.store.cameras.list();
+  }
+
+  async getCamera(id: number): Promise<Camera> {
+    return (await this.store.cameras.byId(id)) ?? Promise.reject(notFound('Camera'));
+  }
+
+  createCamera(input: CreateCameraRequest): Promise<Camera> {
+    return this.write(async (tx, now) => ({ result: await tx.cameras.create(input, now), events: [], changed: true }));
+  }
+
+  /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
+  updateCamera(id: number, patch: UpdateCameraRequest): Promise<Camera> {
+    return this.write(async (tx, now) => {
+      const before = await tx.cameras.byId(id);
+      if (!before) throw notFound('Camera');
+      const after = (await tx.cameras.update(id, patch))!;
+      const events: NewEvent[] = [];
+      if (before.active !== after.active) {
+        events.push({ kind: 'camera_event', camera_id: id, event_type: after.active ? 'camera_online' : 'camera_offline', data: { name: after.name } });
+      }
+      if (before.recording !== after.recording) {
+        events.push({
+          kind: 'camera_event',
+          camera_id: id,
+          event_type: after.recording ? 'recording_started' : 'recording_stopped',
+          data: { name: after.name },
+        });
+      }
+      return { result: after, events, changed: events.length > 0 };
+    });
+  }
+
+  deleteCamera(id: number): Promise<void> {
+    return this.write(async (tx) => {
+      if (!(await tx.cameras.delete(id))) throw notFound('Camera');
+      return { result: undefined, events: [], changed: true };
+    });
+  }
+
+  postCameraEvent(cameraId: number, eventType: string, data: object = {}): Promise<CameraEventMessage> {
+    return this.writeWithEvents(async (tx, now) => {
+      if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
+      const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
+      return { result: null, events, changed: false };
+    }).then((stored) => stored.events[0] as CameraEventMessage);
+  }
+
+  // ------------------------------------------------------------------ people
+
+  listPeople(): Promise<Person[]> {
+    return this.store.people.list();
+  }
+
+  createPerson(name: string): Promise<Person> {
+    return this.write(async (tx, now) => ({ result: await tx.people.create(name, now), events: [], changed: true }));
+  }
+
+  async renamePerson(id: number, name: string): Promise<Person> {
+    return (await this.store.people.rename(id, name)) ?? Promise.reject(notFound('Person'));
+  }
+
+  deletePerson(id: number): Promise<void> {
+    return this.write(async (tx) => {
+      if (!(await tx.people.delete(id))) throw notFound('Person');
+      return { result: undefined, events: [], changed: true };
+    });
+  }
+
+  // ------------------------------------------------------------------ recognitions
+
+  /**
+   * Stores a recognition. A known face becomes a `face_recognized` camera event; an unknown
+   * face an `unknown_face` camera event and a `warning` alert.
+   */
+  async createRecognition(input: CreateRecognitionRequest): Promise<Recognition> {
+    const { result, events } = await this.writeWithEvents(async (tx, now) => {
+      const camera = await tx.cameras.byId(input.camera_id);
+      if (!camera) throw notFound('Camera');
+      const person = input.person_id === null ? null : await tx.people.byId(input.person_id);
+      if (input.person_id !== null && !person) throw notFound('Person');
+      const occurred_at = input.occurred_at ? new Date(input.occurred_at).toISOString() : now;
+      const row = await tx.recognitions.create({
+        camera_id: camera.id,
+        person_id: person?.id ?? null,
+        unknown: person === null,
+        confidence: input.confidence ?? null,
+        occurred_at,
+      });
+      await tx.cameras.update(camera.id, { last_seen_at: now });
+      const common = { recognition_id: row.id, confidence: row.confidence, occurred_at, camera_name: camera.name };
+      const events: NewEvent[] = person
+        ? [{ kind: 'camera_event', camera_id: camera.id, event_type: 'face_recognized', data: { ...common, person_id: person.id, person_name: person.name } }]
+        : [
+            { kind: 'camera_event', camera_id: camera.id, event_type: 'unknown_face', data: common },
+            { kind: 'alert', camera_id: camera.id, event_type: 'warning', data: { message: 'Unknown face detected', camera_id: camera.id, ...common } },
+          ];
+      const { unknown: _unknown, ...recognition } = row;
+      return { result: recognition, events, changed: true };
+    });
+    const alert = events.find((e): e is AlertMessage => e.type === 'alert');
+    return alert ? { ...result, alert } : result;
+  }
+
+  // ------------------------------------------------------------------ alerts
+
+  createAlert(input: CreateAlertRequest): Promise<AlertMessage> {
+    return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
+      if (input.camera_id !== undefined && !(await tx.cameras.byId(input.camera_id))) throw notFound('Camera');
+      const data: Record<string, unknown> = { ...(input.data ?? {}), message: input.message };
+      if (input.camera_id !== undefined) data.camera_id = input.camera_id;
+      return {
+        result: null,
+        events: [{ kind: 'alert', camera_id: input.camera_id ?? null, event_type: input.alert_type, data }],
+        changed: false,
+      };
+    }).then((stored) => stored.events[0] as AlertMessage);
+  }
+
+  /** The admin broadcast: an alert to everyone, kept in the history like any other. */
+  broadcast(message: string, alertType: AlertType, from: string): Promise<AlertMessage> {
+    return this.writeWithEvents(async () => ({
+      result: null,
+      events: [{ kind: 'alert', camera_id: null, event_type: alertType, data: { message, broadcast: true, from } }],
+      changed: false,
+    })).then((stored) => stored.events[0] as AlertMessage);
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private async write<T>(fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>): Promise<T> {
+    return (await this.writeWithEvents(fn)).result;
+  }
+
+  private writeWithEvents<T>(
+    fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
+  ): Promise<{ result: T; events: EventMessage[] }> {
+    const run = async () => {
+      const now = this.now().toISOString();
+      const { result, stored, changed } = await this.store.transaction(async (tx) => {
+        const out = await fn(tx, now);
+        const stored: EventMessage[] = [];
+        for (const e of out.events) stored.push(await tx.events.insert({ ...e, created_at: now }));
+        return { result: out.result, stored, changed: out.changed };
+      });
+      if (stored.length > 0) await this.bus.publish({ kind: 'events', events: stored });
+      if (changed) await this.bus.publish({ kind: 'changed' });
+      return { result, events: stored };
+    };
+    const next = this.tail.then(run, run);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The statistics snapshot of the guide (`statistics_update.data`, `GET /api/statistics`).
+ * Computed from the store at most once per invalidation, however many readers ask meanwhile.
+ */
+import type { Statistics } from '@openeye/protocol';
+import type { Store } from '../store/index.js';
+import { startOfDay } from './time.js';
+
+export class StatisticsService {
+  private cached: Promise<Statistics> | null = null;
+  private cachedDay = '';
+
+  constructor(
+    private readonly store: Store,
+    private readonly timeZone: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Marks the snapshot stale: the next read recomputes it. */
+  invalidate(): void {
+    this.cached = null;
+  }
+
+  snapshot(): Promise<Statistics> {
+    const now = this.now();
+    const day = startOfDay(now, this.timeZone);
+    if (this.cached === null || day !== this.cachedDay) {
+      this.cachedDay = day;
+      const pending = this.compute(day);
+      this.cached = pending;
+      pending.catch(() => {
+        if (this.cached === pending) this.cached = null;
+      });
+    }
+    return this.cached.then((s) => ({ ...s, timestamp: this.now().toISOString() }));
+  }
+
+  private async compute(since: string): Promise<Statistics> {
+    const [people, recognitions, cameras] = await Promise.all([
+      this.store.people.count(),
+      this.store.recognitions.countsSince(since),
+      this.store.cameras.counts(),
+    ]);
+    return {
+      face_recognition: {
+        total_people: people,
+        recognitions_today: recognitions.known,
+        last_recognition: recognitions.last,
+        unknown_faces_today: recognitions.unknown,
+      },
+      cameras: {
+        total_cameras: cameras.total,
+        active_cameras: cameras.active,
+        recording_cameras: cameras.recording,
+      },
+      timestamp: this.now().toISOString(),
+    };
+  }
+}

@@ -1,0 +1,122 @@
+/** Login, token refresh, the current user, and admin-only user management. */
+import {
+  CreateUserRequest,
+  IdParams,
+  LoginRequest,
+  TokenResponse,
+  UpdateUserRequest,
+  User,
+} from '@openeye/protocol';
+import { Type } from '@sinclair/typebox';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import { DomainError, conflict, notFound } from '../domain/errors.js';
+import { publicUser } from '../store/index.js';
+import { type App, type RouteContext, errors } from './context.js';
+
+export function authRoutes(app: App, ctx: RouteContext): void {
+  const { store, jwt, guard, bus } = ctx;
+  const issue = (u: { id: number; username: string; role: User['role'] }) => ({
+    access_token: jwt.sign(u),
+    token_type: 'bearer' as const,
+    expires_in: jwt.defaultLifetimeSeconds,
+  });
+
+  app.post(
+    '/api/auth/login',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Exchange a username and password for a JWT (JSON or form body)',
+        body: LoginRequest,
+        response: { 200: TokenResponse, ...errors },
+      },
+    },
+    async (req) => {
+      const user = await store.users.byUsername(req.body.username);
+      const ok = await verifyPassword(req.body.password, user?.password_hash ?? null);
+      if (!user || !ok || user.disabled) {
+        req.log.info({ event: 'auth.login_failed', remote: req.ip }, 'login failed');
+        throw new DomainError(401, 'invalid_credentials', 'Wrong username or password');
+      }
+      return issue(user);
+    },
+  );
+
+  app.post(
+    '/api/auth/refresh',
+    {
+      preHandler: guard(),
+      schema: { tags: ['auth'], summary: 'A fresh token for a valid one', security: [{ bearer: [] }], response: { 200: TokenResponse, ...errors } },
+    },
+    async (req) => issue(req.user!),
+  );
+
+  app.get(
+    '/api/users/me',
+    { preHandler: guard(), schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: User, ...errors } } },
+    async (req) => publicUser((await store.users.byId(req.user!.id))!),
+  );
+
+  const admin = guard('admin');
+
+  app.get(
+    '/api/users',
+    { preHandler: admin, schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: Type.Array(User), ...errors } } },
+    async () => (await store.users.list()).map(publicUser),
+  );
+
+  app.post(
+    '/api/users',
+    {
+      preHandler: admin,
+      schema: { tags: ['users'], security: [{ bearer: [] }], body: CreateUserRequest, response: { 201: User, ...errors } },
+    },
+    async (req, reply) => {
+      if (await store.users.byUsername(req.body.username)) throw conflict('That username is taken', 'username');
+      const user = await store.users.create(
+        { username: req.body.username, role: req.body.role, password_hash: await hashPassword(req.body.password) },
+        new Date().toISOString(),
+      );
+      return reply.code(201).send(publicUser(user));
+    },
+  );
+
+  app.get(
+    '/api/users/:id',
+    { preHandler: admin, schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 200: User, ...errors } } },
+    async (req) => {
+      const user = await store.users.byId(req.params.id);
+      if (!user) throw notFound('User');
+      return publicUser(user);
+    },
+  );
+
+  app.patch(
+    '/api/users/:id',
+    {
+      preHandler: admin,
+      schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, body: UpdateUserRequest, response: { 200: User, ...errors } },
+    },
+    async (req) => {
+      const { password, ...rest } = req.body;
+      const user = await store.users.update(req.params.id, {
+        ...rest,
+        ...(password === undefined ? {} : { password_hash: await hashPassword(password) }),
+      });
+      if (!user) throw notFound('User');
+      if (user.disabled || rest.role !== undefined) await bus.publish({ kind: 'user_revoked', userId: user.id });
+      return publicUser(user);
+    },
+  );
+
+  app.delete(
+    '/api/users/:id',
+    { preHandler: admin, schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 204: Type.Null(), ...errors } } },
+    async (req, reply) => {
+      if (req.params.id === req.user!.id) throw new DomainError(409, 'conflict', 'You cannot delete your own account');
+      if (!(await store.users.delete(req.params.id))) throw notFound('User');
+      await bus.publish({ kind: 'user_revoked', userId: req.params.id });
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Guard } from '../auth/guard.js';
+import type { JwtService } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import type { DomainService } from '../domain/service.js';
+import type { StatisticsService } from '../domain/statistics.js';
+import type { Bus } from '../realtime/bus.js';
+import type { ClusterView } from '../realtime/cluster-view.js';
+import type { Hub } from '../realtime/hub.js';
+import type { Store } from '../store/index.js';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression<RawServerDefault>,
+  RawReplyDefaultExpression<RawServerDefault>,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** What route modules get: the services, never a socket. */
+export interface RouteContext {
+  config: Config;
+  store: Store;
+  domain: DomainService;
+  statistics: StatisticsService;
+  jwt: JwtService;
+  guard: Guard;
+  hub: Hub;
+  cluster: ClusterView;
+  bus: Bus;
+}
+
+export const errors = {
+  400: { $ref: 'ErrorResponse#' },
+  401: { $ref: 'ErrorResponse#' },
+  403: { $ref: 'ErrorResponse#' },
+  404: { $ref: 'ErrorResponse#' },
+} as const;

@@ -1,0 +1,123 @@
+/** Producer ingest (recognitions, alerts), the polling fallback (statistics, events) and the hub's REST face. */
+import {
+  AlertMessage,
+  BroadcastRequest,
+  ConnectionStatistics,
+  CreateAlertRequest,
+  CreateRecognitionRequest,
+  EventsQuery,
+  EventsResponse,
+  Presence,
+  Recognition,
+  Statistics,
+  WsStatusResponse,
+} from '@openeye/protocol';
+import { DomainError, badRequest } from '../domain/errors.js';
+import { type EventKind, parseEventId } from '../store/index.js';
+import { type App, type RouteContext, errors } from './context.js';
+
+const KINDS: readonly EventKind[] = ['camera_event', 'alert'];
+
+export function eventRoutes(app: App, ctx: RouteContext): void {
+  const { domain, guard, store, statistics, cluster } = ctx;
+  const read = guard();
+  const write = guard('admin', 'producer');
+  const admin = guard('admin');
+  const security = [{ bearer: [] }];
+
+  app.post(
+    '/api/recognitions',
+    {
+      preHandler: write,
+      schema: {
+        tags: ['ingest'],
+        summary: 'Record a recognition; person_id null is an unknown face, which also raises a warning alert',
+        security,
+        body: CreateRecognitionRequest,
+        response: { 201: Recognition, ...errors },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await domain.createRecognition(req.body)),
+  );
+
+  app.post(
+    '/api/alerts',
+    { preHandler: write, schema: { tags: ['ingest'], security, body: CreateAlertRequest, response: { 201: AlertMessage, ...errors } } },
+    async (req, reply) => reply.code(201).send(await domain.createAlert(req.body)),
+  );
+
+  app.get(
+    '/api/statistics',
+    { preHandler: read, schema: { tags: ['realtime'], summary: 'The statistics snapshot (the polling fallback)', security, response: { 200: Statistics, ...errors } } },
+    () => statistics.snapshot(),
+  );
+
+  app.get(
+    '/api/events',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['realtime'],
+        summary: 'Event history: after an id (oldest first), or the newest; 410 when `after` is older than the history',
+        security,
+        querystring: EventsQuery,
+        response: { 200: EventsResponse, 410: { $ref: 'ErrorResponse#' }, ...errors },
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? 100;
+      let kinds: EventKind[] | undefined;
+      if (req.query.types !== undefined) {
+        kinds = [];
+        for (const t of req.query.types.split(',').map((s) => s.trim()).filter(Boolean)) {
+          if (!KINDS.includes(t as EventKind)) throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
+          if (!kinds.includes(t as EventKind)) kinds.push(t as EventKind);
+        }
+        if (kinds.length === 0) kinds = undefined;
+      }
+      const newest = await store.events.newestId();
+      const lastEventId = newest === null ? null : String(newest);
+      if (req.query.after === undefined) {
+        return { events: await store.events.newest(limit, kinds), last_event_id: lastEventId, has_more: false };
+      }
+      const after = parseEventId(req.query.after);
+      if (after === null) throw badRequest('after must be an event id', 'after');
+      const floor = await store.events.historyFloor();
+      if (after < floor || after > (newest ?? 0)) {
+        throw new DomainError(410, 'gone', 'Events after that id are no longer (or not) in the history');
+      }
+      const page = await store.events.after(after, limit + 1, kinds);
+      const has_more = page.length > limit;
+      return { events: has_more ? page.slice(0, limit) : page, last_event_id: lastEventId, has_more };
+    },
+  );
+
+  app.get(
+    '/api/ws/status',
+    { preHandler: read, schema: { tags: ['realtime'], security, response: { 200: WsStatusResponse, ...errors } } },
+    async (req) => {
+      const all = await cluster.statistics();
+      const me = String(req.user!.id);
+      const mine = all.connections_by_user[me] ?? 0;
+      const statistics: ConnectionStatistics =
+        req.user!.role === 'admin' ? all : { ...all, connections_by_user: mine ? { [me]: mine } : {} };
+      return { status: 'operational' as const, statistics, user_connections: mine };
+    },
+  );
+
+  app.get(
+    '/api/ws/presence',
+    { preHandler: admin, schema: { tags: ['realtime'], summary: 'Who watches which camera', security, response: { 200: Presence, ...errors } } },
+    () => cluster.presence(),
+  );
+
+  app.post(
+    '/api/admin/broadcast',
+    {
+      preHandler: admin,
+      schema: { tags: ['realtime'], summary: 'An alert to every connection', security, body: BroadcastRequest, response: { 201: AlertMessage, ...errors } },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await domain.broadcast(req.body.message, req.body.alert_type ?? 'info', req.user!.username)),
+  );
+}

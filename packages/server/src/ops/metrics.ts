@@ -1,0 +1,65 @@
+/** Prometheus metrics (prom-client), one registry per server instance. No label ever holds a user id or token. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface HubMetrics {
+  connections: Gauge;
+  handshakes: Counter<'outcome'>;
+  messagesSent: Counter<'type'>;
+  fanoutSeconds: Histogram;
+  slowConsumerCloses: Counter;
+}
+
+export interface Metrics extends HubMetrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route'>;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'openeye_process_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'openeye_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'openeye_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    connections: new Gauge({
+      name: 'openeye_ws_connections',
+      help: 'Open WebSocket connections on this node',
+      registers: [registry],
+    }),
+    handshakes: new Counter({
+      name: 'openeye_ws_handshakes_total',
+      help: 'WebSocket handshakes by outcome (accepted or the rejection reason)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    messagesSent: new Counter({
+      name: 'openeye_ws_messages_sent_total',
+      help: 'Messages sent to WebSocket clients, by type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    fanoutSeconds: new Histogram({
+      name: 'openeye_ws_broadcast_fanout_seconds',
+      help: 'Time to hand one broadcast to every recipient socket',
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    slowConsumerCloses: new Counter({
+      name: 'openeye_ws_slow_consumer_closes_total',
+      help: 'Connections closed 1013 because their send buffer passed the limit',
+      registers: [registry],
+    }),
+  };
+}

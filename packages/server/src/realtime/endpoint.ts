@@ -1,0 +1,231 @@
+/**
+ * `GET /api/ws/statistics`: the handshake outcomes of protocol.md section 1, then the welcome,
+ * the statistics snapshot, the resume replay (section 5) and live traffic.
+ *
+ *   upgrade ──► path? ──► enabled? (503) ──► Origin allowed? (403) ──► 101
+ *           ──► token? (1008 Authentication required) ──► valid? (1008 Invalid token / Token expired)
+ *           ──► user exists and enabled? ──► under the per-user limit? (1008 Rate limit exceeded)
+ *           ──► welcome ──► snapshot ──► replay ──► live
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, CloseReason, type EventMessage, PROTOCOL_VERSION, WS_PATH } from '@openeye/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { JwtService } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import type { StatisticsService } from '../domain/statistics.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import { type Store, parseEventId } from '../store/index.js';
+import type { Connection } from './connection.js';
+import type { Hub } from './hub.js';
+
+const AUTH_BUDGET_MS = 5000;
+const REPLAY_PAGE = 1000;
+
+export interface EndpointDeps {
+  config: Config;
+  jwt: JwtService;
+  store: Store;
+  hub: Hub;
+  statistics: StatisticsService;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class WebSocketEndpoint {
+  readonly wss: WebSocketServer;
+  enabled: boolean;
+
+  constructor(private readonly deps: EndpointDeps) {
+    this.enabled = deps.config.websocketEnabled;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.config.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      closeTimeout: 5000,
+      maxFragments: 64,
+      maxBufferedChunks: 1024,
+      skipUTF8Validation: false,
+    } as ConstructorParameters<typeof WebSocketServer>[0]);
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
+    if (!this.enabled || this.deps.hub.isShuttingDown) {
+      this.outcome('unavailable');
+      return reject(socket, 503, 'Service Unavailable');
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.originAllowed(origin, req)) {
+      this.outcome('origin');
+      this.deps.log.warn({ event: 'ws.reject', reason: 'origin', origin, remote: req.socket.remoteAddress }, 'origin rejected');
+      return reject(socket, 403, 'Forbidden');
+    }
+    const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.accept(ws, params.get('token'), params.get('last_event_id'), req.socket.remoteAddress ?? '').catch((err) => {
+        this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
+        ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
+      });
+    });
+  }
+
+  private originAllowed(origin: string, req: IncomingMessage): boolean {
+    const allowed = this.deps.config.allowedOrigins;
+    if (allowed?.includes(origin)) return true;
+    const host = req.headers.host;
+    if (!host) return false;
+    const scheme = this.deps.config.tlsCert ? 'https' : 'http';
+    return origin === `${scheme}://${host}`;
+  }
+
+  private outcome(outcome: string): void {
+    this.deps.metrics.handshakes.inc({ outcome });
+  }
+
+  private reject(ws: WebSocket, reason: string, logReason: string, remote: string): void {
+    this.outcome(logReason);
+    this.deps.log.info({ event: 'ws.reject', reason: logReason, remote }, 'connection rejected');
+    ws.close(CloseCode.POLICY_VIOLATION, reason);
+  }
+
+  private async accept(ws: WebSocket, token: string | null, lastEventId: string | null, remote: string): Promise<void> {
+    const { hub, jwt, store, log } = this.deps;
+    ws.on('error', () => ws.terminate());
+    if (!token) return this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
+    const verified = jwt.verify(token);
+    if (!verified.ok) {
+      return verified.reason === 'expired'
+        ? this.reject(ws, CloseReason.TOKEN_EXPIRED, 'auth_expired', remote)
+        : this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
+    }
+    // Whatever the client sends before the welcome waits, within the message rate.
+    const early: [Buffer, boolean][] = [];
+    const hold = (data: Buffer, isBinary: boolean) => {
+      if (early.length < 40) early.push([data, isBinary]);
+    };
+    ws.on('message', hold);
+    const user = await withBudget(store.users.byId(verified.userId), AUTH_BUDGET_MS);
+    ws.off('message', hold);
+    if (user === 'timeout') {
+      this.outcome('overloaded');
+      return void ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
+    }
+    if (!user || user.disabled) return this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
+    if (ws.readyState !== ws.OPEN) return;
+    const conn = hub.register(ws, user, verified.claims.exp, remote);
+    if (!conn) return this.reject(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
+    conn.queued = early.length ? early : undefined;
+    this.outcome('accepted');
+    log.info({ event: 'ws.open', conn: conn.id, user: user.id, remote }, 'connection accepted');
+    try {
+      await this.welcome(conn, lastEventId);
+    } finally {
+      this.goLive(conn);
+    }
+  }
+
+  private async welcome(conn: Connection, lastEventIdParam: string | null): Promise<void> {
+    const { hub, store, statistics } = this.deps;
+    const [newest, floor] = await Promise.all([store.events.newestId(), store.events.historyFloor()]);
+    let resumed: boolean | null = null;
+    let from: number | null = null;
+    if (lastEventIdParam !== null) {
+      const after = parseEventId(lastEventIdParam);
+      // Untrusted input: a malformed id, one from the future or one older than the history fails closed.
+      resumed = after !== null && after >= floor && after <= (newest ?? 0);
+      if (resumed) from = after;
+    }
+    conn.lastEventId = newest ?? 0;
+    if (from !== null) conn.lastEventId = from;
+    hub.send(
+      conn,
+      JSON.stringify({
+        type: 'connection_status',
+        timestamp: new Date().toISOString(),
+        status: 'connected',
+        connection_id: conn.id,
+        user: { id: conn.userId, username: conn.username },
+        message: 'WebSocket connection established successfully',
+        protocol_version: PROTOCOL_VERSION,
+        subscriptions: conn.subscriptionState(),
+        heartbeat_interval_ms: hub.heartbeatIntervalMs,
+        token_expires_at: new Date(conn.tokenExpiresAt * 1000).toISOString(),
+        resumed,
+        last_event_id: newest === null ? null : String(newest),
+      }),
+    );
+    const snapshot =
+      hub.newestStatisticsFrame ??
+      JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data: await statistics.snapshot() });
+    hub.send(conn, snapshot);
+    hub.handleQueued(conn);
+    if (from === null) return;
+    // Replay: page through the history up to the newest id seen at welcome time; live events
+    // published meanwhile wait in conn.pending and are sent after, without overlap.
+    let cursor = from;
+    const until = newest ?? 0;
+    while (cursor < until && !conn.closing) {
+      const page = await store.events.after(cursor, REPLAY_PAGE);
+      if (page.length === 0) break;
+      for (const event of page) {
+        const id = Number(event.id);
+        if (id > until) break;
+        cursor = id;
+        this.sendIfSubscribed(conn, event);
+      }
+      if (page.length < REPLAY_PAGE) break;
+    }
+  }
+
+  private sendIfSubscribed(conn: Connection, event: EventMessage): void {
+    const id = Number(event.id);
+    if (id <= conn.lastEventId) return;
+    conn.lastEventId = id;
+    if (!conn.subscriptions.has(event.type)) return;
+    const cameraId = event.type === 'camera_event' ? event.camera_id : event.data.camera_id;
+    if (conn.cameraIds !== null && typeof cameraId === 'number' && !conn.cameraIds.has(cameraId)) return;
+    this.deps.hub.send(conn, JSON.stringify(event));
+  }
+
+  /** Ends the replay phase: events that arrived meanwhile go out in order, then live traffic flows. */
+  private goLive(conn: Connection): void {
+    const pending = conn.pending ?? [];
+    conn.pending = null;
+    for (const event of pending) this.sendIfSubscribed(conn, event);
+    this.deps.hub.handleQueued(conn);
+  }
+
+  close(): void {
+    this.wss.close();
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string): void {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+  socket.destroy();
+}
+
+async function withBudget<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,81 @@
+import type { Camera } from '@openeye/protocol';
+import type { Kysely } from 'kysely';
+import type { CamerasTable, Database } from './schema.js';
+
+type Row = Omit<CamerasTable, 'id'> & { id: number };
+
+const toCamera = (r: Row): Camera => ({
+  id: Number(r.id),
+  name: r.name,
+  location: r.location,
+  active: Boolean(r.active),
+  recording: Boolean(r.recording),
+  last_seen_at: r.last_seen_at,
+  created_at: r.created_at,
+});
+
+export interface CameraPatch {
+  name?: string;
+  location?: string | null;
+  active?: boolean;
+  recording?: boolean;
+  last_seen_at?: string;
+}
+
+export class CamerasRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(): Promise<Camera[]> {
+    return (await this.db.selectFrom('cameras').selectAll().orderBy('id').execute()).map(toCamera);
+  }
+
+  async byId(id: number): Promise<Camera | null> {
+    const r = await this.db.selectFrom('cameras').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toCamera(r) : null;
+  }
+
+  async create(c: { name: string; location?: string | null; active?: boolean; recording?: boolean }, now: string) {
+    const r = await this.db
+      .insertInto('cameras')
+      .values({
+        name: c.name,
+        location: c.location ?? null,
+        active: c.active === false ? 0 : 1,
+        recording: c.recording ? 1 : 0,
+        last_seen_at: null,
+        created_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toCamera(r);
+  }
+
+  async update(id: number, patch: CameraPatch): Promise<Camera | null> {
+    const values: Partial<Omit<CamerasTable, 'id'>> = {};
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.location !== undefined) values.location = patch.location;
+    if (patch.active !== undefined) values.active = patch.active ? 1 : 0;
+    if (patch.recording !== undefined) values.recording = patch.recording ? 1 : 0;
+    if (patch.last_seen_at !== undefined) values.last_seen_at = patch.last_seen_at;
+    if (Object.keys(values).length === 0) return this.byId(id);
+    const r = await this.db.updateTable('cameras').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    return r ? toCamera(r) : null;
+  }
+
+  async delete(id: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('cameras').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async counts(): Promise<{ total: number; active: number; recording: number }> {
+    const r = await this.db
+      .selectFrom('cameras')
+      .select((eb) => [
+        eb.fn.countAll<string | number>().as('total'),
+        eb.fn.sum<string | number | null>('active').as('active'),
+        eb.fn.sum<string | number | null>('recording').as('recording'),
+      ])
+      .executeTakeFirst();
+    return { total: Number(r?.total ?? 0), active: Number(r?.active ?? 0), recording: Number(r?.recording ?? 0) };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The durable event history (protocol.md section 5). The row id is the event id; on the wire it is
+ * its decimal string. The history floor is the highest id ever pruned: a resume from an id below it
+ * cannot be complete.
+ */
+import type { AlertMessage, CameraEventMessage, EventMessage } from '@openeye/protocol';
+import type { Kysely } from 'kysely';
+import type { Database, EventsTable } from './schema.js';
+
+export type EventKind = EventsTable['kind'];
+
+type Row = Omit<EventsTable, 'id'> & { id: number | string };
+
+export function toMessage(r: Row): EventMessage {
+  const data = JSON.parse(r.data) as Record<string, unknown>;
+  if (r.kind === 'camera_event') {
+    const m: CameraEventMessage = {
+      type: 'camera_event',
+      id: String(r.id),
+      timestamp: r.created_at,
+      camera_id: Number(r.camera_id),
+      event_type: r.event_type,
+      data,
+    };
+    return m;
+  }
+  const m: AlertMessage = {
+    type: 'alert',
+    id: String(r.id),
+    timestamp: r.created_at,
+    alert_type: r.event_type as AlertMessage['alert_type'],
+    data: data as AlertMessage['data'],
+  };
+  return m;
+}
+
+/** Parses a client-supplied event id; null for anything that is not one of ours. */
+export function parseEventId(id: string): number | null {
+  if (!/^[0-9]{1,15}$/.test(id)) return null;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export class EventsRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(e: { kind: EventKind; camera_id: number | null; event_type: string; data: object; created_at: string }) {
+    const row = await this.db
+      .insertInto('events')
+      .values({ ...e, data: JSON.stringify(e.data) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toMessage(row);
+  }
+
+  /** Events with id > after, oldest first. */
+  async after(after: number, limit: number, kinds?: readonly EventKind[]): Promise<EventMessage[]> {
+    let q = this.db.selectFrom('events').selectAll().where('id', '>', after);
+    if (kinds && kinds.length < 2) q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+    return (await q.orderBy('id', 'asc').limit(limit).execute()).map(toMessage);
+  }
+
+  /** The newest `limit` events, oldest first. */
+  async newest(limit: number, kinds?: readonly EventKind[]): Promise<EventMessage[]> {
+    let q = this.db.selectFrom('events').selectAll();
+    if (kinds && kinds.length < 2) q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+    return (await q.orderBy('id', 'desc').limit(limit).execute()).map(toMessage).reverse();
+  }
+
+  async newestId(): Promise<number | null> {
+    const r = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    return r?.id == null ? null : Number(r.id);
+  }
+
+  async historyFloor(): Promise<number> {
+    const r = await this.db.selectFrom('meta').select('value').where('key', '=', 'history_floor').executeTakeFirst();
+    return r ? Number(r.value) : 0;
+  }
+
+  /** Keeps the newest `maxEvents` and those younger than `maxAgeDays`; returns how many were removed. */
+  async prune(maxEvents: number, olderThan: string): Promise<number> {
+    const byCount = await this.db
+      .selectFrom('events')
+      .select('id')
+      .orderBy('id', 'desc')
+      .offset(maxEvents)
+      .limit(1)
+      .executeTakeFirst();
+    const byAge = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('created_at', '<', olderThan)
+      .executeTakeFirst();
+    const cut = Math.max(byCount ? Number(byCount.id) : 0, byAge?.id == null ? 0 : Number(byAge.id));
+    if (cut === 0) return 0;
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx.deleteFrom('events').where('id', '<=', cut).executeTakeFirst();
+      const floor = String(cut);
+      await tx
+        .insertInto('meta')
+        .values({ key: 'history_floor', value: floor })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value: floor }))
+        .execute();
+      return Number(r.numDeletedRows);
+    });
+  }
+}

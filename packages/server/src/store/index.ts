@@ -1,0 +1,57 @@
+import type { Kysely } from 'kysely';
+import { CamerasRepository } from './cameras.js';
+import { type Engine, openDatabase } from './db.js';
+import { EventsRepository } from './events.js';
+import { PeopleRepository } from './people.js';
+import { RecognitionsRepository } from './recognitions.js';
+import type { Database } from './schema.js';
+import { UsersRepository } from './users.js';
+
+/** The repositories over one connection (or one transaction). */
+export class Repositories {
+  readonly users: UsersRepository;
+  readonly cameras: CamerasRepository;
+  readonly people: PeopleRepository;
+  readonly recognitions: RecognitionsRepository;
+  readonly events: EventsRepository;
+
+  constructor(readonly db: Kysely<Database>) {
+    this.users = new UsersRepository(db);
+    this.cameras = new CamerasRepository(db);
+    this.people = new PeopleRepository(db);
+    this.recognitions = new RecognitionsRepository(db);
+    this.events = new EventsRepository(db);
+  }
+}
+
+export class Store extends Repositories {
+  private constructor(
+    db: Kysely<Database>,
+    readonly engine: Engine,
+    readonly location: string,
+  ) {
+    super(db);
+  }
+
+  static async open(options: { databaseUrl: string | null; dataDir: string }): Promise<Store> {
+    const { db, engine, location } = await openDatabase(options);
+    return new Store(db, engine, location);
+  }
+
+  /** Runs `fn` in one transaction with repositories bound to it. */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((tx) => fn(new Repositories(tx)));
+  }
+
+  async ping(): Promise<void> {
+    await this.db.selectFrom('meta').select('key').limit(1).execute();
+  }
+
+  close(): Promise<void> {
+    return this.db.destroy();
+  }
+}
+
+export type { Engine } from './db.js';
+export { type EventKind, parseEventId, toMessage } from './events.js';
+export { publicUser, type UserRecord } from './users.js';

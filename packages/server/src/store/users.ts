@@ -1,0 +1,71 @@
+import type { Role, User } from '@openeye/protocol';
+import type { Kysely } from 'kysely';
+import type { Database, UsersTable } from './schema.js';
+
+export interface UserRecord extends User {
+  password_hash: string;
+}
+
+type Row = Omit<UsersTable, 'id'> & { id: number };
+
+const toRecord = (r: Row): UserRecord => ({
+  id: Number(r.id),
+  username: r.username,
+  role: r.role,
+  disabled: Boolean(r.disabled),
+  created_at: r.created_at,
+  password_hash: r.password_hash,
+});
+
+export function publicUser(u: UserRecord): User {
+  return { id: u.id, username: u.username, role: u.role, disabled: u.disabled, created_at: u.created_at };
+}
+
+export class UsersRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async count(): Promise<number> {
+    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async list(): Promise<UserRecord[]> {
+    return (await this.db.selectFrom('users').selectAll().orderBy('id').execute()).map(toRecord);
+  }
+
+  async byId(id: number): Promise<UserRecord | null> {
+    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  async byUsername(username: string): Promise<UserRecord | null> {
+    const r = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  async create(u: { username: string; password_hash: string; role: Role }, now: string): Promise<UserRecord> {
+    const r = await this.db
+      .insertInto('users')
+      .values({ ...u, disabled: 0, created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toRecord(r);
+  }
+
+  async update(
+    id: number,
+    patch: { password_hash?: string; role?: Role; disabled?: boolean },
+  ): Promise<UserRecord | null> {
+    const values: Partial<Omit<UsersTable, 'id'>> = {};
+    if (patch.password_hash !== undefined) values.password_hash = patch.password_hash;
+    if (patch.role !== undefined) values.role = patch.role;
+    if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0;
+    const r = await this.db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  async delete(id: number): Promise<boolean> {
+    const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

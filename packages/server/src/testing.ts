@@ -1,0 +1,184 @@
+/**
+ * Helpers for tests of every package: a real server on a loopback port (in-process or as a
+ * separate process), users and tokens, and a throwaway PostgreSQL database.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Role } from '@openeye/protocol';
+import pg from 'pg';
+import { type OpenEyeServer, createServer } from './app.js';
+import { hashPassword } from './auth/passwords.js';
+import { loadConfig } from './config.js';
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+export const TEST_POSTGRES_URL = process.env.OPENEYE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  adminToken: string;
+  server: OpenEyeServer;
+  /** Every log line written so far (JSON text). */
+  logs: string[];
+  tokenFor(username: string, role?: Role, expiresInSeconds?: number): Promise<string>;
+  userId(username: string): Promise<number>;
+  setWebSocketEnabled(enabled: boolean): void;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  dataDir?: string;
+  websocket?: boolean;
+  env?: Record<string, string>;
+}
+
+export function tempDir(prefix = 'openeye-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const ownsDir = options.dataDir === undefined;
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const config = loadConfig(
+    { OPENEYE_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: 'info', OPENEYE_TIMEZONE: 'UTC', ...options.env },
+    { port: options.port ?? 0, host: '127.0.0.1', dataDir, ...(options.websocket === false ? { websocketEnabled: false } : {}) },
+  );
+  const server = await createServer(config, { logStream });
+  const url = await server.listen();
+  const port = Number(new URL(url).port);
+  const tokenFor = async (username: string, role: Role = 'viewer', expiresInSeconds?: number) => {
+    let user = await server.store.users.byUsername(username);
+    if (!user) {
+      user = await server.store.users.create(
+        { username, role, password_hash: await hashPassword(`${username}-password`) },
+        new Date().toISOString(),
+      );
+    }
+    return server.jwt.sign(user, expiresInSeconds);
+  };
+  return {
+    url,
+    port,
+    dataDir,
+    server,
+    logs,
+    adminToken: await tokenFor('admin', 'admin'),
+    tokenFor,
+    userId: async (username) => (await server.store.users.byUsername(username))!.id,
+    setWebSocketEnabled: (enabled) => server.setWebSocketEnabled(enabled),
+    async close() {
+      await server.close();
+      if (ownsDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const serverRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  output: string[];
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `openeye serve` as a separate process (from the TypeScript sources) and waits until it answers. */
+export async function spawnServerProcess(options: {
+  port: number;
+  dataDir: string;
+  env?: Record<string, string>;
+}): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', path.join(serverRoot, 'src/cli.ts'), 'serve'],
+    {
+      cwd: serverRoot,
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(options.port),
+        HOST: '127.0.0.1',
+        OPENEYE_DATA_DIR: options.dataDir,
+        OPENEYE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        OPENEYE_TIMEZONE: 'UTC',
+        LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: string[] = [];
+  child.stdout?.on('data', (d) => output.push(String(d)));
+  child.stderr?.on('data', (d) => output.push(String(d)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${options.port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server process exited: ${output.join('')}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server process did not answer within 20 s: ${output.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    child,
+    output,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh PostgreSQL database for one test file; `drop()` removes it. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `openeye_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
