@@ -97,9 +97,9 @@ export class OpenEyeApi {
   refresh(): Promise<TokenResponse> {
     return this.#request('POST', '/api/auth/refresh');
   }
-  /** `GET /api/auth/me`: the signed-in user. */
+  /** `GET /api/users/me`: the signed-in user. */
   me(): Promise<User> {
-    return this.#request('GET', '/api/auth/me');
+    return this.#request('GET', '/api/users/me');
   }
   /** `GET /api/statistics`: the same object as `statistics_update.data`. */
   statistics(): Promise<Statistics> {

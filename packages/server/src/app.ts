@@ -286,6 +286,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     },
     setWebSocketEnabled(enabled) {
       endpoint.enabled = enabled;
+      if (!enabled) hub.closeAll();
     },
     async close() {
       if (closed) return;

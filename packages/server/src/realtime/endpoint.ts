@@ -165,10 +165,8 @@ export class WebSocketEndpoint {
         last_event_id: newest === null ? null : String(newest),
       }),
     );
-    const snapshot =
-      hub.newestStatisticsFrame ??
-      JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data: await statistics.snapshot() });
-    hub.send(conn, snapshot);
+    // The newest numbers (cached until the next change), not the last periodic broadcast.
+    hub.send(conn, JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data: await statistics.snapshot() }));
     hub.handleQueued(conn);
     if (from === null) return;
     // Replay: page through the history up to the newest id seen at welcome time; live events

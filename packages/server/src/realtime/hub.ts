@@ -55,7 +55,6 @@ export class Hub {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
-  private lastStatistics: string | null = null;
   private shuttingDown = false;
 
   constructor(
@@ -220,7 +219,6 @@ export class Hub {
   broadcastStatisticsUpdate(data: Statistics): void {
     const start = process.hrtime.bigint();
     const frame = JSON.stringify({ type: 'statistics_update', timestamp: now(), data });
-    this.lastStatistics = frame;
     const subscribers = this.index.get('statistics_update')!.all;
     for (const conn of subscribers) {
       // State, not an event: a connection still far behind gets the next one instead.
@@ -228,11 +226,6 @@ export class Hub {
     }
     this.metrics.messagesSent.inc({ type: 'statistics_update' }, subscribers.size);
     this.metrics.fanoutSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
-  }
-
-  /** The newest statistics frame, for a new connection; null before the first broadcast. */
-  get newestStatisticsFrame(): string | null {
-    return this.lastStatistics;
   }
 
   /** The guide's `send_personal_message`: one message to one connection. */
@@ -469,6 +462,11 @@ export class Hub {
   revokeUser(userId: number): void {
     const set = this.byUser.get(userId);
     if (set) for (const conn of set) this.close(conn, CloseCode.POLICY_VIOLATION, CloseReason.INVALID_TOKEN);
+  }
+
+  /** Closes every connection of this node with 1001 (the endpoint was switched off); clients go elsewhere. */
+  closeAll(): void {
+    for (const conn of this.connections.values()) this.close(conn, CloseCode.GOING_AWAY, CloseReason.SHUTDOWN);
   }
 
   /** Closes every socket with 1001, waits up to `graceMs` for them, terminates the rest. */

@@ -1,0 +1,324 @@
+/**
+ * The client against the REAL server (packages/server/src/testing.ts): in-process servers on
+ * loopback ports, and a separate server process that is killed and started again. Node 20 has
+ * no global WebSocket, so every client gets `ws` as its WebSocket option.
+ */
+import type { AlertMessage } from '@openeye/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import {
+  ADMIN_PASSWORD,
+  freePort,
+  spawnServerProcess,
+  startTestServer,
+  type TestServer,
+  tempDir,
+} from '../../server/src/testing.js';
+import { type ClientOptions, OpenEyeApi, OpenEyeClient } from '../src/index.js';
+import { sleep, waitFor } from './helpers/wait.js';
+
+const FAST = { OPENEYE_BROADCAST_INTERVAL_MS: '200', OPENEYE_HEARTBEAT_INTERVAL_MS: '1000' };
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function server(options: Parameters<typeof startTestServer>[0] = {}): Promise<TestServer> {
+  const s = await startTestServer({ ...options, env: { ...FAST, ...options.env } });
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** A client with recorders for statuses, alerts and camera events (ids, in delivery order). */
+function recordingClient(options: ClientOptions) {
+  const client = new OpenEyeClient({ WebSocket, ...options });
+  cleanups.push(() => client.disconnect());
+  const statuses: string[] = [];
+  const eventIds: string[] = [];
+  const alerts: AlertMessage[] = [];
+  client.on('status_change', (c) => statuses.push(c.status));
+  client.on('alert', (a) => {
+    alerts.push(a);
+    eventIds.push(a.id);
+  });
+  client.on('camera_event', (e) => eventIds.push(e.id));
+  return { client, statuses, eventIds, alerts };
+}
+
+function admin(url: string, token: string): OpenEyeApi {
+  return new OpenEyeApi({ baseUrl: url, getToken: () => token });
+}
+
+function expectExactlyOnce(received: string[], posted: string[]): void {
+  expect(new Set(received).size).toBe(received.length);
+  expect([...received].sort()).toEqual([...posted].sort());
+}
+
+describe('integration: normal flow', () => {
+  it('connects, receives statistics, alerts and camera events, subscribes, and disconnects', async () => {
+    const s = await server();
+    const api = admin(s.url, s.adminToken);
+    const { client, statuses, eventIds, alerts } = recordingClient({
+      baseUrl: s.url,
+      getToken: () => s.tokenFor('viewer-normal'),
+    });
+    const welcomes: unknown[] = [];
+    client.on('connection_status', (m) => welcomes.push(m));
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    expect(welcomes).toEqual([
+      expect.objectContaining({ type: 'connection_status', status: 'connected', protocol_version: 1, resumed: null }),
+    ]);
+    await waitFor(() => client.getStatistics(), 'statistics');
+
+    const camera = await api.createCamera({ name: 'Front door' });
+    const posted = [
+      (await api.createAlert({ alert_type: 'warning', message: 'Unknown face detected', camera_id: camera.id })).id,
+      (await api.postCameraEvent(camera.id, { event_type: 'motion_detected', data: { zone: 1 } })).id,
+      (await api.broadcast({ message: 'Maintenance at noon' })).id,
+    ];
+    await waitFor(() => eventIds.length === 3, 'three events');
+    expect(eventIds).toEqual(posted);
+    expect(alerts[0]?.data).toMatchObject({ message: 'Unknown face detected', camera_id: camera.id });
+    expect(client.getLastEventId()).toBe(posted[2]);
+    await waitFor(() => client.getStatistics()?.cameras.total_cameras === 1, 'statistics counting the camera');
+
+    const confirmed: unknown[] = [];
+    client.on('subscription_confirmed', (m) => confirmed.push(m));
+    client.subscribe(['presence_update'], { cameraIds: [camera.id] });
+    await waitFor(() => confirmed.length === 1, 'subscription_confirmed');
+    expect(confirmed[0]).toMatchObject({
+      subscriptions: { event_types: expect.arrayContaining(['presence_update', 'alert']), camera_ids: [camera.id] },
+    });
+    const presence: unknown[] = [];
+    client.on('presence_update', (m) => presence.push(m));
+    await waitFor(() => presence.length > 0, 'presence_update');
+
+    const pongs: unknown[] = [];
+    client.on('pong', (m) => pongs.push(m));
+    expect(client.send({ type: 'ping', timestamp: 'x' })).toBe(true);
+    await waitFor(() => pongs.length > 0, 'pong');
+
+    client.disconnect();
+    expect(client.getStatus()).toBe('disconnected');
+    expect(statuses).toEqual(['connecting', 'connected', 'disconnected']);
+  });
+});
+
+describe('integration: server process killed and started again', () => {
+  it('reconnects by itself and delivers every alert posted while it was down, exactly once', async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    let proc = await spawnServerProcess({ port, dataDir, env: FAST });
+    cleanups.push(() => proc.kill());
+    const url = proc.url;
+    const login = await new OpenEyeApi({ baseUrl: url }).login('admin', ADMIN_PASSWORD);
+    const api = admin(url, login.access_token);
+
+    // Long, predictable backoff: the client stays away while alerts are posted to the restarted server.
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    const { client, statuses, eventIds } = recordingClient({
+      baseUrl: url,
+      getToken: () => login.access_token,
+      backoff: { baseMs: 8000, capMs: 8000 },
+    });
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    const posted = [(await api.createAlert({ alert_type: 'info', message: 'before' })).id];
+    await waitFor(() => eventIds.length === 1, 'first alert');
+
+    await proc.kill('SIGKILL');
+    await waitFor(() => client.getStatus() === 'reconnecting', 'reconnecting');
+    proc = await spawnServerProcess({ port, dataDir, env: FAST });
+    for (let i = 0; i < 5; i++) posted.push((await api.createAlert({ alert_type: 'warning', message: `while down ${i}` })).id);
+    expect(client.getStatus()).toBe('reconnecting');
+
+    await waitFor(() => client.isConnected(), 'reconnected', 20_000);
+    posted.push((await api.createAlert({ alert_type: 'critical', message: 'after' })).id);
+    await waitFor(() => eventIds.length === posted.length, 'every alert');
+    await sleep(300);
+    expect(eventIds).toEqual(posted);
+    expectExactlyOnce(eventIds, posted);
+    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  }, 60_000);
+});
+
+describe('integration: WebSocket endpoint switched off', () => {
+  it('polls meanwhile, still delivers statistics and events, and returns to connected with no duplicates', async () => {
+    const s = await server({ websocket: false });
+    const api = admin(s.url, s.adminToken);
+    await api.createAlert({ alert_type: 'info', message: 'history before the client' });
+    const { client, statuses, eventIds } = recordingClient({
+      baseUrl: s.url,
+      getToken: () => s.tokenFor('viewer-polling'),
+      backoff: { baseMs: 100, capMs: 400 },
+      pollingAfterFailures: 3,
+      pollIntervalMs: 200,
+    });
+    const stats: unknown[] = [];
+    client.on('statistics_update', (m) => stats.push(m));
+    client.connect();
+    await waitFor(() => client.getStatus() === 'polling', 'polling');
+    await waitFor(() => stats.length >= 2, 'statistics over polling');
+    expect(eventIds).toEqual([]);
+    await waitFor(() => client.getLastEventId() !== null, 'cursor from the history');
+
+    const posted: string[] = [];
+    for (let i = 0; i < 3; i++) posted.push((await api.createAlert({ alert_type: 'warning', message: `polled ${i}` })).id);
+    await waitFor(() => eventIds.length === 3, 'alerts over polling');
+    expect(client.getStatus()).toBe('polling');
+
+    s.setWebSocketEnabled(true);
+    // Posted around the switch: whichever path carries them, each arrives once.
+    for (let i = 0; i < 3; i++) {
+      posted.push((await api.createAlert({ alert_type: 'info', message: `switch ${i}` })).id);
+      await sleep(100);
+    }
+    await waitFor(() => client.isConnected(), 'connected again', 10_000);
+    posted.push((await api.createAlert({ alert_type: 'critical', message: 'live' })).id);
+    await waitFor(() => eventIds.length === posted.length, 'every alert');
+    await sleep(500);
+    expect(eventIds).toEqual(posted);
+    expectExactlyOnce(eventIds, posted);
+    expect(statuses.slice(0, 3)).toEqual(['connecting', 'reconnecting', 'polling']);
+    expect(statuses.at(-1)).toBe('connected');
+  }, 30_000);
+
+  it('goes polling when the endpoint is switched off under a connected client, and back', async () => {
+    const s = await server();
+    const api = admin(s.url, s.adminToken);
+    const { client, eventIds } = recordingClient({
+      baseUrl: s.url,
+      getToken: () => s.tokenFor('viewer-toggle'),
+      backoff: { baseMs: 100, capMs: 300 },
+      pollingAfterFailures: 2,
+      pollIntervalMs: 200,
+    });
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    s.setWebSocketEnabled(false);
+    await waitFor(() => client.getStatus() === 'polling', 'polling');
+    const posted = [(await api.createAlert({ alert_type: 'info', message: 'during polling' })).id];
+    await waitFor(() => eventIds.length === 1, 'alert over polling');
+    s.setWebSocketEnabled(true);
+    await waitFor(() => client.isConnected(), 'connected again');
+    posted.push((await api.createAlert({ alert_type: 'info', message: 'live again' })).id);
+    await waitFor(() => eventIds.length === 2, 'live alert');
+    expect(eventIds).toEqual(posted);
+  }, 30_000);
+});
+
+describe('integration: tokens', () => {
+  it('refreshes a short-lived token with `auth` before it expires, without a disconnect', async () => {
+    const s = await server();
+    const api = admin(s.url, s.adminToken);
+    const getToken = vi.fn(() => s.tokenFor('viewer-refresh', 'viewer', 3));
+    const { client, statuses, eventIds } = recordingClient({ baseUrl: s.url, getToken, refreshBeforeExpiryMs: 1500 });
+    const authOks: string[] = [];
+    client.on('auth_ok', (m) => authOks.push(m.token_expires_at));
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    await sleep(7000);
+    expect(authOks.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(authOks).size).toBeGreaterThanOrEqual(2);
+    const id = (await api.createAlert({ alert_type: 'info', message: 'still here' })).id;
+    await waitFor(() => eventIds.includes(id), 'alert after the refreshes');
+    expect(statuses).toEqual(['connecting', 'connected']);
+  }, 20_000);
+
+  it('without a token provider, an expiring token ends in status error and auth_error', async () => {
+    const s = await server();
+    const { client, statuses } = recordingClient({ baseUrl: s.url });
+    const authErrors: unknown[] = [];
+    client.on('auth_error', (e) => authErrors.push(e));
+    client.connect(await s.tokenFor('viewer-expiring', 'viewer', 2));
+    await waitFor(() => client.isConnected(), 'connected');
+    await waitFor(() => client.getStatus() === 'error', 'error', 6000);
+    expect(authErrors).toEqual([expect.objectContaining({ reason: 'Token expired', code: 1008 })]);
+    expect(statuses).toEqual(['connecting', 'connected', 'error']);
+  }, 15_000);
+
+  it('asks for a fresh token once after Invalid token, then stops with auth_error', async () => {
+    const s = await server();
+    const getToken = vi.fn(() => 'not-a-jwt');
+    const { client, statuses } = recordingClient({ baseUrl: s.url, getToken });
+    const authErrors: unknown[] = [];
+    client.on('auth_error', (e) => authErrors.push(e));
+    client.connect();
+    await waitFor(() => client.getStatus() === 'error', 'error');
+    await sleep(500);
+    expect(getToken).toHaveBeenCalledTimes(2);
+    expect(authErrors).toEqual([expect.objectContaining({ reason: 'Invalid token', code: 1008 })]);
+    expect(statuses).toEqual(['connecting', 'reconnecting', 'error']);
+  });
+
+  it('recovers with a fresh token after the server closed for Token expired', async () => {
+    const s = await server();
+    let calls = 0;
+    const getToken = () => s.tokenFor('viewer-recover', 'viewer', ++calls === 1 ? 2 : 3600);
+    const { client, statuses } = recordingClient({ baseUrl: s.url, getToken, refreshBeforeExpiryMs: 0 });
+    client.connect(await s.tokenFor('viewer-recover', 'viewer', 2));
+    await waitFor(() => client.isConnected(), 'connected');
+    await waitFor(() => statuses.length >= 4, 'closed and reconnected', 8000);
+    expect(statuses.slice(0, 4)).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  }, 15_000);
+});
+
+describe('integration: connection limit', () => {
+  it('polls after 1008 Rate limit exceeded and connects once a slot is free', async () => {
+    const s = await server({ env: { OPENEYE_MAX_CONNECTIONS_PER_USER: '1' } });
+    const token = await s.tokenFor('viewer-limited');
+    const first = recordingClient({ baseUrl: s.url, getToken: () => token });
+    first.client.connect();
+    await waitFor(() => first.client.isConnected(), 'first connected');
+    const second = recordingClient({ baseUrl: s.url, getToken: () => token, pollIntervalMs: 200, rateLimitBackoffMs: 500 });
+    const stats: unknown[] = [];
+    second.client.on('statistics_update', (m) => stats.push(m));
+    second.client.connect();
+    await waitFor(() => second.client.getStatus() === 'polling', 'second polling');
+    expect(second.client.getLastError()).toContain('Rate limit exceeded');
+    await waitFor(() => stats.length > 0, 'statistics over polling');
+    first.client.disconnect();
+    await waitFor(() => second.client.isConnected(), 'second connected', 10_000);
+  }, 20_000);
+});
+
+describe('integration: failover between two base URLs', () => {
+  it('skips a dead first node, and moves to the other node when its node goes away, resuming by id', async () => {
+    const dataDir = tempDir();
+    const a = await startTestServer({ dataDir, env: FAST });
+    let aClosed = false;
+    cleanups.push(() => (aClosed ? undefined : a.close()));
+    const portB = await freePort();
+    const deadUrl = `http://127.0.0.1:${await freePort()}`;
+
+    const token = await a.tokenFor('viewer-failover');
+    const { client, eventIds } = recordingClient({
+      baseUrl: [deadUrl, a.url, `http://127.0.0.1:${portB}`],
+      getToken: () => token,
+      backoff: { baseMs: 100, capMs: 500 },
+      pollingAfterFailures: 100,
+    });
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected to node A past the dead one');
+    const posted = [(await admin(a.url, a.adminToken).createAlert({ alert_type: 'info', message: 'on A' })).id];
+    await waitFor(() => eventIds.length === 1, 'alert from A');
+
+    // Node A shuts down (1001); node B starts on the same storage and takes the events.
+    await a.close();
+    aClosed = true;
+    await waitFor(() => client.getStatus() === 'reconnecting', 'reconnecting');
+    const b = await startTestServer({ dataDir, port: portB, env: FAST });
+    cleanups.push(() => b.close());
+    const apiB = admin(b.url, b.adminToken);
+    for (let i = 0; i < 3; i++) posted.push((await apiB.createAlert({ alert_type: 'warning', message: `on B ${i}` })).id);
+
+    await waitFor(() => client.isConnected(), 'connected to node B', 10_000);
+    await waitFor(() => eventIds.length === posted.length, 'every alert');
+    expect(eventIds).toEqual(posted);
+    const status = await apiB.wsStatus();
+    expect(status.statistics.total_connections).toBe(1);
+  }, 30_000);
+});

@@ -1,0 +1,64 @@
+/**
+ * The one client and REST API the dashboard uses, both from `@openeye/client`, sharing a token
+ * provider that reads localStorage and renews the token shortly before it expires.
+ *
+ * Connection tuning can be overridden for tests and troubleshooting with a JSON object in
+ * localStorage under `openeye.client`, e.g. `{"pollIntervalMs":500,"backoff":{"baseMs":100,"capMs":500}}`.
+ */
+import { type ClientOptions, OpenEyeApi, OpenEyeClient } from '@openeye/client';
+import { decodeToken, readJson, readToken, storeToken } from './session';
+import { readWatchedCameras } from './watch';
+
+export const CLIENT_OVERRIDES_KEY = 'openeye.client';
+
+/** Renew when less than this is left of the token's lifetime. */
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+let renewing: Promise<string | null> | null = null;
+
+/** The current token, renewed through `POST /api/auth/refresh` when it is about to expire. */
+export async function currentToken(): Promise<string | null> {
+  const token = readToken();
+  if (!token) return null;
+  const claims = decodeToken(token);
+  if (!claims) return token;
+  const left = claims.exp * 1000 - Date.now();
+  const lifetime = (claims.exp - claims.iat) * 1000;
+  if (left <= 0 || left > Math.min(RENEW_BEFORE_MS, lifetime / 2)) return token;
+  renewing ??= new OpenEyeApi({ getToken: () => token })
+    .refresh()
+    .then(
+      (answer) => {
+        // Only keep it if nobody signed out or in meanwhile.
+        if (readToken() === token) storeToken(answer.access_token);
+        return readToken();
+      },
+      () => readToken(),
+    )
+    .finally(() => {
+      renewing = null;
+    });
+  return renewing;
+}
+
+type Overrides = Pick<ClientOptions, 'pollIntervalMs' | 'pollingAfterFailures' | 'backoff' | 'connectTimeoutMs'>;
+
+function readOverrides(): Overrides {
+  const raw = readJson<Record<string, unknown>>(CLIENT_OVERRIDES_KEY, {});
+  const out: Overrides = {};
+  if (typeof raw.pollIntervalMs === 'number') out.pollIntervalMs = raw.pollIntervalMs;
+  if (typeof raw.pollingAfterFailures === 'number') out.pollingAfterFailures = raw.pollingAfterFailures;
+  if (typeof raw.connectTimeoutMs === 'number') out.connectTimeoutMs = raw.connectTimeoutMs;
+  if (raw.backoff && typeof raw.backoff === 'object') out.backoff = raw.backoff as Overrides['backoff'];
+  return out;
+}
+
+export const api = new OpenEyeApi({ getToken: currentToken });
+
+const watched = readWatchedCameras();
+
+export const client = new OpenEyeClient({
+  getToken: currentToken,
+  cameraIds: watched.length > 0 ? watched : null,
+  ...readOverrides(),
+});

@@ -1,0 +1,3 @@
+import { createRoot } from 'react-dom/client';
+import wsService from '@openeye/client';
+createRoot(document.getElementById('root')!).render(<h1>hi {wsService.getStatus()}</h1>);
