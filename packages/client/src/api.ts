@@ -229,4 +229,3 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-

@@ -15,7 +15,12 @@
  * @example
  * setTimeout(reconnect, backoffDelay(attempts++, 1000, 30_000));
  */
-export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(0, Math.floor(attempt)), 64);
   const ceiling = Math.max(0, Math.min(capMs, baseMs * 2 ** exponent));
   const r = Math.min(Math.max(random(), 0), 1);

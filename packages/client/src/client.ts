@@ -5,13 +5,7 @@
  * spaces the attempts, `EventDeduper` keeps the resume cursor and drops repeats, `Poller`
  * delivers over HTTP while the socket is down.
  */
-import type {
-  ConnectionStatusMessage,
-  EventType,
-  ServerMessage,
-  Statistics,
-  Subscriptions,
-} from '@openeye/protocol';
+import type { ConnectionStatusMessage, EventType, ServerMessage, Statistics, Subscriptions } from '@openeye/protocol';
 import { CloseCode, CloseReason } from '@openeye/protocol/constants';
 import { type ApiError, defaultOrigin, OpenEyeApi } from './api.js';
 import { backoffDelay } from './backoff.js';
@@ -82,6 +76,8 @@ export class OpenEyeClient {
   /** The server refused a token and a fresh one is being tried: a second refusal is terminal. */
   #authRetry = false;
   #pollAuthFailures = 0;
+  /** The cursor is null because the server's history was empty: every event it holds now is new to us. */
+  #fromStart = false;
   #unlistenNetwork: (() => void) | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -95,7 +91,8 @@ export class OpenEyeClient {
       api: () => this.#apis[this.#baseIndex]!,
       wants: (type) => this.#eventTypes.has(type),
       cursor: () => this.#dedupe.last,
-      rebase: (cursor) => this.#dedupe.reset(cursor),
+      fromStart: () => this.#fromStart,
+      rebase: (cursor) => this.#rebase(cursor),
       deliver: (message) => this.#receive(message),
       gap: (resumeFrom) => this.#gap('polling', resumeFrom, true),
       success: () => {
@@ -128,8 +125,7 @@ export class OpenEyeClient {
     }
     this.#WebSocket = Impl;
     this.#apis = this.#baseUrls.map(
-      (baseUrl) =>
-        new OpenEyeApi({ baseUrl, fetch: this.#options.fetch, getToken: () => this.#tokenForRequest() }),
+      (baseUrl) => new OpenEyeApi({ baseUrl, fetch: this.#options.fetch, getToken: () => this.#tokenForRequest() }),
     );
     this.#baseIndex = 0;
     this.#attempts = 0;
@@ -245,7 +241,6 @@ export class OpenEyeClient {
   }
 
   readonly #sink: TransportSink = {
-    onOpen: () => {},
     onMessage: (transport, message) => {
       if (transport.id !== this.#attemptId) return;
       this.#lastReceivedAt = Date.now();
@@ -268,7 +263,12 @@ export class OpenEyeClient {
     this.#authRetry = false;
     this.#lastError = null;
     const cursor = this.#dedupe.last;
-    if (cursor === null && message.last_event_id !== null) this.#dedupe.reset(message.last_event_id);
+    if (cursor === null) {
+      // No id to resume from: adopt the server's newest, or, if we saw its history empty, fetch what came since.
+      if (message.last_event_id === null) this.#fromStart = true;
+      else if (this.#fromStart) void this.#backfill();
+      else this.#rebase(message.last_event_id);
+    }
     this.#heartbeatMs = message.heartbeat_interval_ms > 0 ? message.heartbeat_interval_ms : DEFAULT_HEARTBEAT_MS;
     this.#armWatchdog();
     this.#schedulePing();
@@ -382,8 +382,26 @@ export class OpenEyeClient {
 
   #gap(source: 'websocket' | 'polling', resumeFrom: string | null, rebase: boolean): void {
     const lastEventId = this.#dedupe.last;
-    if (rebase) this.#dedupe.reset(resumeFrom);
+    if (rebase) this.#rebase(resumeFrom);
     this.#events.emit('gap', { type: 'gap', timestamp: now(), lastEventId, resumeFrom, source });
+  }
+
+  #rebase(cursor: string | null): void {
+    this.#dedupe.reset(cursor);
+    this.#fromStart = cursor === null;
+  }
+
+  /** Delivers over HTTP the events that reached an empty history while we were away (there is no id to resume from). */
+  async #backfill(): Promise<void> {
+    const id = this.#attemptId;
+    const types = (['camera_event', 'alert'] as const).filter((type) => this.#eventTypes.has(type));
+    if (types.length === 0) return;
+    try {
+      const answer = await this.#apis[this.#baseIndex]!.events({ limit: 1000, types });
+      if (id === this.#attemptId) for (const event of answer.events) this.#receive(event);
+    } catch (error) {
+      this.#lastError = (error as Error).message;
+    }
   }
 
   /** After a welcome: bring the server's subscriptions to what the application asked for. */
@@ -450,7 +468,7 @@ export class OpenEyeClient {
   // ------------------------------------------------------------------ helpers
 
   async #tokenForAttempt(): Promise<string | null> {
-    if (this.#givenToken !== null && !this.#authRetry) {
+    if (this.#givenToken !== null) {
       const token = this.#givenToken;
       this.#givenToken = null;
       return token;

@@ -3,14 +3,7 @@
  * The OpenEye Realtime client: the guide's `WebSocketService` (default export `wsService`),
  * reconnecting with backoff, resuming by event id, falling back to HTTP polling; and the REST API.
  */
-export { ApiError, type ApiOptions, type EventsQuery, OpenEyeApi, type TokenProvider } from './api.js';
-export { backoffDelay } from './backoff.js';
-export { OpenEyeClient } from './client.js';
-export { compareEventIds, EventDeduper } from './event-ids.js';
-export type { AuthErrorEvent, ClientEventMap, ClientEventType, GapEvent, ServerMessageMap, StatusChange } from './events.js';
-export type { BackoffOptions, ClientOptions } from './options.js';
-export { type ConnectionEvent, type ConnectionStatus, IllegalTransitionError, TRANSITIONS, transition } from './state-machine.js';
-export type { WebSocketConstructor, WebSocketLike } from './transport.js';
+
 export type {
   AlertMessage,
   CameraEventMessage,
@@ -21,4 +14,25 @@ export type {
   Statistics,
   StatisticsUpdateMessage,
 } from '@openeye/protocol';
+export { ApiError, type ApiOptions, type EventsQuery, OpenEyeApi, type TokenProvider } from './api.js';
+export { backoffDelay } from './backoff.js';
+export { OpenEyeClient } from './client.js';
+export { compareEventIds, EventDeduper } from './event-ids.js';
+export type {
+  AuthErrorEvent,
+  ClientEventMap,
+  ClientEventType,
+  GapEvent,
+  ServerMessageMap,
+  StatusChange,
+} from './events.js';
+export type { BackoffOptions, ClientOptions } from './options.js';
 export { default } from './singleton.js';
+export {
+  type ConnectionEvent,
+  type ConnectionStatus,
+  IllegalTransitionError,
+  TRANSITIONS,
+  transition,
+} from './state-machine.js';
+export type { WebSocketConstructor, WebSocketLike } from './transport.js';

@@ -19,7 +19,9 @@ export interface PollerDeps {
   wants(type: EventType): boolean;
   /** The resume cursor: the id of the newest event delivered. */
   cursor(): string | null;
-  /** Moves the cursor without delivering anything (no cursor yet: start from the newest event). */
+  /** True when the cursor is null because the history was empty: every event in it is new. */
+  fromStart(): boolean;
+  /** Moves the cursor without delivering anything; null: the history is empty. */
   rebase(cursor: string | null): void;
   /** Delivers one message as if the socket had carried it. */
   deliver(message: ServerMessage): void;
@@ -92,6 +94,13 @@ export class Poller {
     if (types.length === 0) return;
 
     if (deps.cursor() === null) {
+      if (deps.fromStart()) {
+        // The history was empty when last seen: everything in it now is new.
+        const all = await api.events({ limit: PAGE_SIZE, types });
+        if (live()) for (const event of all.events) deps.deliver(event);
+        return;
+      }
+      // No cursor yet: start from the newest event, delivering nothing older.
       const newest = await api.events({ limit: 1 });
       if (live() && deps.cursor() === null) deps.rebase(newest.last_event_id);
       return;

@@ -51,8 +51,16 @@ export function useOpenEyeClient(): OpenEyeClient {
 export function useConnectionStatus(): { status: ConnectionStatus; reason: string | null } {
   const client = useOpenEyeClient();
   const subscribe = useCallback((notify: () => void) => client.on('status_change', notify), [client]);
-  const status = useSyncExternalStore(subscribe, () => client.getStatus(), () => client.getStatus());
-  const error = useSyncExternalStore(subscribe, () => client.getLastError(), () => client.getLastError());
+  const status = useSyncExternalStore(
+    subscribe,
+    () => client.getStatus(),
+    () => client.getStatus(),
+  );
+  const error = useSyncExternalStore(
+    subscribe,
+    () => client.getLastError(),
+    () => client.getLastError(),
+  );
   const reason = status === 'connected' ? null : error;
   return useMemo(() => ({ status, reason }), [status, reason]);
 }
@@ -61,7 +69,11 @@ export function useConnectionStatus(): { status: ConnectionStatus; reason: strin
 export function useStatistics(): Statistics | null {
   const client = useOpenEyeClient();
   const subscribe = useCallback((notify: () => void) => client.on('statistics_update', notify), [client]);
-  return useSyncExternalStore(subscribe, () => client.getStatistics(), () => client.getStatistics());
+  return useSyncExternalStore(
+    subscribe,
+    () => client.getStatistics(),
+    () => client.getStatistics(),
+  );
 }
 
 /**

@@ -29,7 +29,6 @@ const OPEN = 1;
 
 /** Receives what happens on a transport; the transport passes itself so the receiver can check its id. */
 export interface TransportSink {
-  onOpen(transport: Transport): void;
   onMessage(transport: Transport, message: ServerMessage): void;
   onClose(transport: Transport, code: number, reason: string): void;
 }
@@ -37,17 +36,14 @@ export interface TransportSink {
 export class Transport {
   readonly id: number;
   readonly #socket: WebSocketLike & SocketHandlers;
-  #opened = false;
 
   /** Opens the socket at once. Throws when the implementation refuses the URL. */
   constructor(id: number, url: string, Impl: WebSocketConstructor, sink: TransportSink) {
     this.id = id;
     const socket = new Impl(url) as WebSocketLike & SocketHandlers;
     this.#socket = socket;
-    socket.onopen = () => {
-      this.#opened = true;
-      sink.onOpen(this);
-    };
+    // Nothing to do on open: the attempt counts as successful only when the welcome arrives.
+    socket.onopen = null;
     socket.onmessage = (event) => {
       const message = parseServerMessage(event.data);
       if (message !== null) sink.onMessage(this, message);
@@ -58,11 +54,6 @@ export class Transport {
     };
     // Errors are always followed by a close event; the handler must exist (`ws` throws on an unhandled error).
     socket.onerror = () => {};
-  }
-
-  /** Whether the socket reached the open state at some point. */
-  get opened(): boolean {
-    return this.#opened;
   }
 
   /** Sends one JSON message; false when the socket is not open. */

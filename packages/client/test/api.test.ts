@@ -50,7 +50,10 @@ describe('OpenEyeApi', () => {
   });
 
   it('uses http_<status> when the body has no code, and network_error with status 0 when fetch fails', async () => {
-    const api410 = new OpenEyeApi({ baseUrl: 'http://h.test', fetch: recorder(() => new Response('', { status: 410 })).fetch });
+    const api410 = new OpenEyeApi({
+      baseUrl: 'http://h.test',
+      fetch: recorder(() => new Response('', { status: 410 })).fetch,
+    });
     await expect(api410.events({ after: '1' })).rejects.toMatchObject({ status: 410, code: 'http_410' });
     const down = new OpenEyeApi({
       baseUrl: 'http://h.test',
@@ -60,7 +63,10 @@ describe('OpenEyeApi', () => {
   });
 
   it('returns undefined for an empty 204 answer', async () => {
-    const api = new OpenEyeApi({ baseUrl: 'http://h.test', fetch: recorder(() => new Response(null, { status: 204 })).fetch });
+    const api = new OpenEyeApi({
+      baseUrl: 'http://h.test',
+      fetch: recorder(() => new Response(null, { status: 204 })).fetch,
+    });
     await expect(api.deleteCamera(4)).resolves.toBeUndefined();
   });
 });

@@ -250,7 +250,10 @@ describe('OpenEyeClient: reconnecting and resuming', () => {
 
   it('backs off exponentially and gives up only at maxAttempts', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(0.999);
-    const { client, statuses } = makeClient({ backoff: { baseMs: 100, capMs: 1000, maxAttempts: 4 }, pollingAfterFailures: 99 });
+    const { client, statuses } = makeClient({
+      backoff: { baseMs: 100, capMs: 1000, maxAttempts: 4 },
+      pollingAfterFailures: 99,
+    });
     client.connect('t');
     await flush();
     const waits = [99, 199, 399, 799];
@@ -469,7 +472,13 @@ describe('OpenEyeClient: polling fallback', () => {
       if (url.pathname === '/api/events') {
         const after = url.searchParams.get('after');
         const newest = events.at(-1) as { id: string } | undefined;
-        if (after === null) return { status: 200, body: { events: [], last_event_id: newest?.id ?? null, has_more: false } };
+        if (after === null) {
+          const limit = Number(url.searchParams.get('limit') ?? 100);
+          return {
+            status: 200,
+            body: { events: events.slice(-limit), last_event_id: newest?.id ?? null, has_more: false },
+          };
+        }
         if (opts.goneAfter !== undefined && Number(after) < Number(opts.goneAfter)) {
           return { status: 410, body: { error: 'gone', message: 'History does not reach that id' } };
         }
@@ -552,6 +561,27 @@ describe('OpenEyeClient: polling fallback', () => {
     b.client.disconnect();
   });
 
+  it('delivers everything once the history, empty when last seen, fills up (no cursor to resume from)', async () => {
+    const events: ServerMessage[] = [];
+    const http = server(events);
+    const { client, delivered } = makeClient({ fetch: http.fetch, pollingAfterFailures: 1, pollIntervalMs: 1000 });
+    client.connect('t');
+    await flush();
+    FakeSocket.last().welcome({ last_event_id: null });
+    FakeSocket.last().serverClose(1006);
+    await vi.advanceTimersByTimeAsync(100);
+    FakeSocket.last().serverClose(1006);
+    await flush();
+    expect(client.getStatus()).toBe('polling');
+    events.push(alert('1'), alert('2'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(delivered).toEqual(['1', '2']);
+    events.push(alert('3'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(delivered).toEqual(['1', '2', '3']);
+    client.disconnect();
+  });
+
   it('goes polling at once on 1008 Rate limit exceeded and waits at least 30 s before the next attempt', async () => {
     const http = server([]);
     const { client } = makeClient({ fetch: http.fetch });
@@ -572,7 +602,12 @@ describe('OpenEyeClient: polling fallback', () => {
 
   it('ends in auth_error when polling keeps answering 401', async () => {
     const http = fakeFetch(() => ({ status: 401, body: { error: 'unauthorized', message: 'Token expired' } }));
-    const { client } = makeClient({ fetch: http.fetch, getToken: () => 'old', pollingAfterFailures: 1, pollIntervalMs: 1000 });
+    const { client } = makeClient({
+      fetch: http.fetch,
+      getToken: () => 'old',
+      pollingAfterFailures: 1,
+      pollIntervalMs: 1000,
+    });
     const errors: unknown[] = [];
     client.on('auth_error', (e) => errors.push(e));
     client.connect();

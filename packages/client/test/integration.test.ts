@@ -132,7 +132,8 @@ describe('integration: server process killed and started again', () => {
     await proc.kill('SIGKILL');
     await waitFor(() => client.getStatus() === 'reconnecting', 'reconnecting');
     proc = await spawnServerProcess({ port, dataDir, env: FAST });
-    for (let i = 0; i < 5; i++) posted.push((await api.createAlert({ alert_type: 'warning', message: `while down ${i}` })).id);
+    for (let i = 0; i < 5; i++)
+      posted.push((await api.createAlert({ alert_type: 'warning', message: `while down ${i}` })).id);
     expect(client.getStatus()).toBe('reconnecting');
 
     await waitFor(() => client.isConnected(), 'reconnected', 20_000);
@@ -166,7 +167,8 @@ describe('integration: WebSocket endpoint switched off', () => {
     await waitFor(() => client.getLastEventId() !== null, 'cursor from the history');
 
     const posted: string[] = [];
-    for (let i = 0; i < 3; i++) posted.push((await api.createAlert({ alert_type: 'warning', message: `polled ${i}` })).id);
+    for (let i = 0; i < 3; i++)
+      posted.push((await api.createAlert({ alert_type: 'warning', message: `polled ${i}` })).id);
     await waitFor(() => eventIds.length === 3, 'alerts over polling');
     expect(client.getStatus()).toBe('polling');
 
@@ -207,6 +209,63 @@ describe('integration: WebSocket endpoint switched off', () => {
     posted.push((await api.createAlert({ alert_type: 'info', message: 'live again' })).id);
     await waitFor(() => eventIds.length === 2, 'live alert');
     expect(eventIds).toEqual(posted);
+  }, 30_000);
+});
+
+describe('integration: resuming from an empty history', () => {
+  it('delivers events that reached an empty history while the socket was away (no id to resume from)', async () => {
+    const s = await server();
+    const api = admin(s.url, s.adminToken);
+    const { client, eventIds, statuses } = recordingClient({
+      baseUrl: s.url,
+      getToken: () => s.tokenFor('viewer-empty'),
+      backoff: { baseMs: 100, capMs: 300 },
+      pollingAfterFailures: 1000,
+    });
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    expect(client.getLastEventId()).toBeNull();
+    s.setWebSocketEnabled(false);
+    await waitFor(() => client.getStatus() === 'reconnecting', 'reconnecting');
+    const posted: string[] = [];
+    for (let i = 0; i < 3; i++) posted.push((await api.createAlert({ alert_type: 'info', message: `away ${i}` })).id);
+    s.setWebSocketEnabled(true);
+    await waitFor(() => eventIds.length === 3, 'the alerts posted while away');
+    posted.push((await api.createAlert({ alert_type: 'info', message: 'live' })).id);
+    await waitFor(() => eventIds.length === 4, 'live alert');
+    expect(eventIds).toEqual(posted);
+    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  });
+});
+
+describe('integration: dead connection', () => {
+  it('drops a connection that goes silent for two heartbeat intervals (server process stopped) and comes back', async () => {
+    const port = await freePort();
+    const proc = await spawnServerProcess({ port, dataDir: tempDir(), env: FAST });
+    cleanups.push(async () => {
+      proc.child.kill('SIGCONT');
+      await proc.kill();
+    });
+    const login = await new OpenEyeApi({ baseUrl: proc.url }).login('admin', ADMIN_PASSWORD);
+    const { client, statuses } = recordingClient({
+      baseUrl: proc.url,
+      getToken: () => login.access_token,
+      backoff: { baseMs: 100, capMs: 300 },
+      connectTimeoutMs: 1000,
+      pollingAfterFailures: 1000,
+    });
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    const stoppedAt = Date.now();
+    proc.child.kill('SIGSTOP');
+    await waitFor(() => client.getStatus() === 'reconnecting', 'reconnecting', 5000);
+    const detectedAfter = Date.now() - stoppedAt;
+    expect(detectedAfter).toBeGreaterThanOrEqual(1500);
+    expect(detectedAfter).toBeLessThan(3500);
+    expect(client.getLastError()).toMatch(/two heartbeat intervals/);
+    proc.child.kill('SIGCONT');
+    await waitFor(() => client.isConnected(), 'connected again', 10_000);
+    expect(statuses.slice(0, 4)).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
   }, 30_000);
 });
 
@@ -254,15 +313,20 @@ describe('integration: tokens', () => {
     expect(statuses).toEqual(['connecting', 'reconnecting', 'error']);
   });
 
-  it('recovers with a fresh token after the server closed for Token expired', async () => {
+  it('recovers with a fresh token after the server refused the refresh and closed for Token expired', async () => {
     const s = await server();
     let calls = 0;
-    const getToken = () => s.tokenFor('viewer-recover', 'viewer', ++calls === 1 ? 2 : 3600);
-    const { client, statuses } = recordingClient({ baseUrl: s.url, getToken, refreshBeforeExpiryMs: 0 });
+    // The first refresh hands out another user's token (the server answers `error forbidden`);
+    // after the close `Token expired`, the fresh token is a good one.
+    const getToken = () => (++calls === 1 ? s.tokenFor('someone-else') : s.tokenFor('viewer-recover', 'viewer', 3600));
+    const { client, statuses } = recordingClient({ baseUrl: s.url, getToken, refreshBeforeExpiryMs: 1000 });
+    const errors: unknown[] = [];
+    client.on('error', (e) => errors.push(e));
     client.connect(await s.tokenFor('viewer-recover', 'viewer', 2));
     await waitFor(() => client.isConnected(), 'connected');
     await waitFor(() => statuses.length >= 4, 'closed and reconnected', 8000);
-    expect(statuses.slice(0, 4)).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+    expect(errors).toEqual([expect.objectContaining({ code: 'forbidden', request_type: 'auth' })]);
+    expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
   }, 15_000);
 });
 
@@ -273,7 +337,12 @@ describe('integration: connection limit', () => {
     const first = recordingClient({ baseUrl: s.url, getToken: () => token });
     first.client.connect();
     await waitFor(() => first.client.isConnected(), 'first connected');
-    const second = recordingClient({ baseUrl: s.url, getToken: () => token, pollIntervalMs: 200, rateLimitBackoffMs: 500 });
+    const second = recordingClient({
+      baseUrl: s.url,
+      getToken: () => token,
+      pollIntervalMs: 200,
+      rateLimitBackoffMs: 500,
+    });
     const stats: unknown[] = [];
     second.client.on('statistics_update', (m) => stats.push(m));
     second.client.connect();
@@ -313,7 +382,8 @@ describe('integration: failover between two base URLs', () => {
     const b = await startTestServer({ dataDir, port: portB, env: FAST });
     cleanups.push(() => b.close());
     const apiB = admin(b.url, b.adminToken);
-    for (let i = 0; i < 3; i++) posted.push((await apiB.createAlert({ alert_type: 'warning', message: `on B ${i}` })).id);
+    for (let i = 0; i < 3; i++)
+      posted.push((await apiB.createAlert({ alert_type: 'warning', message: `on B ${i}` })).id);
 
     await waitFor(() => client.isConnected(), 'connected to node B', 10_000);
     await waitFor(() => eventIds.length === posted.length, 'every alert');

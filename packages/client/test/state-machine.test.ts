@@ -35,7 +35,13 @@ describe('connection state machine', () => {
         fail: 'error',
         disconnect: 'disconnected',
       },
-      polling: { welcome: 'connected', lost: 'polling', fallback: 'polling', fail: 'error', disconnect: 'disconnected' },
+      polling: {
+        welcome: 'connected',
+        lost: 'polling',
+        fallback: 'polling',
+        fail: 'error',
+        disconnect: 'disconnected',
+      },
       error: { connect: 'connecting', disconnect: 'disconnected' },
     });
   });

@@ -1,3 +1,3 @@
 export * from './constants.js';
-export * from './schemas.js';
 export * from './parse.js';
+export * from './schemas.js';

@@ -3,7 +3,7 @@
  * It never throws, never recurses over client data, and builds its result from allow-listed
  * fields only, so nothing the client sends (`__proto__`, `constructor`) reaches an object's prototype.
  */
-import { EVENT_TYPES, type ErrorCode, type EventType, MAX_JSON_DEPTH } from './constants.js';
+import { type ErrorCode, EVENT_TYPES, type EventType, MAX_JSON_DEPTH } from './constants.js';
 import type { ClientMessage } from './schemas.js';
 
 export type ParseResult =

@@ -24,8 +24,8 @@ import { authRoutes } from './http/auth.js';
 import type { App, RouteContext } from './http/context.js';
 import { eventRoutes } from './http/events.js';
 import { resourceRoutes } from './http/resources.js';
-import { type Logger, createLogger, redactUrl } from './logger.js';
-import { type Metrics, createMetrics } from './ops/metrics.js';
+import { createLogger, type Logger, redactUrl } from './logger.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
 import { StatisticsBroadcaster } from './realtime/broadcaster.js';
 import { type Bus, LocalBus } from './realtime/bus.js';
 import { type ClusterView, localClusterView } from './realtime/cluster-view.js';
@@ -49,7 +49,10 @@ export interface CreateServerOptions {
 export interface ConnectionManager {
   broadcastStatisticsUpdate(data?: Statistics): Promise<void>;
   broadcastCameraEvent(cameraId: number, eventType: string, data?: object): Promise<unknown>;
-  broadcastAlert(alertType: AlertType, data: { message: string; camera_id?: number; [k: string]: unknown }): Promise<unknown>;
+  broadcastAlert(
+    alertType: AlertType,
+    data: { message: string; camera_id?: number; [k: string]: unknown },
+  ): Promise<unknown>;
   getStatistics: Hub['getStatistics'];
   getUserConnectionCount: Hub['getUserConnectionCount'];
   sendPersonalMessage: Hub['sendPersonalMessage'];
@@ -88,7 +91,12 @@ function loadSecret(config: Config): string {
   }
 }
 
-async function ensureAdmin(store: Store, config: Config, log: Logger, onCreated?: CreateServerOptions['onAdminCreated']) {
+async function ensureAdmin(
+  store: Store,
+  config: Config,
+  log: Logger,
+  onCreated?: CreateServerOptions['onAdminCreated'],
+) {
   if ((await store.users.count()) > 0) return;
   const generated = config.adminPassword === null;
   const password = config.adminPassword ?? randomBytes(12).toString('base64url');
@@ -165,7 +173,14 @@ export async function createServer(config: Config, options: CreateServerOptions 
     metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
     if (route !== '/metrics' && route !== '/healthz') {
       req.log.info(
-        { event: 'http', method: req.method, url: redactUrl(req.url), status: reply.statusCode, ms: Math.round(reply.elapsedTime), remote: req.ip },
+        {
+          event: 'http',
+          method: req.method,
+          url: redactUrl(req.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          remote: req.ip,
+        },
         'request',
       );
     }
@@ -176,17 +191,28 @@ export async function createServer(config: Config, options: CreateServerOptions 
       const first = err.validation[0];
       const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const pathPart = (first?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
-      const field = missing ? (pathPart ? `${pathPart}.${missing}` : missing) : pathPart || err.validationContext || 'body';
-      return reply.code(400).send({ error: 'validation_error', message: `${field}: ${first?.message ?? err.message}`, field });
+      const field = missing
+        ? pathPart
+          ? `${pathPart}.${missing}`
+          : missing
+        : pathPart || err.validationContext || 'body';
+      return reply
+        .code(400)
+        .send({ error: 'validation_error', message: `${field}: ${first?.message ?? err.message}`, field });
     }
     if (err instanceof DomainError) {
-      return reply.code(err.status).send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
+      return reply
+        .code(err.status)
+        .send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
     }
     if (STORAGE_ERROR.test(String((err as { code?: unknown }).code ?? ''))) {
-      req.log.error({ event: 'storage.error', code: (err as { code?: unknown }).code, msg: err.message }, 'storage failed');
+      req.log.error(
+        { event: 'storage.error', code: (err as { code?: unknown }).code, msg: err.message },
+        'storage failed',
+      );
       return reply.code(503).send({ error: 'unavailable', message: 'Storage is unavailable; nothing was stored' });
     }
     req.log.error({ event: 'http.error', err }, 'request failed');
@@ -217,7 +243,17 @@ export async function createServer(config: Config, options: CreateServerOptions 
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const ctx: RouteContext = { config, store, domain, statistics, jwt, guard: createGuard(jwt, store), hub, cluster, bus };
+  const ctx: RouteContext = {
+    config,
+    store,
+    domain,
+    statistics,
+    jwt,
+    guard: createGuard(jwt, store),
+    hub,
+    cluster,
+    bus,
+  };
   authRoutes(app, ctx);
   resourceRoutes(app, ctx);
   eventRoutes(app, ctx);
@@ -229,7 +265,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
     if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/docs')) {
       return reply.sendFile('index.html');
     }
-    return reply.code(404).send({ error: 'not_found', message: `No route ${req.method} ${redactUrl(req.url).split('?')[0]}` });
+    return reply
+      .code(404)
+      .send({ error: 'not_found', message: `No route ${req.method} ${redactUrl(req.url).split('?')[0]}` });
   });
 
   const endpoint = new WebSocketEndpoint({ config, jwt, store, hub, statistics, log, metrics });
@@ -252,7 +290,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
     broadcastCameraEvent: (cameraId, eventType, data) => domain.postCameraEvent(cameraId, eventType, data),
     broadcastAlert: (alertType, data) => {
       const { message, camera_id, ...rest } = data;
-      return domain.createAlert({ alert_type: alertType, message, ...(camera_id === undefined ? {} : { camera_id }), data: rest });
+      return domain.createAlert({
+        alert_type: alertType,
+        message,
+        ...(camera_id === undefined ? {} : { camera_id }),
+        data: rest,
+      });
     },
     getStatistics: () => hub.getStatistics(),
     getUserConnectionCount: (userId) => hub.getUserConnectionCount(userId),

@@ -48,7 +48,8 @@ class UsageError extends Error {}
 function number(value: string | undefined, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n < min)
+    throw new UsageError(`--${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -74,7 +75,10 @@ async function readPassword(given: string | undefined): Promise<string> {
 async function serve(config: Config): Promise<void> {
   const server = await createServer(config);
   const url = await server.listen();
-  server.log.info({ event: 'listening', url, storage: server.store.location, engine: server.store.engine }, `OpenEye Realtime on ${url}`);
+  server.log.info(
+    { event: 'listening', url, storage: server.store.location, engine: server.store.engine },
+    `OpenEye Realtime on ${url}`,
+  );
   process.stdout.write(`OpenEye Realtime is serving ${url} (dashboard at ${url}/, API docs at ${url}/docs)\n`);
   if (config.demo) {
     const sim = await startSimulator(domainSink(server.domain), { rate: 2, duration: 0 });
@@ -120,7 +124,8 @@ async function main(argv: string[]): Promise<void> {
     case 'user': {
       if (sub === 'list') {
         const users = await withStore(config, (s) => s.users.list());
-        for (const u of users) process.stdout.write(`${u.id}\t${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
+        for (const u of users)
+          process.stdout.write(`${u.id}\t${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
         return;
       }
       if (!arg) throw new UsageError(`openeye user ${sub ?? '<add|list|passwd>'} needs a username`);
@@ -131,7 +136,10 @@ async function main(argv: string[]): Promise<void> {
         if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
         await withStore(config, async (s) => {
           if (await s.users.byUsername(arg)) throw new UsageError(`user ${arg} already exists`);
-          const u = await s.users.create({ username: arg, role, password_hash: await hashPassword(password) }, new Date().toISOString());
+          const u = await s.users.create(
+            { username: arg, role, password_hash: await hashPassword(password) },
+            new Date().toISOString(),
+          );
           process.stdout.write(`created user ${u.username} (id ${u.id}, ${u.role})\n`);
         });
         return;
@@ -152,7 +160,8 @@ async function main(argv: string[]): Promise<void> {
     case 'token': {
       if (!sub) throw new UsageError('openeye token needs a username');
       const expires = number(values.expires, 'expires', config.tokenLifetimeSeconds, 10);
-      const secret = config.jwtSecret ?? (await import('node:fs')).readFileSync(`${config.dataDir}/jwt-secret`, 'utf8').trim();
+      const secret =
+        config.jwtSecret ?? (await import('node:fs')).readFileSync(`${config.dataDir}/jwt-secret`, 'utf8').trim();
       const user = await withStore(config, (s) => s.users.byUsername(sub));
       if (!user) throw new UsageError(`no user ${sub}`);
       process.stdout.write(`${new JwtService(secret, config.tokenLifetimeSeconds).sign(user, expires)}\n`);
@@ -182,7 +191,8 @@ async function main(argv: string[]): Promise<void> {
         rate,
         duration,
         onProgress: (sent, failed) => {
-          if ((sent + failed) % Math.max(1, Math.round(rate * 5)) === 0) process.stdout.write(`  ${sent} posted, ${failed} failed\n`);
+          if ((sent + failed) % Math.max(1, Math.round(rate * 5)) === 0)
+            process.stdout.write(`  ${sent} posted, ${failed} failed\n`);
         },
       });
       process.once('SIGINT', () => sim.stop());
@@ -196,7 +206,11 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (
+    err instanceof UsageError ||
+    err instanceof ConfigError ||
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+  ) {
     process.stderr.write(`openeye: ${(err as Error).message}\n`);
     process.exit(2);
   }

@@ -3,12 +3,7 @@
  * recognitions, unknown faces, motion events and camera status changes at a set rate. It talks
  * to a running server over HTTP (`openeye simulate`) or, for `serve --demo`, to the domain directly.
  */
-import type {
-  Camera,
-  CreateRecognitionRequest,
-  Person,
-  UpdateCameraRequest,
-} from '@openeye/protocol';
+import type { Camera, CreateRecognitionRequest, Person, UpdateCameraRequest } from '@openeye/protocol';
 import type { DomainService } from './domain/service.js';
 
 export interface SimulatorSink {
@@ -84,7 +79,10 @@ export async function startSimulator(sink: SimulatorSink, options: SimulatorOpti
     } else if (roll < 0.65) {
       await sink.recognition({ camera_id: camera.id, person_id: null, confidence: 0.4 + random() * 0.4 });
     } else if (roll < 0.9) {
-      await sink.cameraEvent(camera.id, 'motion_detected', { zone: 1 + Math.floor(random() * 4), details: 'Motion detected' });
+      await sink.cameraEvent(camera.id, 'motion_detected', {
+        zone: 1 + Math.floor(random() * 4),
+        details: 'Motion detected',
+      });
     } else if (roll < 0.95) {
       camera.recording = !camera.recording;
       await sink.updateCamera(camera.id, { recording: camera.recording });
@@ -131,7 +129,10 @@ export function httpSink(baseUrl: string, token: string): SimulatorSink {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(new URL(path, baseUrl), {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? null : JSON.stringify(body),
     });
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Role } from '@openeye/protocol';
 import pg from 'pg';
-import { type OpenEyeServer, createServer } from './app.js';
+import { createServer, type OpenEyeServer } from './app.js';
 import { hashPassword } from './auth/passwords.js';
 import { loadConfig } from './config.js';
 
@@ -55,7 +55,12 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   });
   const config = loadConfig(
     { OPENEYE_ADMIN_PASSWORD: ADMIN_PASSWORD, LOG_LEVEL: 'info', OPENEYE_TIMEZONE: 'UTC', ...options.env },
-    { port: options.port ?? 0, host: '127.0.0.1', dataDir, ...(options.websocket === false ? { websocketEnabled: false } : {}) },
+    {
+      port: options.port ?? 0,
+      host: '127.0.0.1',
+      dataDir,
+      ...(options.websocket === false ? { websocketEnabled: false } : {}),
+    },
   );
   const server = await createServer(config, { logStream });
   const url = await server.listen();

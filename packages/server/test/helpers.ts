@@ -102,7 +102,11 @@ export async function api(
   path: string,
   token?: string,
   body?: unknown,
-): Promise<{ status: number; body: any; text: string }> {
+): Promise<{
+  status: number; // biome-ignore lint/suspicious/noExplicitAny: tests read any JSON shape
+  body: any;
+  text: string;
+}> {
   const res = await fetch(new URL(path, baseUrl), {
     method,
     headers: {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, type TestServer, createTestDatabase, startTestServer } from '../src/testing.js';
+import { ADMIN_PASSWORD, createTestDatabase, startTestServer, type TestServer } from '../src/testing.js';
 import { api } from './helpers.js';
 
 const engines = [
@@ -33,7 +33,10 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
 
   describe('auth', () => {
     it('logs in with a JSON body and with a form body', async () => {
-      const json = await api(t.url, 'POST', '/api/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD });
+      const json = await api(t.url, 'POST', '/api/auth/login', undefined, {
+        username: 'admin',
+        password: ADMIN_PASSWORD,
+      });
       expect(json.status).toBe(200);
       expect(json.body).toMatchObject({ token_type: 'bearer', expires_in: 3600 });
       expect(json.body.access_token.split('.')).toHaveLength(3);
@@ -43,15 +46,26 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
         body: `username=admin&password=${encodeURIComponent(ADMIN_PASSWORD)}`,
       });
       expect(form.status).toBe(200);
-      const me = await api(t.url, 'GET', '/api/users/me', ((await form.json()) as { access_token: string }).access_token);
+      const me = await api(
+        t.url,
+        'GET',
+        '/api/users/me',
+        ((await form.json()) as { access_token: string }).access_token,
+      );
       expect(me.body).toMatchObject({ username: 'admin', role: 'admin', disabled: false });
     });
 
     it('refuses a wrong password, an unknown user and a missing field', async () => {
-      const wrong = await api(t.url, 'POST', '/api/auth/login', undefined, { username: 'admin', password: 'nope-nope' });
+      const wrong = await api(t.url, 'POST', '/api/auth/login', undefined, {
+        username: 'admin',
+        password: 'nope-nope',
+      });
       expect(wrong.status).toBe(401);
       expect(wrong.body).toEqual({ error: 'invalid_credentials', message: 'Wrong username or password' });
-      const unknown = await api(t.url, 'POST', '/api/auth/login', undefined, { username: 'ghost', password: 'whatever1' });
+      const unknown = await api(t.url, 'POST', '/api/auth/login', undefined, {
+        username: 'ghost',
+        password: 'whatever1',
+      });
       expect(unknown.status).toBe(401);
       const missing = await api(t.url, 'POST', '/api/auth/login', undefined, { username: 'admin' });
       expect(missing.status).toBe(400);
@@ -67,25 +81,39 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
       expect(bad.status).toBe(401);
       expect(bad.body).toEqual({ error: 'unauthorized', message: 'Invalid token' });
       const expired = t.server.jwt.sign({ id: 1, username: 'admin', role: 'admin' }, -10);
-      expect((await api(t.url, 'GET', '/api/statistics', expired)).body).toEqual({ error: 'unauthorized', message: 'Token expired' });
+      expect((await api(t.url, 'GET', '/api/statistics', expired)).body).toEqual({
+        error: 'unauthorized',
+        message: 'Token expired',
+      });
     });
   });
 
   describe('users (admin only)', () => {
     it('creates, lists, updates and deletes users', async () => {
-      const created = await api(t.url, 'POST', '/api/users', t.adminToken, { username: 'olga', password: 'operator-pass', role: 'viewer' });
+      const created = await api(t.url, 'POST', '/api/users', t.adminToken, {
+        username: 'olga',
+        password: 'operator-pass',
+        role: 'viewer',
+      });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ username: 'olga', role: 'viewer', disabled: false });
       expect(created.body.password_hash).toBeUndefined();
       const row = await t.server.store.users.byUsername('olga');
       expect(row?.password_hash).toMatch(/^scrypt\$/);
-      const dup = await api(t.url, 'POST', '/api/users', t.adminToken, { username: 'olga', password: 'operator-pass', role: 'viewer' });
+      const dup = await api(t.url, 'POST', '/api/users', t.adminToken, {
+        username: 'olga',
+        password: 'operator-pass',
+        role: 'viewer',
+      });
       expect(dup.status).toBe(409);
       const list = await api(t.url, 'GET', '/api/users', t.adminToken);
       expect(list.body.map((u: { username: string }) => u.username)).toContain('olga');
       const patched = await api(t.url, 'PATCH', `/api/users/${created.body.id}`, t.adminToken, { role: 'producer' });
       expect(patched.body.role).toBe('producer');
-      const login = await api(t.url, 'POST', '/api/auth/login', undefined, { username: 'olga', password: 'operator-pass' });
+      const login = await api(t.url, 'POST', '/api/auth/login', undefined, {
+        username: 'olga',
+        password: 'operator-pass',
+      });
       expect(login.status).toBe(200);
       await api(t.url, 'PATCH', `/api/users/${created.body.id}`, t.adminToken, { disabled: true });
       expect((await api(t.url, 'GET', '/api/users/me', login.body.access_token)).status).toBe(401);
@@ -95,10 +123,18 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
 
     it('answers 403 to a viewer and a producer, 400 to a bad role', async () => {
       expect((await api(t.url, 'GET', '/api/users', viewer)).status).toBe(403);
-      const p = await api(t.url, 'POST', '/api/users', producer, { username: 'x1', password: 'password1', role: 'admin' });
+      const p = await api(t.url, 'POST', '/api/users', producer, {
+        username: 'x1',
+        password: 'password1',
+        role: 'admin',
+      });
       expect(p.status).toBe(403);
       expect(p.body.error).toBe('forbidden');
-      const bad = await api(t.url, 'POST', '/api/users', t.adminToken, { username: 'x2', password: 'password1', role: 'root' });
+      const bad = await api(t.url, 'POST', '/api/users', t.adminToken, {
+        username: 'x2',
+        password: 'password1',
+        role: 'root',
+      });
       expect(bad.status).toBe(400);
       expect(bad.body.field).toBe('role');
     });
@@ -108,16 +144,28 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
     it('does camera CRUD; a status change becomes a stored camera event', async () => {
       const c = await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Gate', location: 'North' });
       expect(c.status).toBe(201);
-      expect(c.body).toMatchObject({ name: 'Gate', location: 'North', active: true, recording: false, last_seen_at: null });
+      expect(c.body).toMatchObject({
+        name: 'Gate',
+        location: 'North',
+        active: true,
+        recording: false,
+        last_seen_at: null,
+      });
       expect((await api(t.url, 'POST', '/api/cameras', viewer, { name: 'X' })).status).toBe(403);
       const p = await api(t.url, 'PATCH', `/api/cameras/${c.body.id}`, producer, { recording: true });
       expect(p.status).toBe(200);
       expect(p.body.recording).toBe(true);
       const events = await api(t.url, 'GET', '/api/events?limit=5&types=camera_event', viewer);
-      expect(events.body.events.at(-1)).toMatchObject({ type: 'camera_event', camera_id: c.body.id, event_type: 'recording_started' });
+      expect(events.body.events.at(-1)).toMatchObject({
+        type: 'camera_event',
+        camera_id: c.body.id,
+        event_type: 'recording_started',
+      });
       expect((await api(t.url, 'GET', `/api/cameras/${c.body.id}`, viewer)).body.recording).toBe(true);
       expect((await api(t.url, 'PATCH', '/api/cameras/99999', t.adminToken, { active: false })).status).toBe(404);
-      expect((await api(t.url, 'PATCH', `/api/cameras/${c.body.id}`, t.adminToken, { active: 'yes' })).body.field).toBe('active');
+      expect((await api(t.url, 'PATCH', `/api/cameras/${c.body.id}`, t.adminToken, { active: 'yes' })).body.field).toBe(
+        'active',
+      );
       expect((await api(t.url, 'DELETE', `/api/cameras/${c.body.id}`, t.adminToken)).status).toBe(204);
       expect((await api(t.url, 'GET', `/api/cameras/${c.body.id}`, viewer)).status).toBe(404);
       expect((await api(t.url, 'GET', '/api/cameras/abc', viewer)).status).toBe(400);
@@ -130,22 +178,38 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
         data: { details: 'Motion detected in zone 1' },
       });
       expect(e.status).toBe(201);
-      expect(e.body).toMatchObject({ type: 'camera_event', camera_id: c.body.id, event_type: 'motion_detected', data: { details: 'Motion detected in zone 1' } });
+      expect(e.body).toMatchObject({
+        type: 'camera_event',
+        camera_id: c.body.id,
+        event_type: 'motion_detected',
+        data: { details: 'Motion detected in zone 1' },
+      });
       expect(e.body.id).toMatch(/^\d+$/);
       expect(e.body.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       const stored = await api(t.url, 'GET', `/api/events?after=${Number(e.body.id) - 1}`, viewer);
       expect(stored.body.events[0]).toEqual(e.body);
       expect((await api(t.url, 'GET', `/api/cameras/${c.body.id}`, viewer)).body.last_seen_at).not.toBeNull();
-      expect((await api(t.url, 'POST', '/api/cameras/99999/events', producer, { event_type: 'motion_detected' })).status).toBe(404);
-      expect((await api(t.url, 'POST', `/api/cameras/${c.body.id}/events`, viewer, { event_type: 'motion_detected' })).status).toBe(403);
-      expect((await api(t.url, 'POST', `/api/cameras/${c.body.id}/events`, producer, {})).body.field).toBe('event_type');
+      expect(
+        (await api(t.url, 'POST', '/api/cameras/99999/events', producer, { event_type: 'motion_detected' })).status,
+      ).toBe(404);
+      expect(
+        (await api(t.url, 'POST', `/api/cameras/${c.body.id}/events`, viewer, { event_type: 'motion_detected' }))
+          .status,
+      ).toBe(403);
+      expect((await api(t.url, 'POST', `/api/cameras/${c.body.id}/events`, producer, {})).body.field).toBe(
+        'event_type',
+      );
     });
 
     it('does people CRUD', async () => {
       const p = await api(t.url, 'POST', '/api/people', producer, { name: 'Grace' });
       expect(p.status).toBe(201);
-      expect((await api(t.url, 'GET', '/api/people', viewer)).body.map((x: { name: string }) => x.name)).toContain('Grace');
-      expect((await api(t.url, 'PATCH', `/api/people/${p.body.id}`, producer, { name: 'Grace H.' })).body.name).toBe('Grace H.');
+      expect((await api(t.url, 'GET', '/api/people', viewer)).body.map((x: { name: string }) => x.name)).toContain(
+        'Grace',
+      );
+      expect((await api(t.url, 'PATCH', `/api/people/${p.body.id}`, producer, { name: 'Grace H.' })).body.name).toBe(
+        'Grace H.',
+      );
       expect((await api(t.url, 'POST', '/api/people', viewer, { name: 'No' })).status).toBe(403);
       expect((await api(t.url, 'POST', '/api/people', producer, { name: '' })).body.field).toBe('name');
       expect((await api(t.url, 'DELETE', `/api/people/${p.body.id}`, producer)).status).toBe(204);
@@ -158,14 +222,26 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
       const before = (await api(t.url, 'GET', '/api/statistics', viewer)).body;
       const cam = (await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Hall', recording: true })).body;
       const person = (await api(t.url, 'POST', '/api/people', producer, { name: 'Alan' })).body;
-      const known = await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: person.id, confidence: 0.93 });
+      const known = await api(t.url, 'POST', '/api/recognitions', producer, {
+        camera_id: cam.id,
+        person_id: person.id,
+        confidence: 0.93,
+      });
       expect(known.status).toBe(201);
       expect(known.body).toMatchObject({ camera_id: cam.id, person_id: person.id, confidence: 0.93 });
       expect(known.body.alert).toBeUndefined();
       const unknown = await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: null });
       expect(unknown.status).toBe(201);
-      expect(unknown.body.alert).toMatchObject({ type: 'alert', alert_type: 'warning', data: { message: 'Unknown face detected', camera_id: cam.id } });
-      const rows = await t.server.store.db.selectFrom('recognitions').selectAll().where('camera_id', '=', cam.id).execute();
+      expect(unknown.body.alert).toMatchObject({
+        type: 'alert',
+        alert_type: 'warning',
+        data: { message: 'Unknown face detected', camera_id: cam.id },
+      });
+      const rows = await t.server.store.db
+        .selectFrom('recognitions')
+        .selectAll()
+        .where('camera_id', '=', cam.id)
+        .execute();
       expect(rows.map((r) => Number(r.unknown))).toEqual([0, 1]);
       const after = (await api(t.url, 'GET', '/api/statistics', viewer)).body;
       expect(Object.keys(after).sort()).toEqual(['cameras', 'face_recognition', 'timestamp']);
@@ -181,26 +257,39 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
       const cam = (await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Old' })).body;
       const before = (await api(t.url, 'GET', '/api/statistics', viewer)).body.face_recognition;
       const yesterday = new Date(Date.now() - 86400_000 * 1.5).toISOString();
-      await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: null, occurred_at: yesterday });
+      await api(t.url, 'POST', '/api/recognitions', producer, {
+        camera_id: cam.id,
+        person_id: null,
+        occurred_at: yesterday,
+      });
       const after = (await api(t.url, 'GET', '/api/statistics', viewer)).body.face_recognition;
       expect(after.unknown_faces_today).toBe(before.unknown_faces_today);
     });
 
     it('rejects bad recognitions with the field named, unknown ids with 404', async () => {
       const cam = (await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'R' })).body;
-      expect((await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: null, confidence: 2 })).body.field).toBe(
-        'confidence',
+      expect(
+        (await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: null, confidence: 2 }))
+          .body.field,
+      ).toBe('confidence');
+      expect((await api(t.url, 'POST', '/api/recognitions', producer, { person_id: null })).body.field).toBe(
+        'camera_id',
       );
-      expect((await api(t.url, 'POST', '/api/recognitions', producer, { person_id: null })).body.field).toBe('camera_id');
-      expect((await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: 99999, person_id: null })).status).toBe(404);
-      expect((await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: 99999 })).status).toBe(404);
+      expect(
+        (await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: 99999, person_id: null })).status,
+      ).toBe(404);
+      expect(
+        (await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cam.id, person_id: 99999 })).status,
+      ).toBe(404);
     });
 
     it('stores alerts and serves the history with after, limit, types, 400 and 410', async () => {
       const a = await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'critical', message: 'Door forced' });
       expect(a.status).toBe(201);
       expect(a.body).toMatchObject({ type: 'alert', alert_type: 'critical', data: { message: 'Door forced' } });
-      expect((await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'panic', message: 'x' })).body.field).toBe('alert_type');
+      expect(
+        (await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'panic', message: 'x' })).body.field,
+      ).toBe('alert_type');
       const b = await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'info', message: 'Second' });
       const after = await api(t.url, 'GET', `/api/events?after=${a.body.id}`, viewer);
       expect(after.body).toEqual({ events: [b.body], last_event_id: b.body.id, has_more: false });
@@ -225,7 +314,9 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
       expect(metrics.text).toContain('openeye_ws_connections');
       const spec = await api(t.url, 'GET', '/api/openapi.json');
       expect(spec.body.openapi).toMatch(/^3\./);
-      expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/api/recognitions', '/api/events', '/api/cameras/{id}/events']));
+      expect(Object.keys(spec.body.paths)).toEqual(
+        expect.arrayContaining(['/api/recognitions', '/api/events', '/api/cameras/{id}/events']),
+      );
       const docs = await fetch(`${t.url}/docs/`);
       expect(docs.status).toBe(200);
       expect(await docs.text()).toContain('<html');

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServer, startTestServer } from '../src/testing.js';
+import { startTestServer, type TestServer } from '../src/testing.js';
 import { api, connect, sleep } from './helpers.js';
 
 let t: TestServer;
@@ -46,7 +46,10 @@ describe('handshake', () => {
     const stats = await c.next('statistics_update');
     expect(c.messages[0]?.type).toBe('connection_status');
     expect(c.messages[1]?.type).toBe('statistics_update');
-    expect(stats.data).toMatchObject({ face_recognition: { total_people: expect.any(Number) }, cameras: { total_cameras: 2 } });
+    expect(stats.data).toMatchObject({
+      face_recognition: { total_people: expect.any(Number) },
+      cameras: { total_cameras: 2 },
+    });
     c.close();
   });
 
@@ -81,10 +84,14 @@ describe('handshake', () => {
 
   it('refuses a foreign Origin with HTTP 403 and accepts the own origin and none', async () => {
     const evil = connect(t.url, { token: viewer }, { origin: 'https://evil.example' });
-    const status = await new Promise<number>((resolve) => evil.ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const status = await new Promise<number>((resolve) =>
+      evil.ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(status).toBe(403);
     const sneaky = connect(t.url, { token: viewer }, { origin: `${t.url}.evil.com` });
-    const status2 = await new Promise<number>((resolve) => sneaky.ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const status2 = await new Promise<number>((resolve) =>
+      sneaky.ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(status2).toBe(403);
     const own = connect(t.url, { token: viewer }, { origin: t.url });
     await own.next('connection_status');
@@ -164,7 +171,7 @@ describe('client messages', () => {
     calm.close();
   });
 
-  it('replaces the credential with auth; refuses another user\'s token with forbidden', async () => {
+  it("replaces the credential with auth; refuses another user's token with forbidden", async () => {
     const token = await t.tokenFor('refresh', 'viewer', 3);
     const c = connect(t.url, { token });
     await c.next('connection_status');
@@ -193,18 +200,25 @@ describe('subscriptions and events', () => {
     await c.next('connection_status');
     c.send({ type: 'subscribe', event_types: ['camera_event', 'alert'], camera_ids: [cameraA] });
     const confirmed = await c.next('subscription_confirmed');
-    expect(confirmed.subscriptions).toEqual({ event_types: ['statistics_update', 'camera_event', 'alert'], camera_ids: [cameraA] });
+    expect(confirmed.subscriptions).toEqual({
+      event_types: ['statistics_update', 'camera_event', 'alert'],
+      camera_ids: [cameraA],
+    });
     await api(t.url, 'POST', `/api/cameras/${cameraB}/events`, producer, { event_type: 'motion_detected' });
     await postAlert('on B', cameraB);
     await postAlert('no camera');
-    const a = (await api(t.url, 'POST', `/api/cameras/${cameraA}/events`, producer, { event_type: 'motion_detected' })).body;
+    const a = (await api(t.url, 'POST', `/api/cameras/${cameraA}/events`, producer, { event_type: 'motion_detected' }))
+      .body;
     expect(await c.next('camera_event')).toEqual(a);
     expect((await c.next('alert')).data).toEqual({ message: 'no camera' });
     expect(c.messages.filter((m) => m.type === 'camera_event' || m.type === 'alert')).toHaveLength(2);
     c.send({ type: 'unsubscribe', event_types: ['alert'] });
-    expect((await c.next('unsubscription_confirmed')).subscriptions).toMatchObject({ event_types: ['statistics_update', 'camera_event'] });
+    expect((await c.next('unsubscription_confirmed')).subscriptions).toMatchObject({
+      event_types: ['statistics_update', 'camera_event'],
+    });
     await postAlert('not for me');
-    const b = (await api(t.url, 'POST', `/api/cameras/${cameraA}/events`, producer, { event_type: 'camera_offline' })).body;
+    const b = (await api(t.url, 'POST', `/api/cameras/${cameraA}/events`, producer, { event_type: 'camera_offline' }))
+      .body;
     expect(await c.next('camera_event')).toEqual(b);
     expect(c.messages.filter((m) => m.type === 'alert')).toHaveLength(1);
     c.close();
@@ -216,7 +230,10 @@ describe('subscriptions and events', () => {
     await api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cameraA, person_id: null });
     expect((await c.next('alert')).data).toMatchObject({ message: 'Unknown face detected', camera_id: cameraA });
     expect((await api(t.url, 'POST', '/api/admin/broadcast', viewer, { message: 'x' })).status).toBe(403);
-    const sent = await api(t.url, 'POST', '/api/admin/broadcast', t.adminToken, { message: 'Fire drill at 3', alert_type: 'critical' });
+    const sent = await api(t.url, 'POST', '/api/admin/broadcast', t.adminToken, {
+      message: 'Fire drill at 3',
+      alert_type: 'critical',
+    });
     expect(sent.status).toBe(201);
     expect(await c.next('alert')).toEqual(sent.body);
     c.close();
@@ -232,7 +249,9 @@ describe('subscriptions and events', () => {
     expect(update.data).toMatchObject({ face_recognition: { total_people: expect.any(Number) } });
     const before = c.messages.filter((m) => m.type === 'statistics_update').length;
     await Promise.all(
-      Array.from({ length: 1000 }, () => api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cameraA, person_id: null })),
+      Array.from({ length: 1000 }, () =>
+        api(t.url, 'POST', '/api/recognitions', producer, { camera_id: cameraA, person_id: null }),
+      ),
     );
     await sleep(500);
     const during = c.messages.filter((m) => m.type === 'statistics_update').length - before;
@@ -249,7 +268,9 @@ describe('subscriptions and events', () => {
     await admin.next('subscription_confirmed');
     watcher.send({ type: 'subscribe', event_types: ['camera_event'], camera_ids: [cameraB] });
     const update = await admin.next('presence_update');
-    expect(update.data).toEqual({ cameras: { [cameraB]: [{ user_id: await t.userId('wendy'), username: 'wendy', connections: 1 }] } });
+    expect(update.data).toEqual({
+      cameras: { [cameraB]: [{ user_id: await t.userId('wendy'), username: 'wendy', connections: 1 }] },
+    });
     const rest = await api(t.url, 'GET', '/api/ws/presence', t.adminToken);
     expect(rest.body.cameras[String(cameraB)]).toHaveLength(1);
     expect((await api(t.url, 'GET', '/api/ws/presence', viewer)).status).toBe(403);
@@ -276,7 +297,7 @@ describe('subscriptions and events', () => {
     other.close();
   });
 
-  it('closes a disabled user\'s sockets 1008 Invalid token', async () => {
+  it("closes a disabled user's sockets 1008 Invalid token", async () => {
     const token = await t.tokenFor('tobedisabled', 'viewer');
     const c = connect(t.url, { token });
     await c.next('connection_status');

@@ -3,7 +3,7 @@
  * (`none` included) is invalid. `exp`, `iat` and `sub` are required and the lifetime is capped.
  * Hand-written on node:crypto with a pre-built key object: verification costs one HMAC.
  */
-import { type KeyObject, createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Role } from '@openeye/protocol';
 
 export interface TokenClaims {
@@ -37,7 +37,13 @@ export class JwtService {
 
   sign(user: { id: number; username: string; role: Role }, lifetimeSeconds = this.lifetimeSeconds): string {
     const iat = Math.floor(this.now() / 1000);
-    const claims: TokenClaims = { sub: String(user.id), username: user.username, role: user.role, iat, exp: iat + lifetimeSeconds };
+    const claims: TokenClaims = {
+      sub: String(user.id),
+      username: user.username,
+      role: user.role,
+      iat,
+      exp: iat + lifetimeSeconds,
+    };
     const body = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${body}.${this.mac(body).toString('base64url')}`;
   }
@@ -57,7 +63,8 @@ export class JwtService {
     // The header must be exactly ours or at least name HS256; anything else is refused before the MAC.
     if (headerPart !== HEADER) {
       const header = parseJson(headerPart);
-      if (header === null || header.alg !== 'HS256' || (header.typ !== undefined && header.typ !== 'JWT')) return invalid;
+      if (header === null || header.alg !== 'HS256' || (header.typ !== undefined && header.typ !== 'JWT'))
+        return invalid;
       if (header.crit !== undefined) return invalid;
     }
     const signature = Buffer.from(token.slice(second + 1), 'base64url');
@@ -86,7 +93,9 @@ export class JwtService {
 function parseJson(part: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }

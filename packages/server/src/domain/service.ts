@@ -56,7 +56,12 @@ export class DomainService {
       const after = (await tx.cameras.update(id, patch))!;
       const events: NewEvent[] = [];
       if (before.active !== after.active) {
-        events.push({ kind: 'camera_event', camera_id: id, event_type: after.active ? 'camera_online' : 'camera_offline', data: { name: after.name } });
+        events.push({
+          kind: 'camera_event',
+          camera_id: id,
+          event_type: after.active ? 'camera_online' : 'camera_offline',
+          data: { name: after.name },
+        });
       }
       if (before.recording !== after.recording) {
         events.push({
@@ -129,10 +134,22 @@ export class DomainService {
       await tx.cameras.update(camera.id, { last_seen_at: now });
       const common = { recognition_id: row.id, confidence: row.confidence, occurred_at, camera_name: camera.name };
       const events: NewEvent[] = person
-        ? [{ kind: 'camera_event', camera_id: camera.id, event_type: 'face_recognized', data: { ...common, person_id: person.id, person_name: person.name } }]
+        ? [
+            {
+              kind: 'camera_event',
+              camera_id: camera.id,
+              event_type: 'face_recognized',
+              data: { ...common, person_id: person.id, person_name: person.name },
+            },
+          ]
         : [
             { kind: 'camera_event', camera_id: camera.id, event_type: 'unknown_face', data: common },
-            { kind: 'alert', camera_id: camera.id, event_type: 'warning', data: { message: 'Unknown face detected', camera_id: camera.id, ...common } },
+            {
+              kind: 'alert',
+              camera_id: camera.id,
+              event_type: 'warning',
+              data: { message: 'Unknown face detected', camera_id: camera.id, ...common },
+            },
           ];
       const { unknown: _unknown, ...recognition } = row;
       return { result: recognition, events, changed: true };
@@ -167,7 +184,9 @@ export class DomainService {
 
   // ------------------------------------------------------------------ plumbing
 
-  private async write<T>(fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>): Promise<T> {
+  private async write<T>(
+    fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
+  ): Promise<T> {
     return (await this.writeWithEvents(fn)).result;
   }
 

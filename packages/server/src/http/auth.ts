@@ -1,17 +1,10 @@
 /** Login, token refresh, the current user, and admin-only user management. */
-import {
-  CreateUserRequest,
-  IdParams,
-  LoginRequest,
-  TokenResponse,
-  UpdateUserRequest,
-  User,
-} from '@openeye/protocol';
+import { CreateUserRequest, IdParams, LoginRequest, TokenResponse, UpdateUserRequest, User } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { DomainError, conflict, notFound } from '../domain/errors.js';
+import { conflict, DomainError, notFound } from '../domain/errors.js';
 import { publicUser } from '../store/index.js';
-import { type App, type RouteContext, errors } from './context.js';
+import { type App, errors, type RouteContext } from './context.js';
 
 export function authRoutes(app: App, ctx: RouteContext): void {
   const { store, jwt, guard, bus } = ctx;
@@ -46,14 +39,22 @@ export function authRoutes(app: App, ctx: RouteContext): void {
     '/api/auth/refresh',
     {
       preHandler: guard(),
-      schema: { tags: ['auth'], summary: 'A fresh token for a valid one', security: [{ bearer: [] }], response: { 200: TokenResponse, ...errors } },
+      schema: {
+        tags: ['auth'],
+        summary: 'A fresh token for a valid one',
+        security: [{ bearer: [] }],
+        response: { 200: TokenResponse, ...errors },
+      },
     },
     async (req) => issue(req.user!),
   );
 
   app.get(
     '/api/users/me',
-    { preHandler: guard(), schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: User, ...errors } } },
+    {
+      preHandler: guard(),
+      schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: User, ...errors } },
+    },
     async (req) => publicUser((await store.users.byId(req.user!.id))!),
   );
 
@@ -61,7 +62,10 @@ export function authRoutes(app: App, ctx: RouteContext): void {
 
   app.get(
     '/api/users',
-    { preHandler: admin, schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: Type.Array(User), ...errors } } },
+    {
+      preHandler: admin,
+      schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: Type.Array(User), ...errors } },
+    },
     async () => (await store.users.list()).map(publicUser),
   );
 
@@ -69,7 +73,12 @@ export function authRoutes(app: App, ctx: RouteContext): void {
     '/api/users',
     {
       preHandler: admin,
-      schema: { tags: ['users'], security: [{ bearer: [] }], body: CreateUserRequest, response: { 201: User, ...errors } },
+      schema: {
+        tags: ['users'],
+        security: [{ bearer: [] }],
+        body: CreateUserRequest,
+        response: { 201: User, ...errors },
+      },
     },
     async (req, reply) => {
       if (await store.users.byUsername(req.body.username)) throw conflict('That username is taken', 'username');
@@ -83,7 +92,10 @@ export function authRoutes(app: App, ctx: RouteContext): void {
 
   app.get(
     '/api/users/:id',
-    { preHandler: admin, schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 200: User, ...errors } } },
+    {
+      preHandler: admin,
+      schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 200: User, ...errors } },
+    },
     async (req) => {
       const user = await store.users.byId(req.params.id);
       if (!user) throw notFound('User');
@@ -95,7 +107,13 @@ export function authRoutes(app: App, ctx: RouteContext): void {
     '/api/users/:id',
     {
       preHandler: admin,
-      schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, body: UpdateUserRequest, response: { 200: User, ...errors } },
+      schema: {
+        tags: ['users'],
+        security: [{ bearer: [] }],
+        params: IdParams,
+        body: UpdateUserRequest,
+        response: { 200: User, ...errors },
+      },
     },
     async (req) => {
       const { password, ...rest } = req.body;
@@ -111,7 +129,15 @@ export function authRoutes(app: App, ctx: RouteContext): void {
 
   app.delete(
     '/api/users/:id',
-    { preHandler: admin, schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 204: Type.Null(), ...errors } } },
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['users'],
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
     async (req, reply) => {
       if (req.params.id === req.user!.id) throw new DomainError(409, 'conflict', 'You cannot delete your own account');
       if (!(await store.users.delete(req.params.id))) throw notFound('User');

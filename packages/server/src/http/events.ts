@@ -2,7 +2,7 @@
 import {
   AlertMessage,
   BroadcastRequest,
-  ConnectionStatistics,
+  type ConnectionStatistics,
   CreateAlertRequest,
   CreateRecognitionRequest,
   EventsQuery,
@@ -12,9 +12,9 @@ import {
   Statistics,
   WsStatusResponse,
 } from '@openeye/protocol';
-import { DomainError, badRequest } from '../domain/errors.js';
+import { badRequest, DomainError } from '../domain/errors.js';
 import { type EventKind, parseEventId } from '../store/index.js';
-import { type App, type RouteContext, errors } from './context.js';
+import { type App, errors, type RouteContext } from './context.js';
 
 const KINDS: readonly EventKind[] = ['camera_event', 'alert'];
 
@@ -42,13 +42,24 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
 
   app.post(
     '/api/alerts',
-    { preHandler: write, schema: { tags: ['ingest'], security, body: CreateAlertRequest, response: { 201: AlertMessage, ...errors } } },
+    {
+      preHandler: write,
+      schema: { tags: ['ingest'], security, body: CreateAlertRequest, response: { 201: AlertMessage, ...errors } },
+    },
     async (req, reply) => reply.code(201).send(await domain.createAlert(req.body)),
   );
 
   app.get(
     '/api/statistics',
-    { preHandler: read, schema: { tags: ['realtime'], summary: 'The statistics snapshot (the polling fallback)', security, response: { 200: Statistics, ...errors } } },
+    {
+      preHandler: read,
+      schema: {
+        tags: ['realtime'],
+        summary: 'The statistics snapshot (the polling fallback)',
+        security,
+        response: { 200: Statistics, ...errors },
+      },
+    },
     () => statistics.snapshot(),
   );
 
@@ -69,8 +80,12 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       let kinds: EventKind[] | undefined;
       if (req.query.types !== undefined) {
         kinds = [];
-        for (const t of req.query.types.split(',').map((s) => s.trim()).filter(Boolean)) {
-          if (!KINDS.includes(t as EventKind)) throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
+        for (const t of req.query.types
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)) {
+          if (!KINDS.includes(t as EventKind))
+            throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
           if (!kinds.includes(t as EventKind)) kinds.push(t as EventKind);
         }
         if (kinds.length === 0) kinds = undefined;
@@ -107,7 +122,15 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
 
   app.get(
     '/api/ws/presence',
-    { preHandler: admin, schema: { tags: ['realtime'], summary: 'Who watches which camera', security, response: { 200: Presence, ...errors } } },
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['realtime'],
+        summary: 'Who watches which camera',
+        security,
+        response: { 200: Presence, ...errors },
+      },
+    },
     () => cluster.presence(),
   );
 
@@ -115,7 +138,13 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     '/api/admin/broadcast',
     {
       preHandler: admin,
-      schema: { tags: ['realtime'], summary: 'An alert to every connection', security, body: BroadcastRequest, response: { 201: AlertMessage, ...errors } },
+      schema: {
+        tags: ['realtime'],
+        summary: 'An alert to every connection',
+        security,
+        body: BroadcastRequest,
+        response: { 201: AlertMessage, ...errors },
+      },
     },
     async (req, reply) =>
       reply.code(201).send(await domain.broadcast(req.body.message, req.body.alert_type ?? 'info', req.user!.username)),

@@ -11,7 +11,7 @@ import {
   UpdatePersonRequest,
 } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
-import { type App, type RouteContext, errors } from './context.js';
+import { type App, errors, type RouteContext } from './context.js';
 
 export function resourceRoutes(app: App, ctx: RouteContext): void {
   const { domain, guard } = ctx;
@@ -20,17 +20,25 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
   const write = guard('admin', 'producer');
   const security = [{ bearer: [] }];
 
-  app.get('/api/cameras', { preHandler: read, schema: { tags: ['cameras'], security, response: { 200: Type.Array(Camera), ...errors } } }, () =>
-    domain.listCameras(),
+  app.get(
+    '/api/cameras',
+    { preHandler: read, schema: { tags: ['cameras'], security, response: { 200: Type.Array(Camera), ...errors } } },
+    () => domain.listCameras(),
   );
   app.get(
     '/api/cameras/:id',
-    { preHandler: read, schema: { tags: ['cameras'], security, params: IdParams, response: { 200: Camera, ...errors } } },
+    {
+      preHandler: read,
+      schema: { tags: ['cameras'], security, params: IdParams, response: { 200: Camera, ...errors } },
+    },
     (req) => domain.getCamera(req.params.id),
   );
   app.post(
     '/api/cameras',
-    { preHandler: admin, schema: { tags: ['cameras'], security, body: CreateCameraRequest, response: { 201: Camera, ...errors } } },
+    {
+      preHandler: admin,
+      schema: { tags: ['cameras'], security, body: CreateCameraRequest, response: { 201: Camera, ...errors } },
+    },
     async (req, reply) => reply.code(201).send(await domain.createCamera(req.body)),
   );
   app.patch(
@@ -50,7 +58,10 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
   );
   app.delete(
     '/api/cameras/:id',
-    { preHandler: admin, schema: { tags: ['cameras'], security, params: IdParams, response: { 204: Type.Null(), ...errors } } },
+    {
+      preHandler: admin,
+      schema: { tags: ['cameras'], security, params: IdParams, response: { 204: Type.Null(), ...errors } },
+    },
     async (req, reply) => {
       await domain.deleteCamera(req.params.id);
       return reply.code(204).send(null);
@@ -69,25 +80,43 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
         response: { 201: CameraEventMessage, ...errors },
       },
     },
-    async (req, reply) => reply.code(201).send(await domain.postCameraEvent(req.params.id, req.body.event_type, req.body.data)),
+    async (req, reply) =>
+      reply.code(201).send(await domain.postCameraEvent(req.params.id, req.body.event_type, req.body.data)),
   );
 
-  app.get('/api/people', { preHandler: read, schema: { tags: ['people'], security, response: { 200: Type.Array(Person), ...errors } } }, () =>
-    domain.listPeople(),
+  app.get(
+    '/api/people',
+    { preHandler: read, schema: { tags: ['people'], security, response: { 200: Type.Array(Person), ...errors } } },
+    () => domain.listPeople(),
   );
   app.post(
     '/api/people',
-    { preHandler: write, schema: { tags: ['people'], security, body: CreatePersonRequest, response: { 201: Person, ...errors } } },
+    {
+      preHandler: write,
+      schema: { tags: ['people'], security, body: CreatePersonRequest, response: { 201: Person, ...errors } },
+    },
     async (req, reply) => reply.code(201).send(await domain.createPerson(req.body.name)),
   );
   app.patch(
     '/api/people/:id',
-    { preHandler: write, schema: { tags: ['people'], security, params: IdParams, body: UpdatePersonRequest, response: { 200: Person, ...errors } } },
+    {
+      preHandler: write,
+      schema: {
+        tags: ['people'],
+        security,
+        params: IdParams,
+        body: UpdatePersonRequest,
+        response: { 200: Person, ...errors },
+      },
+    },
     (req) => domain.renamePerson(req.params.id, req.body.name),
   );
   app.delete(
     '/api/people/:id',
-    { preHandler: write, schema: { tags: ['people'], security, params: IdParams, response: { 204: Type.Null(), ...errors } } },
+    {
+      preHandler: write,
+      schema: { tags: ['people'], security, params: IdParams, response: { 204: Type.Null(), ...errors } },
+    },
     async (req, reply) => {
       await domain.deletePerson(req.params.id);
       return reply.code(204).send(null);

@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry per server instance. No label ever holds a user id or token. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface HubMetrics {
   connections: Gauge;

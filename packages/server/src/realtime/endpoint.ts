@@ -16,7 +16,7 @@ import type { Config } from '../config.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import { type Store, parseEventId } from '../store/index.js';
+import { parseEventId, type Store } from '../store/index.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 
@@ -60,16 +60,24 @@ export class WebSocketEndpoint {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
-    if (pathname !== WS_PATH) return reject(socket, 404, 'Not Found');
+    if (pathname !== WS_PATH) {
+      reject(socket, 404, 'Not Found');
+      return;
+    }
     if (!this.enabled || this.deps.hub.isShuttingDown) {
       this.outcome('unavailable');
-      return reject(socket, 503, 'Service Unavailable');
+      reject(socket, 503, 'Service Unavailable');
+      return;
     }
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req)) {
       this.outcome('origin');
-      this.deps.log.warn({ event: 'ws.reject', reason: 'origin', origin, remote: req.socket.remoteAddress }, 'origin rejected');
-      return reject(socket, 403, 'Forbidden');
+      this.deps.log.warn(
+        { event: 'ws.reject', reason: 'origin', origin, remote: req.socket.remoteAddress },
+        'origin rejected',
+      );
+      reject(socket, 403, 'Forbidden');
+      return;
     }
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -102,7 +110,10 @@ export class WebSocketEndpoint {
   private async accept(ws: WebSocket, token: string | null, lastEventId: string | null, remote: string): Promise<void> {
     const { hub, jwt, store, log } = this.deps;
     ws.on('error', () => ws.terminate());
-    if (!token) return this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
+    if (!token) {
+      this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
+      return;
+    }
     const verified = jwt.verify(token);
     if (!verified.ok) {
       return verified.reason === 'expired'
@@ -119,12 +130,19 @@ export class WebSocketEndpoint {
     ws.off('message', hold);
     if (user === 'timeout') {
       this.outcome('overloaded');
-      return void ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
+      ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
+      return;
     }
-    if (!user || user.disabled) return this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
+    if (!user || user.disabled) {
+      this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
+      return;
+    }
     if (ws.readyState !== ws.OPEN) return;
     const conn = hub.register(ws, user, verified.claims.exp, remote);
-    if (!conn) return this.reject(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
+    if (!conn) {
+      this.reject(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
+      return;
+    }
     conn.queued = early.length ? early : undefined;
     this.outcome('accepted');
     log.info({ event: 'ws.open', conn: conn.id, user: user.id, remote }, 'connection accepted');
@@ -166,7 +184,14 @@ export class WebSocketEndpoint {
       }),
     );
     // The newest numbers (cached until the next change), not the last periodic broadcast.
-    hub.send(conn, JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data: await statistics.snapshot() }));
+    hub.send(
+      conn,
+      JSON.stringify({
+        type: 'statistics_update',
+        timestamp: new Date().toISOString(),
+        data: await statistics.snapshot(),
+      }),
+    );
     hub.handleQueued(conn);
     if (from === null) return;
     // Replay: page through the history up to the newest id seen at welcome time; live events

@@ -15,9 +15,9 @@ import {
   type EventMessage,
   type EventType,
   type Presence,
+  parseClientMessage,
   type Role,
   type Statistics,
-  parseClientMessage,
 } from '@openeye/protocol';
 import type { WebSocket } from 'ws';
 import type { JwtService } from '../auth/jwt.js';
@@ -110,7 +110,10 @@ export class Hub {
     );
     this.connections.set(conn.id, conn);
     let set = this.byUser.get(user.id);
-    if (!set) this.byUser.set(user.id, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byUser.set(user.id, set);
+    }
     set.add(conn);
     for (const t of DEFAULT_SUBSCRIPTIONS) conn.subscriptions.add(t);
     this.reindex(conn);
@@ -134,7 +137,14 @@ export class Hub {
     this.removeExpiry(conn);
     this.metrics.connections.set(this.connections.size);
     this.log.info(
-      { event: 'ws.close', conn: conn.id, user: conn.userId, code, duration_ms: Date.now() - conn.openedAt, sent: conn.sent },
+      {
+        event: 'ws.close',
+        conn: conn.id,
+        user: conn.userId,
+        code,
+        duration_ms: Date.now() - conn.openedAt,
+        sent: conn.sent,
+      },
       'connection closed',
     );
     if (hadCameras) this.presenceChanged();
@@ -151,7 +161,10 @@ export class Hub {
       else {
         for (const id of conn.cameraIds) {
           let s = idx.byCamera.get(id);
-          if (!s) idx.byCamera.set(id, (s = new Set()));
+          if (!s) {
+            s = new Set();
+            idx.byCamera.set(id, s);
+          }
           s.add(conn);
         }
       }
@@ -250,7 +263,10 @@ export class Hub {
     conn.ws.send(frame);
     conn.sent++;
     if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
-      this.log.warn({ event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: conn.ws.bufferedAmount }, 'slow consumer closed');
+      this.log.warn(
+        { event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: conn.ws.bufferedAmount },
+        'slow consumer closed',
+      );
       this.metrics.slowConsumerCloses.inc();
       this.close(conn, CloseCode.TRY_AGAIN_LATER, CloseReason.TOO_SLOW);
     }
@@ -385,7 +401,7 @@ export class Hub {
         case 'auth': {
           const result = this.jwt.verify(msg.token);
           if (!result.ok || result.userId !== conn.userId) {
-            this.sendError(conn, 'forbidden', 'The token is not a valid token of this connection\'s user', 'auth');
+            this.sendError(conn, 'forbidden', "The token is not a valid token of this connection's user", 'auth');
             this.violation(conn, 'forbidden');
             return;
           }
@@ -394,7 +410,11 @@ export class Hub {
           this.addExpiry(conn);
           this.send(
             conn,
-            JSON.stringify({ type: 'auth_ok', timestamp: now(), token_expires_at: new Date(result.claims.exp * 1000).toISOString() }),
+            JSON.stringify({
+              type: 'auth_ok',
+              timestamp: now(),
+              token_expires_at: new Date(result.claims.exp * 1000).toISOString(),
+            }),
           );
           return;
         }
@@ -415,7 +435,10 @@ export class Hub {
   private violation(conn: Connection, reason: string): void {
     // A flood must not become a log flood: a few lines per connection, then silence.
     if (conn.violationsLogged++ < VIOLATION_LOGS_PER_CONNECTION) {
-      this.log.warn({ event: 'ws.violation', conn: conn.id, user: conn.userId, remote: conn.remote, reason }, 'client violation');
+      this.log.warn(
+        { event: 'ws.violation', conn: conn.id, user: conn.userId, remote: conn.remote, reason },
+        'client violation',
+      );
     }
   }
 
@@ -436,7 +459,10 @@ export class Hub {
   private addExpiry(conn: Connection): void {
     const second = Math.max(conn.tokenExpiresAt, this.lastExpirySweep + 1);
     let set = this.expiries.get(second);
-    if (!set) this.expiries.set(second, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.expiries.set(second, set);
+    }
     set.add(conn);
   }
 

@@ -68,7 +68,10 @@ export class EventsRepository {
   }
 
   async newestId(): Promise<number | null> {
-    const r = await this.db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .executeTakeFirst();
     return r?.id == null ? null : Number(r.id);
   }
 

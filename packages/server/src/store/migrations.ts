@@ -2,63 +2,60 @@
  * Schema migrations, in code so they ship inside the package. The same migrations run on SQLite
  * and PostgreSQL; the only dialect difference is how an auto-increment key is spelled.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Engine } from './db.js';
 
 function migrations(engine: Engine): Record<string, Migration> {
-  // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
-  const id = (table: any, type: 'integer' | 'bigint' = 'integer') =>
+  const id = <T extends string>(table: CreateTableBuilder<T>, type: 'integer' | 'bigint' = 'integer') =>
     engine === 'postgres'
-      ? table.addColumn('id', type === 'bigint' ? 'bigserial' : 'serial', (c: any) => c.primaryKey())
-      : table.addColumn('id', 'integer', (c: any) => c.primaryKey().autoIncrement());
+      ? table.addColumn('id', type === 'bigint' ? 'bigserial' : 'serial', (c) => c.primaryKey())
+      : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
 
   return {
     '001_initial': {
-      // biome-ignore lint/suspicious/noExplicitAny: see above
-      async up(db: Kysely<any>) {
+      async up(db: Kysely<unknown>) {
         await id(db.schema.createTable('users'))
-          .addColumn('username', 'text', (c: any) => c.notNull().unique())
-          .addColumn('password_hash', 'text', (c: any) => c.notNull())
-          .addColumn('role', 'text', (c: any) => c.notNull())
-          .addColumn('disabled', 'integer', (c: any) => c.notNull().defaultTo(0))
-          .addColumn('created_at', 'text', (c: any) => c.notNull())
+          .addColumn('username', 'text', (c) => c.notNull().unique())
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
         await id(db.schema.createTable('cameras'))
-          .addColumn('name', 'text', (c: any) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
           .addColumn('location', 'text')
-          .addColumn('active', 'integer', (c: any) => c.notNull().defaultTo(1))
-          .addColumn('recording', 'integer', (c: any) => c.notNull().defaultTo(0))
+          .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('recording', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('last_seen_at', 'text')
-          .addColumn('created_at', 'text', (c: any) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
         await id(db.schema.createTable('people'))
-          .addColumn('name', 'text', (c: any) => c.notNull())
-          .addColumn('created_at', 'text', (c: any) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
         await id(db.schema.createTable('recognitions'))
-          .addColumn('camera_id', 'integer', (c: any) => c.notNull().references('cameras.id').onDelete('cascade'))
-          .addColumn('person_id', 'integer', (c: any) => c.references('people.id').onDelete('set null'))
-          .addColumn('unknown', 'integer', (c: any) => c.notNull())
+          .addColumn('camera_id', 'integer', (c) => c.notNull().references('cameras.id').onDelete('cascade'))
+          .addColumn('person_id', 'integer', (c) => c.references('people.id').onDelete('set null'))
+          .addColumn('unknown', 'integer', (c) => c.notNull())
           .addColumn('confidence', 'real')
-          .addColumn('occurred_at', 'text', (c: any) => c.notNull())
+          .addColumn('occurred_at', 'text', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('recognitions_occurred_at').on('recognitions').column('occurred_at').execute();
         await id(db.schema.createTable('events'), 'bigint')
-          .addColumn('kind', 'text', (c: any) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
           .addColumn('camera_id', 'integer')
-          .addColumn('event_type', 'text', (c: any) => c.notNull())
-          .addColumn('data', 'text', (c: any) => c.notNull())
-          .addColumn('created_at', 'text', (c: any) => c.notNull())
+          .addColumn('event_type', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
         await db.schema.createIndex('events_created_at').on('events').column('created_at').execute();
         await db.schema
           .createTable('meta')
-          .addColumn('key', 'text', (c: any) => c.primaryKey())
-          .addColumn('value', 'text', (c: any) => c.notNull())
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
           .execute();
       },
-      // biome-ignore lint/suspicious/noExplicitAny: see above
-      async down(db: Kysely<any>) {
+      async down(db: Kysely<unknown>) {
         for (const t of ['meta', 'events', 'recognitions', 'people', 'cameras', 'users']) {
           await db.schema.dropTable(t).execute();
         }

@@ -37,7 +37,10 @@ export class PeopleRepository {
   }
 
   async count(): Promise<number> {
-    const r = await this.db.selectFrom('people').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('people')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 }

@@ -26,7 +26,10 @@ export class RecognitionsRepository {
   async countsSince(since: string): Promise<{ known: number; unknown: number; last: string | null }> {
     const today = await this.db
       .selectFrom('recognitions')
-      .select((eb) => [eb.fn.countAll<string | number>().as('total'), eb.fn.sum<string | number | null>('unknown').as('unknown')])
+      .select((eb) => [
+        eb.fn.countAll<string | number>().as('total'),
+        eb.fn.sum<string | number | null>('unknown').as('unknown'),
+      ])
       .where('occurred_at', '>=', since)
       .executeTakeFirst();
     const last = await this.db

@@ -25,7 +25,10 @@ export class UsersRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async count(): Promise<number> {
-    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
 

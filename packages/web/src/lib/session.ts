@@ -39,7 +39,12 @@ export function decodeToken(token: string): TokenClaims | null {
   const part = token.split('.')[1];
   if (!part) return null;
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const json = atob(
+      part
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(part.length / 4) * 4, '='),
+    );
     const claims = JSON.parse(json) as Partial<TokenClaims>;
     if (typeof claims.username !== 'string' || typeof claims.exp !== 'number' || typeof claims.role !== 'string') {
       return null;

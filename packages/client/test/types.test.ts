@@ -1,0 +1,40 @@
+/**
+ * Type-level checks of the public surface (checked by `tsc -p packages/client/tsconfig.test.json`;
+ * vitest only runs the trivial runtime part).
+ */
+import { describe, expectTypeOf, it } from 'vitest';
+import WS from 'ws';
+import wsService, {
+  type ClientEventMap,
+  type ConnectionStatus,
+  OpenEyeClient,
+  type StatusChange,
+  type WebSocketConstructor,
+} from '../src/index.js';
+
+describe('public types', () => {
+  it('accepts the browser WebSocket and the ws package as WebSocket implementations', () => {
+    expectTypeOf<typeof globalThis.WebSocket>().toExtend<WebSocketConstructor>();
+    expectTypeOf<typeof WS>().toExtend<WebSocketConstructor>();
+    expectTypeOf(new OpenEyeClient({ WebSocket: WS })).toEqualTypeOf<OpenEyeClient>();
+  });
+
+  it('types the guide usage: on() payloads by event type, unsubscribe functions, statuses', () => {
+    expectTypeOf(wsService).toEqualTypeOf<OpenEyeClient>();
+    const off = wsService.on('statistics_update', (message) => {
+      expectTypeOf(message.data.face_recognition.total_people).toEqualTypeOf<number>();
+    });
+    expectTypeOf(off).toEqualTypeOf<() => void>();
+    off();
+    wsService.on('status_change', ({ status, previousStatus }) => {
+      expectTypeOf(status).toEqualTypeOf<ConnectionStatus>();
+      expectTypeOf(previousStatus).toEqualTypeOf<ConnectionStatus>();
+    })();
+    wsService.on('alert', (alert) => expectTypeOf(alert.id).toEqualTypeOf<string>())();
+    wsService.on('message', (m) => expectTypeOf(m.type).toExtend<string>())();
+    expectTypeOf<ClientEventMap['status_change']>().toEqualTypeOf<StatusChange>();
+    expectTypeOf<ClientEventMap['camera_event']['camera_id']>().toEqualTypeOf<number>();
+    // @ts-expect-error: not an event type
+    wsService.on('no_such_event', () => {});
+  });
+});
