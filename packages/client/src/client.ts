@@ -3,19 +3,23 @@
  * `OpenEyeClient`: the guide's `WebSocketService`, grown up. It wires the pieces together:
  * the state machine decides the status, `Transport` carries one socket attempt, `backoffDelay`
  * spaces the attempts, `EventDeduper` keeps the resume cursor and drops repeats, `Poller`
- * delivers over HTTP while the socket is down.
+ * delivers over HTTP while the socket is down, `TokenSource` and `SubscriptionSet` keep what
+ * the application gave across reconnects.
  */
-import type { ConnectionStatusMessage, EventType, ServerMessage, Statistics, Subscriptions } from '@openeye/protocol';
+import type { ConnectionStatusMessage, EventType, ServerMessage, Statistics } from '@openeye/protocol';
 import { CloseCode, CloseReason } from '@openeye/protocol/constants';
 import { type ApiError, defaultOrigin, OpenEyeApi } from './api.js';
 import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { compareEventIds, EventDeduper } from './event-ids.js';
 import type { ClientEventMap } from './events.js';
+import { onNetworkReturn } from './network.js';
 import { type ClientOptions, resolveBaseUrls, resolveSettings, type Settings } from './options.js';
 import { Poller } from './polling.js';
 import { type ConnectionEvent, type ConnectionStatus, transition } from './state-machine.js';
+import { SubscriptionSet } from './subscription-set.js';
 import { TimerSet } from './timers.js';
+import { refreshDelay, TokenSource } from './tokens.js';
 import { buildSocketUrl, Transport, type TransportSink, type WebSocketConstructor } from './transport.js';
 
 /** Close reasons after which a fresh token may help (protocol.md section 1). */
@@ -47,8 +51,8 @@ export class OpenEyeClient {
   readonly #timers = new TimerSet<TimerName>();
   readonly #dedupe: EventDeduper;
   readonly #poller: Poller;
-  readonly #eventTypes: Set<EventType>;
-  #cameraIds: number[] | null;
+  readonly #subscriptions: SubscriptionSet;
+  readonly #tokens: TokenSource;
 
   #status: ConnectionStatus = 'disconnected';
   #lastError: string | null = null;
@@ -66,9 +70,6 @@ export class OpenEyeClient {
   #lastReceivedAt = 0;
   #heartbeatMs = DEFAULT_HEARTBEAT_MS;
 
-  /** Token given to `connect(token)`, used for the next attempt instead of asking `getToken`. */
-  #givenToken: string | null = null;
-  #token: string | null = null;
   /** Consecutive attempts since the last welcome: the backoff exponent. */
   #attempts = 0;
   /** Consecutive attempts that never got a welcome: decides polling. */
@@ -83,13 +84,13 @@ export class OpenEyeClient {
   constructor(options: ClientOptions = {}) {
     this.#options = options;
     this.#settings = resolveSettings(options);
-    this.#eventTypes = new Set(this.#settings.eventTypes);
-    this.#cameraIds = this.#settings.cameraIds;
+    this.#subscriptions = new SubscriptionSet(this.#settings.eventTypes, this.#settings.cameraIds);
+    this.#tokens = new TokenSource(options.getToken);
     this.#dedupe = new EventDeduper(options.lastEventId ?? null);
     this.#poller = new Poller({
       intervalMs: this.#settings.pollIntervalMs,
       api: () => this.#apis[this.#baseIndex]!,
-      wants: (type) => this.#eventTypes.has(type),
+      wants: (type) => this.#subscriptions.has(type),
       cursor: () => this.#dedupe.last,
       fromStart: () => this.#fromStart,
       rebase: (cursor) => this.#rebase(cursor),
@@ -106,14 +107,12 @@ export class OpenEyeClient {
 
   /**
    * Starts connecting; no-op while already connecting, connected, reconnecting or polling
-   * (a given token is then kept for the next attempt). Without `token`, `getToken()` is asked.
-   * Throws a `TypeError` when there is no base URL or no WebSocket implementation.
+   * (a given token is then kept for the next attempt). Without `token` (or with null, as
+   * `localStorage.getItem` gives), `getToken()` is asked. Throws a `TypeError` when there is no
+   * base URL or no WebSocket implementation.
    */
-  connect(token?: string): void {
-    if (token) {
-      this.#givenToken = token;
-      this.#token = token;
-    }
+  connect(token?: string | null): void {
+    if (token) this.#tokens.give(token);
     if (this.#status !== 'disconnected' && this.#status !== 'error') return;
     this.#baseUrls = resolveBaseUrls(this.#options.baseUrl, defaultOrigin());
     if (this.#baseUrls.length === 0) {
@@ -125,7 +124,7 @@ export class OpenEyeClient {
     }
     this.#WebSocket = Impl;
     this.#apis = this.#baseUrls.map(
-      (baseUrl) => new OpenEyeApi({ baseUrl, fetch: this.#options.fetch, getToken: () => this.#tokenForRequest() }),
+      (baseUrl) => new OpenEyeApi({ baseUrl, fetch: this.#options.fetch, getToken: () => this.#tokens.fresh() }),
     );
     this.#baseIndex = 0;
     this.#attempts = 0;
@@ -134,7 +133,7 @@ export class OpenEyeClient {
     this.#pollAuthFailures = 0;
     this.#lastError = null;
     this.#setStatus('connect');
-    this.#listenNetwork();
+    this.#unlistenNetwork ??= onNetworkReturn(() => this.#retryNow());
     void this.#open();
   }
 
@@ -169,22 +168,14 @@ export class OpenEyeClient {
 
   /** Adds event types (and sets the camera filter when `cameraIds` is given); remembered across reconnects. */
   subscribe(eventTypes: EventType[], options: { cameraIds?: number[] | null } = {}): void {
-    for (const type of eventTypes) this.#eventTypes.add(type);
-    const message: { type: 'subscribe'; event_types: EventType[]; camera_ids?: number[] | null } = {
-      type: 'subscribe',
-      event_types: [...eventTypes],
-    };
-    if (options.cameraIds !== undefined) {
-      this.#cameraIds = options.cameraIds === null ? null : [...options.cameraIds];
-      message.camera_ids = this.#cameraIds;
-    }
+    const message = this.#subscriptions.add(eventTypes, options.cameraIds);
     if (this.#welcomed) this.send(message);
   }
 
   /** Removes event types; remembered across reconnects. */
   unsubscribe(eventTypes: EventType[]): void {
-    for (const type of eventTypes) this.#eventTypes.delete(type);
-    if (this.#welcomed) this.send({ type: 'unsubscribe', event_types: [...eventTypes] });
+    const message = this.#subscriptions.remove(eventTypes);
+    if (this.#welcomed) this.send(message);
   }
 
   /** Sends a JSON message on the open socket; false when there is none. */
@@ -214,7 +205,7 @@ export class OpenEyeClient {
     this.#dropTransport(CloseCode.NORMAL, '');
     let token: string | null;
     try {
-      token = await this.#tokenForAttempt();
+      token = await this.#tokens.forAttempt();
     } catch {
       if (id !== this.#attemptId || !this.#active()) return;
       this.#lastError = 'getToken() failed';
@@ -274,7 +265,7 @@ export class OpenEyeClient {
     this.#schedulePing();
     this.#scheduleRefresh(message.token_expires_at, message.timestamp);
     this.#setStatus('welcome');
-    this.#syncSubscriptions(message.subscriptions);
+    for (const command of this.#subscriptions.reconcile(message.subscriptions)) this.send(command);
     this.#emit(message);
     if (message.resumed === false) {
       // The server's history no longer reaches our cursor; if it restarted with a newer, shorter
@@ -292,12 +283,12 @@ export class OpenEyeClient {
     this.#stopConnectionTimers();
     this.#lastError = describeClose(code, reason);
     if (code === CloseCode.POLICY_VIOLATION && AUTH_REASONS.has(reason)) {
-      if (this.#authRetry || this.#options.getToken === undefined) {
+      if (this.#authRetry || !this.#tokens.canRefresh) {
         this.#authFailed(reason, code);
         return;
       }
       this.#authRetry = true;
-      this.#givenToken = null;
+      this.#tokens.forgetGiven();
       this.#setStatus('lost', reason);
       this.#timers.set('retry', 0, () => void this.#open());
       return;
@@ -351,33 +342,22 @@ export class OpenEyeClient {
     switch (message.type) {
       case 'statistics_update':
         this.#statistics = message.data;
-        if (!this.#eventTypes.has('statistics_update')) return;
         break;
       case 'camera_event':
       case 'alert':
-        if (!this.#dedupe.accept(message.id) || !this.#wantsEvent(message)) return;
-        break;
-      case 'presence_update':
-        if (!this.#eventTypes.has('presence_update')) return;
+        if (!this.#dedupe.accept(message.id)) return;
         break;
       case 'auth_ok':
         this.#scheduleRefresh(message.token_expires_at, message.timestamp);
         break;
     }
-    this.#emit(message);
+    // Replays and the first snapshot arrive before the server has our subscriptions: filter here too.
+    if (this.#subscriptions.wants(message)) this.#emit(message);
   }
 
   #emit(message: ServerMessage): void {
     this.#events.emit(message.type, message as never);
     this.#events.emit('message', message);
-  }
-
-  /** Subscriptions and camera filter, as the server applies them (replays arrive before our subscribe). */
-  #wantsEvent(message: Extract<ServerMessage, { type: 'camera_event' | 'alert' }>): boolean {
-    if (!this.#eventTypes.has(message.type)) return false;
-    if (this.#cameraIds === null) return true;
-    const cameraId = message.type === 'camera_event' ? message.camera_id : message.data.camera_id;
-    return cameraId === undefined || this.#cameraIds.includes(cameraId);
   }
 
   #gap(source: 'websocket' | 'polling', resumeFrom: string | null, rebase: boolean): void {
@@ -394,7 +374,7 @@ export class OpenEyeClient {
   /** Delivers over HTTP the events that reached an empty history while we were away (there is no id to resume from). */
   async #backfill(): Promise<void> {
     const id = this.#attemptId;
-    const types = (['camera_event', 'alert'] as const).filter((type) => this.#eventTypes.has(type));
+    const types = this.#subscriptions.eventKinds();
     if (types.length === 0) return;
     try {
       const answer = await this.#apis[this.#baseIndex]!.events({ limit: 1000, types });
@@ -402,23 +382,6 @@ export class OpenEyeClient {
     } catch (error) {
       this.#lastError = (error as Error).message;
     }
-  }
-
-  /** After a welcome: bring the server's subscriptions to what the application asked for. */
-  #syncSubscriptions(server: Subscriptions): void {
-    const wanted = [...this.#eventTypes];
-    const missing = wanted.filter((type) => !server.event_types.includes(type));
-    const extra = server.event_types.filter((type) => !this.#eventTypes.has(type));
-    const camerasDiffer = !sameIds(server.camera_ids, this.#cameraIds);
-    if (missing.length > 0 || (camerasDiffer && wanted.length > 0)) {
-      const message: { type: 'subscribe'; event_types: EventType[]; camera_ids?: number[] | null } = {
-        type: 'subscribe',
-        event_types: camerasDiffer ? wanted : missing,
-      };
-      if (camerasDiffer) message.camera_ids = this.#cameraIds;
-      this.send(message);
-    }
-    if (extra.length > 0) this.send({ type: 'unsubscribe', event_types: extra });
   }
 
   // ------------------------------------------------------------------ heartbeat, token refresh
@@ -445,20 +408,15 @@ export class OpenEyeClient {
     });
   }
 
+  /** Sends a fresh token as `auth` before the current one expires (the answer, `auth_ok`, schedules the next). */
   #scheduleRefresh(expiresAt: string, serverNow: string): void {
-    const getToken = this.#options.getToken;
-    if (getToken === undefined) return;
-    const remaining = Date.parse(expiresAt) - Date.parse(serverNow);
-    if (Number.isNaN(remaining)) return;
-    const before = this.#settings.refreshBeforeExpiryMs;
-    const delay = Math.max(500, remaining > before ? remaining - before : remaining / 2);
+    const delay = refreshDelay(expiresAt, serverNow, this.#settings.refreshBeforeExpiryMs);
+    if (!this.#tokens.canRefresh || delay === null) return;
     const id = this.#attemptId;
     this.#timers.set('refresh', delay, async () => {
       try {
-        const token = await getToken();
-        if (id !== this.#attemptId || !token) return;
-        this.#token = token;
-        this.send({ type: 'auth', token });
+        const token = await this.#tokens.fresh();
+        if (id === this.#attemptId && token) this.send({ type: 'auth', token });
       } catch {
         // The server closes with `Token expired` if no fresh token comes; that path asks again.
       }
@@ -467,31 +425,11 @@ export class OpenEyeClient {
 
   // ------------------------------------------------------------------ helpers
 
-  async #tokenForAttempt(): Promise<string | null> {
-    if (this.#givenToken !== null) {
-      const token = this.#givenToken;
-      this.#givenToken = null;
-      return token;
-    }
-    const getToken = this.#options.getToken;
-    if (getToken !== undefined) this.#token = (await getToken()) || null;
-    return this.#token;
-  }
-
-  async #tokenForRequest(): Promise<string | null> {
-    const getToken = this.#options.getToken;
-    if (getToken !== undefined) {
-      const token = await getToken();
-      if (token) this.#token = token;
-    }
-    return this.#token;
-  }
-
   #pollFailed(error: ApiError): void {
     this.#lastError = error.message;
     if (error.status === 401) {
       this.#pollAuthFailures++;
-      if (this.#options.getToken === undefined || this.#pollAuthFailures >= POLL_AUTH_FAILURES) {
+      if (!this.#tokens.canRefresh || this.#pollAuthFailures >= POLL_AUTH_FAILURES) {
         this.#authFailed(error.message, 401);
       }
       return;
@@ -525,23 +463,11 @@ export class OpenEyeClient {
     for (const name of ['connect', 'watchdog', 'ping', 'refresh'] as const) this.#timers.clear(name);
   }
 
-  /** Retry at once when the browser comes back online or the tab becomes visible. */
-  #listenNetwork(): void {
-    if (this.#unlistenNetwork !== null || typeof window === 'undefined') return;
-    const retryNow = () => {
-      if (!this.#timers.has('retry')) return;
-      this.#timers.clear('retry');
-      void this.#open();
-    };
-    const onVisibility = () => {
-      if (typeof document !== 'undefined' && document.visibilityState === 'visible') retryNow();
-    };
-    window.addEventListener('online', retryNow);
-    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onVisibility);
-    this.#unlistenNetwork = () => {
-      window.removeEventListener('online', retryNow);
-      if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onVisibility);
-    };
+  /** The browser is back online or the tab visible again: skip the rest of the backoff. */
+  #retryNow(): void {
+    if (!this.#timers.has('retry')) return;
+    this.#timers.clear('retry');
+    void this.#open();
   }
 }
 
@@ -551,11 +477,4 @@ function now(): string {
 
 function describeClose(code: number, reason: string): string {
   return reason ? `${reason} (${code})` : `Connection closed (${code})`;
-}
-
-function sameIds(a: readonly number[] | null, b: readonly number[] | null): boolean {
-  if (a === null || b === null) return a === b;
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((id) => set.has(id));
 }

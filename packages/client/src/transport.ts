@@ -19,7 +19,6 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** The handler properties both implementations have; kept out of `WebSocketLike` so both types are assignable. */
 interface SocketHandlers {
-  onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
@@ -42,8 +41,7 @@ export class Transport {
     this.id = id;
     const socket = new Impl(url) as WebSocketLike & SocketHandlers;
     this.#socket = socket;
-    // Nothing to do on open: the attempt counts as successful only when the welcome arrives.
-    socket.onopen = null;
+    // No open handler: an attempt succeeds only when the welcome arrives.
     socket.onmessage = (event) => {
       const message = parseServerMessage(event.data);
       if (message !== null) sink.onMessage(this, message);
@@ -78,7 +76,6 @@ export class Transport {
   }
 
   #detach(): void {
-    this.#socket.onopen = null;
     this.#socket.onmessage = null;
     this.#socket.onclose = null;
     this.#socket.onerror = () => {};

@@ -31,6 +31,9 @@ import { type Bus, LocalBus } from './realtime/bus.js';
 import { type ClusterView, localClusterView } from './realtime/cluster-view.js';
 import { WebSocketEndpoint } from './realtime/endpoint.js';
 import { Hub } from './realtime/hub.js';
+import { LocalLimiter } from './realtime/limiter.js';
+import { RedisBus } from './realtime/redis-bus.js';
+import { Sequencer } from './realtime/sequencer.js';
 import { Store } from './store/index.js';
 
 export interface CreateServerOptions {
@@ -86,8 +89,13 @@ function loadSecret(config: Config): string {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
     const secret = randomBytes(48).toString('base64url');
-    fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-    return secret;
+    try {
+      fs.writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch {
+      // Another process sharing the data dir wrote it first.
+      return fs.readFileSync(file, 'utf8').trim();
+    }
   }
 }
 
@@ -122,18 +130,31 @@ function defaultWebRoot(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
 }
 
+export { loadSecret };
+
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<OpenEyeServer> {
   const log = createLogger(config.logLevel, options.logStream);
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await ensureAdmin(store, config, log, options.onAdminCreated);
   const jwt = new JwtService(loadSecret(config), config.tokenLifetimeSeconds);
   const metrics = createMetrics();
-  const bus = options.bus ?? new LocalBus();
+  const redisBus = config.redisUrl
+    ? new RedisBus(
+        {
+          url: config.redisUrl,
+          prefix: config.redisPrefix,
+          maxConnectionsPerUser: config.maxConnectionsPerUser,
+          leaseMs: config.nodeLeaseMs,
+        },
+        log,
+      )
+    : null;
+  const bus: Bus = options.bus ?? redisBus ?? new LocalBus();
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, bus);
+  const localLimiter = new LocalLimiter(config.maxConnectionsPerUser);
   const hub = new Hub(
     {
-      maxConnectionsPerUser: config.maxConnectionsPerUser,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       maxBufferedBytes: config.maxBufferedBytes,
       messageRate: config.messageRate,
@@ -142,14 +163,42 @@ export async function createServer(config: Config, options: CreateServerOptions 
     jwt,
     log,
     metrics,
+    redisBus ? redisBus.limiter(localLimiter) : localLimiter,
   );
   const broadcaster = new StatisticsBroadcaster(hub, statistics, log, config.broadcastIntervalMs);
-  const cluster: ClusterView = localClusterView(hub);
+  const cluster: ClusterView = redisBus ? redisBus.clusterView(hub) : localClusterView(hub);
+  const sequencer = new Sequencer(store, (events) => hub.deliverEvents(events), log);
+  await sequencer.init();
+  let presenceTimer: NodeJS.Timeout | null = null;
   bus.subscribe((m) => {
-    if (m.kind === 'events') hub.deliverEvents(m.events);
+    if (m.kind === 'events') sequencer.offer(m.events);
     else if (m.kind === 'changed') broadcaster.changed();
     else if (m.kind === 'user_revoked') hub.revokeUser(m.userId);
+    else if (m.kind === 'presence' && !presenceTimer) {
+      presenceTimer = setTimeout(() => {
+        presenceTimer = null;
+        cluster.presence().then(
+          (p) => hub.broadcastPresence(p),
+          () => undefined,
+        );
+      }, 50);
+    }
   });
+  let pollTimer: NodeJS.Timeout | null = null;
+  if (redisBus) {
+    // Presence is the cluster's: a change here is told to every node, which merges the snapshots.
+    hub.onPresenceChange = () => {
+      void redisBus.refresh().then(() => bus.publish({ kind: 'presence' }));
+    };
+    hub.onConnectionsChange = () => redisBus.scheduleRefresh();
+    redisBus.onReconnect = () => {
+      void sequencer.catchUp();
+      broadcaster.changed();
+    };
+    await redisBus.start(hub);
+    pollTimer = setInterval(() => void sequencer.poll(), 2000);
+    pollTimer.unref();
+  }
 
   const app = Fastify({
     loggerInstance: log,
@@ -162,7 +211,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
       : {}),
     ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
-  app.server.headersTimeout = 10_000;
+  // Slowloris: a client gets this long to send its headers; checked every second (Node's default: 30 s).
+  app.server.headersTimeout = config.headersTimeoutMs;
+  app.server.connectionsCheckingInterval = Math.min(1000, config.headersTimeoutMs);
   app.decorateRequest('user', null);
   app.addSchema({ ...ErrorResponse, $id: 'ErrorResponse' });
 
@@ -232,11 +283,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const redis = redisBus ? (redisBus.healthy ? 'up' : 'down') : undefined;
     try {
       await store.ping();
-      return { status: 'ready', storage: store.engine };
+      // Without Redis a node still serves its own clients and catches up later: degraded, not down.
+      return { status: redis === 'down' ? 'degraded' : 'ready', storage: store.engine, ...(redis ? { redis } : {}) };
     } catch {
-      return reply.code(503).send({ status: 'unavailable', storage: store.engine });
+      return reply.code(503).send({ status: 'unavailable', storage: store.engine, ...(redis ? { redis } : {}) });
     }
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
@@ -336,6 +389,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
       closed = true;
       log.info({ event: 'shutdown.begin' }, 'shutting down');
       clearInterval(pruneTimer);
+      if (pollTimer) clearInterval(pollTimer);
+      if (presenceTimer) clearTimeout(presenceTimer);
       broadcaster.stop();
       const result = await hub.shutdown();
       endpoint.close();

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
-import { createServer } from './app.js';
+import { createServer, loadSecret } from './app.js';
 import { JwtService } from './auth/jwt.js';
 import { hashPassword } from './auth/passwords.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -20,6 +20,7 @@ Usage:
   openeye user list
   openeye user passwd <username> [--password P]
   openeye token <username> [--expires SECONDS]
+  openeye cluster [--nodes N] [--port FIRST]   (needs DATABASE_URL; REDIS_URL defaults to redis://127.0.0.1:6379)
   openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
 
 Environment: PORT, HOST, OPENEYE_DATA_DIR, DATABASE_URL, REDIS_URL, OPENEYE_JWT_SECRET,
@@ -39,6 +40,7 @@ const options = {
   username: { type: 'string' },
   token: { type: 'string' },
   rate: { type: 'string' },
+  nodes: { type: 'string' },
   duration: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -99,6 +101,60 @@ async function serve(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Starts N nodes on consecutive ports against Redis and PostgreSQL, for local trials. */
+async function cluster(config: Config, nodes: number): Promise<void> {
+  if (!config.databaseUrl) {
+    throw new UsageError(
+      'openeye cluster needs DATABASE_URL (the nodes share one PostgreSQL database), e.g.\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/openeye npm run cluster',
+    );
+  }
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const env = {
+    ...process.env,
+    REDIS_URL: config.redisUrl ?? 'redis://127.0.0.1:6379',
+    OPENEYE_JWT_SECRET: loadSecret(config),
+    OPENEYE_DATA_DIR: config.dataDir,
+  };
+  const children: import('node:child_process').ChildProcess[] = [];
+  const stopAll = () => {
+    for (const c of children) c.kill('SIGTERM');
+  };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
+  for (let i = 0; i < nodes; i++) {
+    const port = config.port + i;
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'serve'], {
+      env: { ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    const prefix = `[node ${i + 1} :${port}] `;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (d: Buffer) => {
+        for (const line of String(d).split('\n')) if (line) process.stdout.write(`${prefix}${line}\n`);
+      });
+    }
+    child.once('exit', (code) => {
+      process.stdout.write(`${prefix}exited (${code})\n`);
+      if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(0);
+    });
+    // The first node migrates the schema and creates the admin; the others start after it answers.
+    for (let tries = 0; tries < 100; tries++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (child.exitCode !== null) throw new UsageError(`node ${i + 1} exited with ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  process.stdout.write(
+    `${nodes} nodes on ports ${config.port}-${config.port + nodes - 1}; put them behind one address (see README, "Several nodes"). Ctrl-C stops them.\n`,
+  );
 }
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
@@ -167,6 +223,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${new JwtService(secret, config.tokenLifetimeSeconds).sign(user, expires)}\n`);
       return;
     }
+    case 'cluster':
+      return cluster(config, number(values.nodes, 'nodes', 3, 1));
     case 'simulate': {
       const url = values.url ?? `http://127.0.0.1:${config.port}`;
       let token = values.token;

@@ -10,6 +10,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   redisUrl: string | null;
+  redisPrefix: string;
+  nodeLeaseMs: number;
   jwtSecret: string | null;
   tokenLifetimeSeconds: number;
   adminUsername: string;
@@ -27,6 +29,12 @@ export interface Config {
   historyMaxEvents: number;
   historyMaxAgeDays: number;
   websocketEnabled: boolean;
+  /** Budget for a client to send its request headers (slowloris), ms. */
+  headersTimeoutMs: number;
+  /** Budget for the post-upgrade steps (user lookup, connection limit), ms. */
+  handshakeTimeoutMs: number;
+  /** Upgrades between the 101 and the welcome (or refusal) at once; more are answered 503. */
+  maxPendingUpgrades: number;
   tlsCert: string | null;
   tlsKey: string | null;
   webRoot: string | null;
@@ -83,6 +91,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must be a redis:// URL');
   }
+  if (redisUrl !== null && databaseUrl === null) {
+    throw new ConfigError('REDIS_URL (several nodes) needs DATABASE_URL: the nodes share one PostgreSQL database');
+  }
+  const redisPrefix = str(env, 'OPENEYE_REDIS_PREFIX') ?? 'openeye';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) {
+    throw new ConfigError('OPENEYE_REDIS_PREFIX may contain letters, digits, _ . - (at most 64)');
+  }
   const jwtSecret = str(env, 'OPENEYE_JWT_SECRET');
   if (jwtSecret !== null && jwtSecret.length < 32) {
     throw new ConfigError('OPENEYE_JWT_SECRET must be at least 32 characters long');
@@ -124,6 +139,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: path.resolve(str(env, 'OPENEYE_DATA_DIR') ?? './data'),
     databaseUrl,
     redisUrl,
+    redisPrefix,
+    nodeLeaseMs: int(env, 'OPENEYE_NODE_LEASE_MS', 15_000, 1000, 30_000),
     jwtSecret,
     tokenLifetimeSeconds: int(env, 'OPENEYE_TOKEN_LIFETIME_SECONDS', 3600, 10, 30 * 86400),
     adminUsername,
@@ -141,6 +158,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     historyMaxEvents: int(env, 'OPENEYE_HISTORY_MAX_EVENTS', 10_000, 1, 100_000_000),
     historyMaxAgeDays: int(env, 'OPENEYE_HISTORY_MAX_AGE_DAYS', 7, 1, 3650),
     websocketEnabled: bool(env, 'OPENEYE_WEBSOCKET_ENABLED', true),
+    headersTimeoutMs: int(env, 'OPENEYE_HEADERS_TIMEOUT_MS', 10_000, 200, 15_000),
+    handshakeTimeoutMs: int(env, 'OPENEYE_HANDSHAKE_TIMEOUT_MS', 5000, 100, 60_000),
+    maxPendingUpgrades: int(env, 'OPENEYE_MAX_PENDING_UPGRADES', 1000, 1, 100_000),
     tlsCert,
     tlsKey,
     webRoot: str(env, 'OPENEYE_WEB_ROOT'),

@@ -99,7 +99,7 @@ function Shell() {
       </a>
       <header className="topbar">
         <div className="topbar-inner">
-          <Link href="/" className="brand" aria-label="OpenEye dashboard">
+          <Link href="/" className="brand" aria-label="OpenEye home">
             <Logo size={30} />
             <span className="brand-name">OpenEye</span>
           </Link>

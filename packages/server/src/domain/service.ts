@@ -198,6 +198,7 @@ export class DomainService {
       const { result, stored, changed } = await this.store.transaction(async (tx) => {
         const out = await fn(tx, now);
         const stored: EventMessage[] = [];
+        if (out.events.length > 0) await tx.events.lockForAppend(this.store.engine);
         for (const e of out.events) stored.push(await tx.events.insert({ ...e, created_at: now }));
         return { result: out.result, stored, changed: out.changed };
       });

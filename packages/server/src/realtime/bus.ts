@@ -8,7 +8,9 @@ import type { EventMessage } from '@openeye/protocol';
 export type BusMessage =
   | { kind: 'events'; events: EventMessage[] }
   | { kind: 'changed' }
-  | { kind: 'user_revoked'; userId: number };
+  | { kind: 'user_revoked'; userId: number }
+  /** Who watches which camera changed somewhere in the cluster. */
+  | { kind: 'presence' };
 
 export type BusHandler = (message: BusMessage) => void;
 

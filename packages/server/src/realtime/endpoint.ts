@@ -20,7 +20,6 @@ import { parseEventId, type Store } from '../store/index.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 
-const AUTH_BUDGET_MS = 5000;
 const REPLAY_PAGE = 1000;
 
 export interface EndpointDeps {
@@ -36,6 +35,8 @@ export interface EndpointDeps {
 export class WebSocketEndpoint {
   readonly wss: WebSocketServer;
   enabled: boolean;
+  /** Upgraded sockets not yet welcomed or refused (the async auth step); capped. */
+  private pendingUpgrades = 0;
 
   constructor(private readonly deps: EndpointDeps) {
     this.enabled = deps.config.websocketEnabled;
@@ -79,12 +80,26 @@ export class WebSocketEndpoint {
       reject(socket, 403, 'Forbidden');
       return;
     }
+    if (this.pendingUpgrades >= this.deps.config.maxPendingUpgrades) {
+      this.outcome('overloaded');
+      this.deps.log.warn(
+        { event: 'ws.reject', reason: 'overloaded', pending: this.pendingUpgrades, remote: req.socket.remoteAddress },
+        'too many pending upgrades',
+      );
+      reject(socket, 503, 'Service Unavailable');
+      return;
+    }
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.accept(ws, params.get('token'), params.get('last_event_id'), req.socket.remoteAddress ?? '').catch((err) => {
-        this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
-        ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
-      });
+      this.pendingUpgrades++;
+      this.accept(ws, params.get('token'), params.get('last_event_id'), req.socket.remoteAddress ?? '')
+        .catch((err) => {
+          this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
+          ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
+        })
+        .finally(() => {
+          this.pendingUpgrades--;
+        });
     });
   }
 
@@ -126,8 +141,7 @@ export class WebSocketEndpoint {
       if (early.length < 40) early.push([data, isBinary]);
     };
     ws.on('message', hold);
-    const user = await withBudget(store.users.byId(verified.userId), AUTH_BUDGET_MS);
-    ws.off('message', hold);
+    const user = await withBudget(store.users.byId(verified.userId), this.deps.config.handshakeTimeoutMs);
     if (user === 'timeout') {
       this.outcome('overloaded');
       ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
@@ -138,11 +152,28 @@ export class WebSocketEndpoint {
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
-    const conn = hub.register(ws, user, verified.claims.exp, remote);
-    if (!conn) {
+    const acquired = hub.limiter.acquire(user.id);
+    const slot = typeof acquired === 'boolean' ? acquired : await withBudget(acquired, this.deps.config.handshakeTimeoutMs);
+    if (slot === 'timeout') {
+      // Give the slot back if the limiter answers after all.
+      (acquired as Promise<boolean>).then(
+        (ok) => ok && hub.limiter.release(user.id),
+        () => undefined,
+      );
+      this.outcome('overloaded');
+      ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
+      return;
+    }
+    if (!slot) {
       this.reject(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
       return;
     }
+    if (ws.readyState !== ws.OPEN) {
+      hub.limiter.release(user.id);
+      return;
+    }
+    ws.off('message', hold);
+    const conn = hub.register(ws, user, verified.claims.exp, remote);
     conn.queued = early.length ? early : undefined;
     this.outcome('accepted');
     log.info({ event: 'ws.open', conn: conn.id, user: user.id, remote }, 'connection accepted');

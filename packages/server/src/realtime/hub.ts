@@ -24,9 +24,9 @@ import type { JwtService } from '../auth/jwt.js';
 import type { Logger } from '../logger.js';
 import type { HubMetrics } from '../ops/metrics.js';
 import { Connection } from './connection.js';
+import type { ConnectionLimiter } from './limiter.js';
 
 export interface HubOptions {
-  maxConnectionsPerUser: number;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
   messageRate: number;
@@ -56,12 +56,17 @@ export class Hub {
   private expiryTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
   private shuttingDown = false;
+  /** Called (debounced) when who-watches-what changed on this node; default: tell local subscribers. */
+  onPresenceChange: () => void = () => this.broadcastPresence(this.getPresence());
+  /** Called when a connection opens or closes (the cluster engine refreshes its snapshot). */
+  onConnectionsChange: () => void = () => undefined;
 
   constructor(
     private readonly options: HubOptions,
     private readonly jwt: JwtService,
     private readonly log: Logger,
     private readonly metrics: HubMetrics,
+    readonly limiter: ConnectionLimiter,
   ) {
     for (const t of ['statistics_update', 'camera_event', 'alert', 'presence_update'] as const) {
       this.index.set(t, { all: new Set(), unfiltered: new Set(), byCamera: new Map() });
@@ -89,14 +94,13 @@ export class Hub {
     return this.byUser.get(userId)?.size ?? 0;
   }
 
-  /** Registers an authenticated socket, or returns null when the user is at the limit. */
+  /** Registers an authenticated socket whose slot was acquired from the limiter. */
   register(
     ws: WebSocket,
     user: { id: number; username: string; role: Role },
     tokenExpiresAt: number,
     remote: string,
-  ): Connection | null {
-    if (this.getUserConnectionCount(user.id) >= this.options.maxConnectionsPerUser) return null;
+  ): Connection {
     const conn = new Connection(
       randomUUID(),
       ws,
@@ -119,6 +123,7 @@ export class Hub {
     this.reindex(conn);
     this.addExpiry(conn);
     this.metrics.connections.set(this.connections.size);
+    this.onConnectionsChange();
     ws.on('pong', () => {
       conn.alive = true;
     });
@@ -130,12 +135,14 @@ export class Hub {
 
   private unregister(conn: Connection, code: number): void {
     if (!this.connections.delete(conn.id)) return;
+    this.limiter.release(conn.userId);
     const set = this.byUser.get(conn.userId);
     set?.delete(conn);
     if (set?.size === 0) this.byUser.delete(conn.userId);
     const hadCameras = this.unindex(conn);
     this.removeExpiry(conn);
     this.metrics.connections.set(this.connections.size);
+    this.onConnectionsChange();
     this.log.info(
       {
         event: 'ws.close',
@@ -306,12 +313,24 @@ export class Hub {
     if (this.presenceTimer) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = null;
-      const subscribers = this.index.get('presence_update')!.all;
-      if (subscribers.size === 0) return;
-      const frame = JSON.stringify({ type: 'presence_update', timestamp: now(), data: this.getPresence() });
-      for (const conn of subscribers) this.send(conn, frame);
-      this.metrics.messagesSent.inc({ type: 'presence_update' }, subscribers.size);
+      this.onPresenceChange();
     }, 100);
+  }
+
+  /** Sends `presence` to this node's `presence_update` subscribers. */
+  broadcastPresence(presence: Presence): void {
+    const subscribers = this.index.get('presence_update')!.all;
+    if (subscribers.size === 0) return;
+    const frame = JSON.stringify({ type: 'presence_update', timestamp: now(), data: presence });
+    for (const conn of subscribers) this.send(conn, frame);
+    this.metrics.messagesSent.inc({ type: 'presence_update' }, subscribers.size);
+  }
+
+  /** Connection counts by user on this node. */
+  localCounts(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [userId, set] of this.byUser) out.set(userId, set.size);
+    return out;
   }
 
   // ------------------------------------------------------------------ client messages

@@ -4,7 +4,7 @@
  * cannot be complete.
  */
 import type { AlertMessage, CameraEventMessage, EventMessage } from '@openeye/protocol';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
 
 export type EventKind = EventsTable['kind'];
@@ -43,6 +43,14 @@ export function parseEventId(id: string): number | null {
 
 export class EventsRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * On PostgreSQL, serializes appends across every node until the transaction ends, so ids are
+   * committed in id order and the history is always a gap-free prefix (realtime/sequencer.ts).
+   */
+  async lockForAppend(engine: 'sqlite' | 'postgres'): Promise<void> {
+    if (engine === 'postgres') await sql`select pg_advisory_xact_lock(7263117)`.execute(this.db);
+  }
 
   async insert(e: { kind: EventKind; camera_id: number | null; event_type: string; data: object; created_at: string }) {
     const row = await this.db

@@ -24,12 +24,19 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   return width;
 }
 
-/** 1, 2, 5 × 10^n at or above `value`, so the axis has round labels. */
-function niceCeil(value: number): number {
-  if (value <= 4) return 4;
+/** 1, 2 or 5 × 10^n at or above `value` (at least 1): a whole-number axis step. */
+function niceStep(value: number): number {
+  if (value <= 1) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+  for (const m of [1, 2, 5, 10]) if (m * power >= value) return m * power;
   return 10 * power;
+}
+
+/** Axis top and ticks: about four whole-number steps, with headroom above the tallest bar. */
+function axis(peak: number): { top: number; ticks: number[] } {
+  const step = niceStep(peak / 4);
+  const count = Math.max(4, Math.floor(peak / step) + 1);
+  return { top: step * count, ticks: Array.from({ length: count + 1 }, (_, i) => i * step) };
 }
 
 export function RecognitionChart({
@@ -69,13 +76,12 @@ export function RecognitionChart({
     [series],
   );
 
-  const max = niceCeil(totals.peak);
+  const { top: max, ticks } = axis(totals.peak);
   const innerW = Math.max(0, width - PAD.left - PAD.right);
   const innerH = height - PAD.top - PAD.bottom;
   const slot = innerW / CHART_MINUTES;
   const barW = Math.max(1, slot * 0.68);
   const y = (v: number) => PAD.top + innerH - (v / max) * innerH;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => Math.round(max * f * 100) / 100);
 
   const indexAt = (clientX: number, target: SVGSVGElement) => {
     const x = clientX - target.getBoundingClientRect().left - PAD.left;

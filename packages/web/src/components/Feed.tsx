@@ -5,7 +5,7 @@ import type { Camera } from '@openeye/protocol';
 import { memo, useId, useMemo, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime, humanize, percent } from '../lib/format';
-import type { FeedItem } from '../lib/live';
+import { broadcastFrom, type FeedItem } from '../lib/live';
 import { Icon, type IconName } from './Icon';
 
 type Kind = 'recognized' | 'unknown' | 'motion' | 'status' | 'recording' | 'alert' | 'other';
@@ -54,8 +54,8 @@ interface Look {
 function describe(item: FeedItem): Look {
   if (item.type === 'alert') {
     const icon: IconName = item.alert_type === 'info' ? 'info' : item.alert_type;
-    const from =
-      item.data.broadcast === true && typeof item.data.from === 'string' ? `Broadcast by ${item.data.from}` : null;
+    const sender = broadcastFrom(item);
+    const from = sender ? `Broadcast by ${sender}` : null;
     return {
       icon,
       tone: item.alert_type,
@@ -108,7 +108,7 @@ const FeedRow = memo(function FeedRow({ item, camera }: { item: FeedItem; camera
   const look = describe(item);
   const meta = [camera, look.detail].filter(Boolean).join(' · ');
   return (
-    <li className={`feed-item tone-${look.tone}`} data-kind={kindOf(item)}>
+    <li className={`feed-item feed-tone-${look.tone}`} data-kind={kindOf(item)}>
       <span className="feed-icon" aria-hidden="true">
         <Icon name={look.icon} size={16} />
       </span>

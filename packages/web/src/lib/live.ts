@@ -77,6 +77,12 @@ export function occurredAt(event: CameraEventMessage): number {
   return Number.isNaN(t) ? Date.parse(event.timestamp) : t;
 }
 
+/** Who sent an admin broadcast, or null for any other alert. */
+export function broadcastFrom(alert: AlertMessage): string | null {
+  const data = alert.data as Record<string, unknown>;
+  return data.broadcast === true && typeof data.from === 'string' ? data.from : null;
+}
+
 function isRecognition(item: FeedItem): item is CameraEventMessage {
   return item.type === 'camera_event' && (item.event_type === 'face_recognized' || item.event_type === 'unknown_face');
 }
@@ -133,7 +139,7 @@ export function receive(item: FeedItem, { toast = true } = {}): void {
     if (feed.length > FEED_CAP) feed.length = FEED_CAP;
     let toasts = state.toasts;
     if (toast && item.type === 'alert') {
-      const from = item.data.broadcast === true && typeof item.data.from === 'string' ? item.data.from : null;
+      const from = broadcastFrom(item);
       toasts = [
         ...toasts,
         {

@@ -307,9 +307,9 @@ export function AdminPage() {
             </ul>
           )}
         </section>
-      </div>
 
-      <BroadcastForm />
+        <BroadcastForm />
+      </div>
     </>
   );
 }

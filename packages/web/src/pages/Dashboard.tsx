@@ -123,7 +123,7 @@ export function DashboardPage() {
           icon="recognized"
           tone="success"
           value={formatCount(fr?.recognitions_today)}
-          footer="Known faces since midnight"
+          footer="Since midnight"
           testId="stat-recognitions"
         />
         <StatCard

@@ -1,0 +1,468 @@
+/**
+ * The load generator: a child process (pinned to its own CPU by run.ts) driven over IPC. Clients are
+ * raw `net` sockets that do the HTTP upgrade themselves and parse WebSocket frame headers only: a
+ * frame is classified by the first bytes of its payload (welcome, event, statistics), counted, and
+ * skipped. Latency runs read one number (`"t":`) from each event frame. Pings are answered (protocol
+ * pings with a pong; engine.io's "2" with "3"), so servers keep every connection.
+ */
+import http from 'node:http';
+import net from 'node:net';
+
+type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
+interface Target {
+  kind: Kind;
+  port: number;
+  /** Upgrade path with query (token included, except for Socket.IO, whose token goes in the CONNECT packet). */
+  path: string;
+  token: string;
+  postToken: string;
+  cameraId: number;
+  /** Path that makes the server broadcast statistics (ours: a people change; others: a bench endpoint). */
+  statisticsPath: string;
+  sources: string[];
+}
+
+interface Client {
+  sock: net.Socket;
+  state: 0 | 1 | 2; // 0 handshake, 1 upgraded, 2 welcomed
+  head: Buffer | null; // unparsed bytes (handshake, or a frame header cut by a chunk boundary)
+  remain: number; // payload bytes of the current frame still to skip
+  events: number;
+  stats: number;
+  lastStatsAt: number;
+  closedBy: number; // close code from the server, 0 if none
+}
+
+const enc = (s: string) => Buffer.from(s, 'utf8');
+let target: Target;
+let P_WELCOME: Buffer;
+let P_EVENT: Buffer;
+let P_STATS: Buffer;
+let P_SIO_OPEN = enc('0{');
+let P_SIO_REJECT = enc('44');
+const T_KEY = enc('"t":');
+const clients: Client[] = [];
+let connecting = 0;
+let onWelcome: ((c: Client) => void) | null = null;
+let onFail: (() => void) | null = null;
+/** When set, event frames are parsed for their `t` and the latency recorded. */
+let latency: { lat: number[]; perEvent: Map<number, { n: number; last: number }> } | null = null;
+let statsWatch: ((c: Client, at: number) => void) | null = null;
+let failures = 0;
+let serverCloses = 0;
+
+const wallNow = () => performance.timeOrigin + performance.now();
+
+function startsWith(buf: Buffer, at: number, len: number, prefix: Buffer): boolean {
+  if (len < prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (buf[at + k] !== prefix[k]) return false;
+  return true;
+}
+
+/** A masked client frame (mask key 0: valid, and the payload goes out unchanged). */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 6 : 8;
+  const out = Buffer.alloc(head + n);
+  out[0] = 0x80 | opcode;
+  if (n < 126) out[1] = 0x80 | n;
+  else {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(n, 2);
+  }
+  payload.copy(out, head);
+  return out;
+}
+const SIO_PONG = clientFrame(1, enc('3'));
+
+function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, now: number): void {
+  if (op === 1) {
+    if (startsWith(buf, at, len, P_EVENT)) {
+      c.events++;
+      if (latency) {
+        const k = buf.indexOf(T_KEY, at);
+        if (k >= 0 && k < at + len) {
+          const t = Number.parseFloat(buf.toString('latin1', k + 4, Math.min(k + 30, at + len)));
+          latency.lat.push(now - t);
+          let e = latency.perEvent.get(t);
+          if (!e) latency.perEvent.set(t, (e = { n: 0, last: 0 }));
+          e.n++;
+          if (now > e.last) e.last = now;
+        }
+      }
+      return;
+    }
+    if (startsWith(buf, at, len, P_STATS)) {
+      c.stats++;
+      c.lastStatsAt = now;
+      statsWatch?.(c, now);
+      return;
+    }
+    if (c.state === 1) {
+      if (target.kind === 'socketio' && startsWith(buf, at, len, P_SIO_OPEN)) {
+        c.sock.write(clientFrame(1, enc(`40${JSON.stringify({ token: target.token })}`)));
+        return;
+      }
+      if (startsWith(buf, at, len, P_WELCOME)) {
+        c.state = 2;
+        onWelcome?.(c);
+        return;
+      }
+      if (target.kind === 'socketio' && startsWith(buf, at, len, P_SIO_REJECT)) {
+        c.sock.destroy();
+        return;
+      }
+    }
+    if (target.kind === 'socketio' && len === 1 && buf[at] === 0x32) c.sock.write(SIO_PONG);
+  } else if (op === 9) c.sock.write(clientFrame(10, buf.subarray(at, at + len)));
+  else if (op === 8) {
+    c.closedBy = len >= 2 ? buf.readUInt16BE(at) : 1005;
+    serverCloses++;
+    c.sock.destroy();
+  }
+}
+
+function onData(c: Client, chunk: Buffer): void {
+  const now = wallNow();
+  let buf = chunk;
+  if (c.head) {
+    buf = Buffer.concat([c.head, chunk]);
+    c.head = null;
+  }
+  let i = 0;
+  if (c.state === 0) {
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) {
+      c.head = buf;
+      return;
+    }
+    if (buf[9] !== 0x31 || buf[10] !== 0x30 || buf[11] !== 0x31) {
+      c.sock.destroy(); // not 101
+      return;
+    }
+    c.state = 1;
+    i = end + 4;
+  }
+  const n = buf.length;
+  const peekAll = latency !== null;
+  while (i < n) {
+    if (c.remain > 0) {
+      const take = Math.min(c.remain, n - i);
+      i += take;
+      c.remain -= take;
+      continue;
+    }
+    if (n - i < 2) {
+      c.head = Buffer.from(buf.subarray(i));
+      return;
+    }
+    const op = buf[i]! & 0x0f;
+    let len = buf[i + 1]! & 0x7f;
+    let hl = 2;
+    if (len === 126) {
+      if (n - i < 4) {
+        c.head = Buffer.from(buf.subarray(i));
+        return;
+      }
+      len = buf.readUInt16BE(i + 2);
+      hl = 4;
+    } else if (len === 127) {
+      if (n - i < 10) {
+        c.head = Buffer.from(buf.subarray(i));
+        return;
+      }
+      len = buf.readUInt32BE(i + 6);
+      hl = 10;
+    }
+    // Bytes of the payload needed to classify the frame (all of it for control frames and latency runs).
+    const need = op >= 8 || peekAll || c.state < 2 ? len : Math.min(len, 24);
+    if (n - i - hl < need) {
+      c.head = Buffer.from(buf.subarray(i));
+      return;
+    }
+    onFrame(c, op, buf, i + hl, len, now);
+    i += hl;
+    c.remain = len;
+  }
+}
+
+let keyCounter = 0;
+function openOne(): Client {
+  const source = target.sources[keyCounter++ % target.sources.length]!;
+  const sock = net.connect({ host: '127.0.0.1', port: target.port, localAddress: source });
+  const c: Client = { sock, state: 0, head: null, remain: 0, events: 0, stats: 0, lastStatsAt: 0, closedBy: 0 };
+  sock.setNoDelay(true);
+  sock.on('connect', () => {
+    sock.write(
+      `GET ${target.path} HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+  });
+  sock.on('data', (d: Buffer) => onData(c, d));
+  sock.on('error', () => {});
+  sock.on('close', () => {
+    if (c.state < 2) onFail?.();
+    c.state = 0;
+    const k = clients.indexOf(c);
+    if (k >= 0) {
+      clients[k] = clients[clients.length - 1]!;
+      clients.pop();
+    }
+  });
+  return c;
+}
+
+/** Opens connections until `total` are welcomed, at most `concurrency` handshakes in flight. */
+function connect(total: number, concurrency: number, timeoutMs: number): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const want = total - clients.length;
+    let started = 0;
+    let welcomed = 0;
+    let failed = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      onWelcome = null;
+      onFail = null;
+      const ms = performance.now() - start;
+      resolve({ requested: want, welcomed, failed, ms, rate: (welcomed / ms) * 1000, open: clients.length });
+    };
+    const pump = () => {
+      while (connecting < concurrency && started < want + failed && started - failed < want) {
+        started++;
+        connecting++;
+        clients.push(openOne());
+      }
+      if (welcomed >= want || failed > want) finish();
+    };
+    onWelcome = () => {
+      connecting--;
+      welcomed++;
+      pump();
+    };
+    onFail = () => {
+      connecting--;
+      failed++;
+      failures++;
+      pump();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    if (want <= 0) finish();
+    else pump();
+  });
+}
+
+function disconnect(keep: number): Promise<Record<string, unknown>> {
+  const drop = clients.slice(keep);
+  for (const c of drop) c.sock.destroy();
+  return new Promise((r) => setTimeout(() => r({ open: clients.length }), 200));
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const PAD = 'x'.repeat(160);
+
+function post(path: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path,
+        method: 'POST',
+        agent,
+        headers: {
+          authorization: `Bearer ${target.postToken}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** One ~300-byte camera event on the wire (ours adds id, timestamp, camera_id around `data`). */
+function postEvent(seq: number): Promise<{ status: number; body: string }> {
+  return post(
+    `/api/cameras/${target.cameraId}/events`,
+    JSON.stringify({ event_type: 'bench', data: { t: wallNow(), seq, label: 'person', confidence: 0.93, pad: PAD } }),
+  );
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const totalEvents = () => clients.reduce((s, c) => s + c.events, 0);
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+async function fanout(events: number, intervalMs: number, drainMs: number): Promise<Record<string, unknown>> {
+  for (const c of clients) c.events = 0;
+  latency = { lat: [], perEvent: new Map() };
+  const posts: { t: number; status: number }[] = [];
+  let frameBytes = 0;
+  for (let k = 0; k < events; k++) {
+    const t0 = performance.now();
+    const res = await postEvent(k);
+    if (k === 0) frameBytes = Buffer.byteLength(res.body);
+    posts.push({ t: t0, status: res.status });
+    await sleep(Math.max(0, intervalMs - (performance.now() - t0)));
+  }
+  const n = clients.length;
+  const deadline = performance.now() + drainMs;
+  while (totalEvents() < events * n && performance.now() < deadline) await sleep(20);
+  const lat = Float64Array.from(latency.lat).sort();
+  const perEvent = [...latency.perEvent.entries()].sort((a, b) => a[0] - b[0]).map(([t, e]) => ({ received: e.n, post_to_last_ms: e.last - t }));
+  latency = null;
+  const lastMs = perEvent.map((e) => e.post_to_last_ms).sort((a, b) => a - b);
+  return {
+    clients: n,
+    events,
+    post_status: [...new Set(posts.map((p) => p.status))],
+    frame_bytes: frameBytes,
+    deliveries: lat.length,
+    expected: events * n,
+    complete: clients.every((c) => c.events === events) && lat.length === events * n,
+    p50_ms: quantile(lat, 0.5),
+    p99_ms: quantile(lat, 0.99),
+    max_ms: lat.length ? lat[lat.length - 1] : Number.NaN,
+    post_to_last_median_ms: lastMs[Math.floor(lastMs.length / 2)] ?? Number.NaN,
+    post_to_last_max_ms: lastMs[lastMs.length - 1] ?? Number.NaN,
+    per_event: perEvent,
+  };
+}
+
+/**
+ * Closed loop: `inflight` POSTs outstanding at a time, and never more than `window` events ahead of
+ * the slowest-on-average client (so a server is measured, not its buffers), for `seconds`.
+ */
+async function throughput(seconds: number, inflight: number, window: number, drainMs: number): Promise<Record<string, unknown>> {
+  for (const c of clients) c.events = 0;
+  const n = clients.length;
+  let posted = 0;
+  let ok = 0;
+  let failedPosts = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let delivered = 0;
+  let deliveredAtEnd = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      if (posted - totalEvents() / n >= window) {
+        await sleep(1);
+        continue;
+      }
+      posted++;
+      try {
+        const res = await postEvent(posted);
+        if (res.status === 201 || res.status === 200) ok++;
+        else failedPosts++;
+      } catch {
+        failedPosts++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, loop));
+  const elapsed = performance.now() - start;
+  deliveredAtEnd = totalEvents();
+  const deadline = performance.now() + drainMs;
+  while (totalEvents() < ok * n && performance.now() < deadline) await sleep(20);
+  delivered = totalEvents();
+  const missing = clients.filter((c) => c.events !== ok).length;
+  return {
+    clients: n,
+    seconds: elapsed / 1000,
+    posted: ok,
+    failed_posts: failedPosts,
+    events_per_s: (ok / elapsed) * 1000,
+    delivered_in_window: deliveredAtEnd,
+    delivered_per_s: (deliveredAtEnd / elapsed) * 1000,
+    delivered_total: delivered,
+    expected: ok * n,
+    complete: missing === 0 && clients.length === n,
+    clients_missing_events: missing,
+    server_closes: serverCloses,
+  };
+}
+
+/** Makes the server broadcast statistics once; waits until every client got one. */
+async function statistics(timeoutMs: number): Promise<Record<string, unknown>> {
+  const n = clients.length;
+  const got = new Set<Client>();
+  let last = 0;
+  const before = new Map(clients.map((c) => [c, c.stats]));
+  const t0 = wallNow();
+  statsWatch = (c, at) => {
+    if (at >= t0 && (before.get(c) ?? 0) < c.stats) {
+      got.add(c);
+      if (at > last) last = at;
+    }
+  };
+  const body = target.kind === 'ours' ? JSON.stringify({ name: `bench ${t0}` }) : '{}';
+  const res = await post(target.statisticsPath, body);
+  const deadline = performance.now() + timeoutMs;
+  while (got.size < n && performance.now() < deadline) await sleep(10);
+  statsWatch = null;
+  return { clients: n, received: got.size, complete: got.size === n, post_to_last_ms: last - t0, status: res.status, response: res.body.slice(0, 200) };
+}
+
+process.on('message', async (m: { id: number; cmd: string; args: Record<string, any> }) => {
+  let result: unknown;
+  try {
+    const a = m.args ?? {};
+    switch (m.cmd) {
+      case 'target':
+        for (const c of clients.splice(0)) c.sock.destroy();
+        target = a as Target;
+        serverCloses = 0;
+        failures = 0;
+        P_WELCOME = enc(a.kind === 'socketio' ? '40' : '{"type":"connection_status"');
+        P_EVENT = enc(a.kind === 'socketio' ? '42["camera_event"' : '{"type":"camera_event"');
+        P_STATS = enc(a.kind === 'socketio' ? '42["statistics_update"' : '{"type":"statistics_update"');
+        result = { ok: true };
+        break;
+      case 'connect':
+        result = await connect(a.total, a.concurrency ?? 200, a.timeoutMs ?? 60_000);
+        break;
+      case 'disconnect':
+        result = await disconnect(a.keep);
+        break;
+      case 'fanout':
+        result = await fanout(a.events, a.intervalMs ?? 1000, a.drainMs ?? 10_000);
+        break;
+      case 'throughput':
+        result = await throughput(a.seconds, a.inflight ?? 4, a.window ?? 32, a.drainMs ?? 15_000);
+        break;
+      case 'statistics':
+        result = await statistics(a.timeoutMs ?? 10_000);
+        break;
+      case 'status':
+        result = {
+          open: clients.length,
+          welcomed: clients.filter((c) => c.state === 2).length,
+          failures,
+          server_closes: serverCloses,
+          close_codes: [...new Set(clients.map((c) => c.closedBy))],
+        };
+        break;
+      case 'exit':
+        for (const c of clients) c.sock.destroy();
+        process.exit(0);
+    }
+  } catch (err) {
+    result = { error: String((err as Error)?.stack ?? err) };
+  }
+  process.send?.({ id: m.id, result });
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true });

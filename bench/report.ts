@@ -1,0 +1,226 @@
+/** The comparison table, the chart (SVG) and the generated part of docs/benchmarks.md. */
+export interface Results {
+  mode: string;
+  command: string;
+  machine: Record<string, any>;
+  params: Record<string, any>;
+  servers: Record<string, Record<string, any>>;
+  profile?: Record<string, any>;
+  duration_s?: number;
+}
+
+const KINDS = ['ours', 'socketio', 'ws', 'floor'] as const;
+const NAMES: Record<string, string> = { ours: 'ours', socketio: 'Socket.IO 4.8', ws: 'plain ws', floor: 'floor' };
+
+interface Row {
+  figure: string;
+  get: (s: Record<string, any>) => number | boolean | undefined;
+  unit?: string;
+  digits?: number;
+}
+
+const k = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
+
+function rows(r: Results): Row[] {
+  const { n1, n2, held } = r.params;
+  return [
+    { figure: `connections/s with JWT check, 0→${k(n1)}`, get: (s) => s.connect?.[n1]?.rate, digits: 0 },
+    { figure: `connections/s with JWT check, ${k(n1)}→${k(n2)}`, get: (s) => s.connect?.[n2]?.rate, digits: 0 },
+    { figure: `memory per idle connection at ${k(n1)} (KB)`, get: (s) => s.memory?.[n1]?.kb_per_connection, digits: 2 },
+    { figure: `memory per idle connection at ${k(n2)} (KB)`, get: (s) => s.memory?.[n2]?.kb_per_connection, digits: 2 },
+    { figure: `memory per idle connection at ${k(held)} (KB)`, get: (s) => s.memory?.[held]?.kb_per_connection, digits: 2 },
+    { figure: `fan-out to ${k(n1)}: p50 delivery latency (ms)`, get: (s) => s.fanout?.[n1]?.p50_ms, digits: 1 },
+    { figure: `fan-out to ${k(n1)}: p99 delivery latency (ms)`, get: (s) => s.fanout?.[n1]?.p99_ms, digits: 1 },
+    { figure: `fan-out to ${k(n2)}: p50 delivery latency (ms)`, get: (s) => s.fanout?.[n2]?.p50_ms, digits: 1 },
+    { figure: `fan-out to ${k(n2)}: p99 delivery latency (ms)`, get: (s) => s.fanout?.[n2]?.p99_ms, digits: 1 },
+    { figure: `fan-out to ${k(n2)}: POST to last receipt, median event (ms)`, get: (s) => s.fanout?.[n2]?.post_to_last_median_ms, digits: 1 },
+    { figure: `fan-out: every client got every event (${k(n1)} / ${k(n2)})`, get: (s) => s.fanout?.[n1]?.complete && s.fanout?.[n2]?.complete },
+    { figure: `delivered messages/s, ${k(n1)} clients`, get: (s) => s.throughput?.[n1]?.delivered_per_s, digits: 0 },
+    { figure: `delivered messages/s, ${k(n2)} clients`, get: (s) => s.throughput?.[n2]?.delivered_per_s, digits: 0 },
+    { figure: `events posted/s, ${k(n2)} clients`, get: (s) => s.throughput?.[n2]?.events_per_s, digits: 1 },
+    { figure: `server CPU during throughput at ${k(n2)} (% of a core)`, get: (s) => 100 * s.throughput?.[n2]?.server_cpu, digits: 0 },
+    { figure: `load generator CPU during throughput at ${k(n2)} (%)`, get: (s) => 100 * s.throughput?.[n2]?.generator_cpu, digits: 0 },
+    { figure: `throughput: every client got every event (${k(n1)} / ${k(n2)})`, get: (s) => s.throughput?.[n1]?.complete && s.throughput?.[n2]?.complete },
+    { figure: `statistics broadcast to ${k(n2)}: server fan-out (ms)`, get: (s) => s.statistics?.[n2]?.fanout_ms, digits: 2 },
+    { figure: `statistics broadcast: µs per recipient at ${k(n1)} / ${k(n2)} / ${k(held)}`, get: (s) => s.statistics?.[held]?.us_per_recipient, digits: 2 },
+    { figure: `statistics broadcast to ${k(n2)}: trigger to last receipt (ms)`, get: (s) => s.statistics?.[n2]?.post_to_last_ms, digits: 0 },
+    { figure: `connections held (of ${k(held)}), all got the statistics broadcast`, get: (s) => (s.statistics?.[held]?.complete ? s.statistics?.[held]?.received : -(s.statistics?.[held]?.received ?? 0)), digits: 0 },
+  ];
+}
+
+function fmt(v: number | boolean | undefined, digits = 1): string {
+  if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return '–';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function cell(r: Results, row: Row, s: Record<string, any> | undefined): string {
+  if (!s) return '–';
+  if (row.figure.startsWith('statistics broadcast: µs per recipient')) {
+    const { n1, n2, held } = r.params;
+    return [n1, n2, held].map((n) => fmt(s.statistics?.[n]?.us_per_recipient, 2)).join(' / ');
+  }
+  const v = row.get(s);
+  if (row.figure.startsWith('connections held')) {
+    if (typeof v !== 'number') return '–';
+    return v >= 0 ? `${fmt(v, 0)}, yes` : `${fmt(-v, 0)}, no`;
+  }
+  return fmt(v, row.digits);
+}
+
+function ratio(a: number | boolean | undefined, b: number | boolean | undefined): string {
+  if (typeof a !== 'number' || typeof b !== 'number' || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '–';
+  return `${(a / b).toFixed(2)}×`;
+}
+
+export function tableRows(r: Results): string[][] {
+  const head = ['figure', ...KINDS.map((x) => NAMES[x]!), 'ours/ws', 'ours/floor'];
+  const out = [head];
+  for (const row of rows(r)) {
+    const ours = r.servers.ours ? row.get(r.servers.ours) : undefined;
+    const ws = r.servers.ws ? row.get(r.servers.ws) : undefined;
+    const floor = r.servers.floor ? row.get(r.servers.floor) : undefined;
+    const noRatio = row.figure.startsWith('statistics broadcast: µs') || row.figure.startsWith('connections held') || typeof ours === 'boolean';
+    out.push([
+      row.figure,
+      ...KINDS.map((x) => cell(r, row, r.servers[x])),
+      noRatio ? '' : ratio(ours, ws),
+      noRatio ? '' : ratio(ours, floor),
+    ]);
+  }
+  return out;
+}
+
+export function renderTable(r: Results): string {
+  const t = tableRows(r);
+  const w = t[0]!.map((_, c) => Math.max(...t.map((row) => row[c]!.length)));
+  return t.map((row, i) => {
+    const line = row.map((v, c) => (c === 0 ? v.padEnd(w[c]!) : v.padStart(w[c]!))).join(' | ');
+    return i === 0 ? `${line}\n${w.map((x) => '-'.repeat(x)).join('-+-')}` : line;
+  }).join('\n');
+}
+
+function markdownTable(t: string[][]): string {
+  return [
+    `| ${t[0]!.join(' | ')} |`,
+    `| ${t[0]!.map((_, c) => (c === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...t.slice(1).map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+}
+
+// ------------------------------------------------------------------ targets
+
+export function targets(r: Results): { target: string; figure: string; met: string }[] {
+  const { n2, held } = r.params;
+  const o = r.servers.ours ?? {};
+  const ws = r.servers.ws ?? {};
+  const fl = r.servers.floor ?? {};
+  const mem = o.memory?.[n2]?.kb_per_connection;
+  const cr = o.connect?.[n2]?.rate;
+  const wcr = ws.connect?.[n2]?.rate;
+  const p99 = o.fanout?.[n2]?.p99_ms;
+  const wp99 = ws.fanout?.[n2]?.p99_ms;
+  const fp99 = fl.fanout?.[n2]?.p99_ms;
+  const tp = o.throughput?.[n2]?.delivered_per_s;
+  const wtp = ws.throughput?.[n2]?.delivered_per_s;
+  const st = o.statistics ?? {};
+  const per = [r.params.n1, n2, held].map((n) => st[n]?.us_per_recipient as number);
+  const yes = (b: boolean) => (b ? 'met' : '**not met**');
+  return [
+    { target: 'memory per idle connection at 10k ≤ 6 KB', figure: `${fmt(mem, 2)} KB`, met: yes(mem <= 6) },
+    { target: 'connections/s ≥ 2× plain ws', figure: `${fmt(cr, 0)}/s vs ${fmt(wcr, 0)}/s = ${ratio(cr, wcr)}`, met: yes(cr >= 2 * wcr) },
+    { target: "fan-out p99 at 10k within 10% of the floor's", figure: `${fmt(p99, 1)} ms vs ${fmt(fp99, 1)} ms = ${ratio(p99, fp99)}`, met: yes(p99 <= 1.1 * fp99) },
+    { target: "fan-out p99 at 10k ≤ 0.75× plain ws's", figure: `${fmt(p99, 1)} ms vs ${fmt(wp99, 1)} ms = ${ratio(p99, wp99)}`, met: yes(p99 <= 0.75 * wp99) },
+    { target: "delivered messages/s at 10k ≥ 4× plain ws's", figure: `${fmt(tp, 0)} vs ${fmt(wtp, 0)} = ${ratio(tp, wtp)}`, met: yes(tp >= 4 * wtp) },
+    {
+      target: `${fmt(held, 0)} concurrent connections held by one process, every one receiving the statistics broadcasts`,
+      figure: `${fmt(st[held]?.received, 0)} of ${fmt(held, 0)} got it`,
+      met: yes(st[held]?.complete === true && held >= 19_000),
+    },
+    { target: '50,000 across three cluster nodes', figure: 'not measured (out of scope of this bench, see below)', met: 'not measured' },
+    {
+      target: 'broadcast cost linear in recipients',
+      figure: `${per.map((x) => fmt(x, 2)).join(' / ')} µs per recipient at ${k(r.params.n1)} / ${k(n2)} / ${k(held)}`,
+      met: yes(per[2]! <= 1.3 * per[1]!),
+    },
+  ];
+}
+
+// ------------------------------------------------------------------ chart
+
+const COLORS: Record<string, string> = { ours: '#d62728', socketio: '#1f77b4', ws: '#2ca02c', floor: '#7f7f7f' };
+
+function panel(x0: number, title: string, yLabel: string, ns: number[], series: Record<string, (number | undefined)[]>): string {
+  const W = 420, H = 300, L = 60, B = 40, T = 30;
+  const all = Object.values(series).flat().filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const yMax = Math.max(1, ...all) * 1.1;
+  const xMax = Math.max(...ns);
+  const px = (n: number) => x0 + L + ((W - L - 20) * n) / xMax;
+  const py = (v: number) => T + (H - T - B) * (1 - v / yMax);
+  let s = `<text x="${x0 + W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${title}</text>`;
+  s += `<line x1="${px(0)}" y1="${py(0)}" x2="${px(xMax)}" y2="${py(0)}" stroke="#000"/><line x1="${px(0)}" y1="${py(0)}" x2="${px(0)}" y2="${T}" stroke="#000"/>`;
+  for (let k2 = 0; k2 <= 4; k2++) {
+    const v = (yMax * k2) / 4;
+    s += `<line x1="${px(0) - 4}" y1="${py(v)}" x2="${px(xMax)}" y2="${py(v)}" stroke="#ddd"/><text x="${px(0) - 6}" y="${py(v) + 4}" text-anchor="end" font-size="11">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`;
+  }
+  for (const n of ns) s += `<text x="${px(n)}" y="${py(0) + 16}" text-anchor="middle" font-size="11">${k(n)}</text>`;
+  s += `<text x="${px(xMax / 2)}" y="${H - 4}" text-anchor="middle" font-size="11">connections (N)</text>`;
+  s += `<text transform="translate(${x0 + 14},${(T + H - B) / 2}) rotate(-90)" text-anchor="middle" font-size="11">${yLabel}</text>`;
+  for (const [kind, vals] of Object.entries(series)) {
+    const pts = ns.map((n, i) => [n, vals[i]] as const).filter((p): p is readonly [number, number] => typeof p[1] === 'number' && Number.isFinite(p[1]));
+    s += `<polyline fill="none" stroke="${COLORS[kind]}" stroke-width="2" points="${pts.map(([n, v]) => `${px(n).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`;
+    for (const [n, v] of pts) s += `<circle cx="${px(n).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${COLORS[kind]}"/>`;
+  }
+  return s;
+}
+
+export function renderChart(r: Results): string {
+  const { n1, n2, held } = r.params;
+  const lat: Record<string, (number | undefined)[]> = {};
+  const mem: Record<string, (number | undefined)[]> = {};
+  for (const kind of KINDS) {
+    const s = r.servers[kind];
+    if (!s) continue;
+    lat[kind] = [n1, n2].map((n) => s.fanout?.[n]?.p99_ms);
+    mem[kind] = [n1, n2, held].map((n) => s.memory?.[n]?.kb_per_connection);
+  }
+  let legend = '';
+  KINDS.forEach((kind, i) => {
+    legend += `<rect x="${70 + i * 150}" y="318" width="12" height="12" fill="${COLORS[kind]}"/><text x="${88 + i * 150}" y="329" font-size="12">${NAMES[kind]}</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="860" height="340" font-family="sans-serif" viewBox="0 0 860 340"><rect width="860" height="340" fill="#fff"/>${panel(0, 'Fan-out p99 delivery latency', 'ms', [n1, n2], lat)}${panel(430, 'Server memory per idle connection', 'KB', [n1, n2, held], mem)}${legend}</svg>\n`;
+}
+
+// ------------------------------------------------------------------ doc
+
+const BEGIN = '<!-- bench:generated:begin (npm run bench rewrites this part) -->';
+const END = '<!-- bench:generated:end -->';
+
+export function renderDoc(r: Results, existing: string): string {
+  const m = r.machine;
+  const p = r.params;
+  let g = `${BEGIN}\n\n## Latest run\n\n`;
+  g += `- Date: ${m.date}\n- Machine: ${m.nproc} CPUs (${m.cpu_model}), ${m.memory_gb} GB memory, Linux ${m.kernel}, Node ${m.node}\n`;
+  g += `- Pinning: ${m.pinned}; open files (hard limit, raised to it for every child): ${m.open_files_hard_limit}; source addresses: ${m.source_addresses.join(', ')}\n`;
+  g += `- Command: \`${r.command}\` (took ${Math.round(r.duration_s ?? 0)} s)\n`;
+  g += `- Workload: N = ${p.n1} and ${p.n2} (and ${p.held} held); connect concurrency ${p.concurrency}; fan-out ${p.fanEvents} events at 1/s; throughput ${p.tpSeconds} s closed loop (${p.throughput_inflight_posts} POSTs in flight, at most ${p.throughput_window_events} events ahead of the clients)\n\n`;
+  g += `${markdownTable(tableRows(r))}\n\n![latency and memory against N](../bench/results/chart.svg)\n\n`;
+  g += `### Targets (issue 7)\n\n| target | ours in this run | |\n| --- | --- | --- |\n`;
+  for (const t of targets(r)) g += `| ${t.target} | ${t.figure} | ${t.met} |\n`;
+  if (r.profile) {
+    const s = r.profile.summary;
+    const tp = r.profile.throughput;
+    g += `\n### Profile of ours during the throughput scenario (${k(p.n2)} clients, ${p.profileSeconds} s)\n\n`;
+    g += `V8 sampling profiler (the one \`node --cpu-prof\` uses), started and stopped around the scenario; ${s.samples} samples; `;
+    g += `${fmt(tp.delivered_per_s, 0)} messages/s delivered while profiling, server CPU ${fmt(100 * tp.server_cpu, 0)}%. Idle ${fmt(s.idle_pct, 1)}%, garbage collector ${fmt(s.gc_pct, 1)}%.\n\n`;
+    g += `| self % | function | where |\n| ---: | --- | --- |\n`;
+    for (const row of s.self.slice(0, 15)) g += `| ${fmt(row.self_pct, 1)} | \`${row.fn}\` | ${row.where} |\n`;
+    g += `\n| total % | function | where |\n| ---: | --- | --- |\n`;
+    for (const row of s.total.slice(0, 15)) g += `| ${fmt(row.total_pct, 1)} | \`${row.fn}\` | ${row.where} |\n`;
+  }
+  g += `\n${END}`;
+  const a = existing.indexOf(BEGIN);
+  const b = existing.indexOf(END);
+  if (a >= 0 && b > a) return existing.slice(0, a) + g + existing.slice(b + END.length);
+  return `# Benchmarks\n\n${g}\n`;
+}

@@ -1,0 +1,28 @@
+/**
+ * The per-user connection limit. `acquire` reserves a slot atomically (false when the user is at
+ * the limit), `release` gives it back when the socket closes. The local limiter counts this
+ * process; the Redis limiter (redis-bus.ts) counts every node of the cluster.
+ */
+export interface ConnectionLimiter {
+  acquire(userId: number): Promise<boolean> | boolean;
+  release(userId: number): void;
+}
+
+export class LocalLimiter implements ConnectionLimiter {
+  private readonly counts = new Map<number, number>();
+
+  constructor(private readonly max: number) {}
+
+  acquire(userId: number): boolean {
+    const n = this.counts.get(userId) ?? 0;
+    if (n >= this.max) return false;
+    this.counts.set(userId, n + 1);
+    return true;
+  }
+
+  release(userId: number): void {
+    const n = (this.counts.get(userId) ?? 0) - 1;
+    if (n > 0) this.counts.set(userId, n);
+    else this.counts.delete(userId);
+  }
+}
