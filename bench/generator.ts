@@ -260,7 +260,7 @@ function disconnect(keep: number): Promise<Record<string, unknown>> {
   return new Promise((r) => setTimeout(() => r({ open: clients.length }), 200));
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16, noDelay: true } as http.AgentOptions);
 const PAD = 'x'.repeat(160);
 
 function post(path: string, body: string): Promise<{ status: number; body: string }> {

@@ -201,6 +201,7 @@ export function renderDoc(r: Results, existing: string): string {
   const p = r.params;
   let g = `${BEGIN}\n\n## Latest run\n\n`;
   g += `- Date: ${m.date}\n- Machine: ${m.nproc} CPUs (${m.cpu_model}), ${m.memory_gb} GB memory, Linux ${m.kernel}, Node ${m.node}\n`;
+  g += `- Other load on the machine: load average ${m.load_average_at_start?.join(', ')} at the start, ${m.load_average_at_end?.join(', ')} at the end (1, 5, 15 min); server and generator niceness ${m.nice ?? 0}\n`;
   g += `- Pinning: ${m.pinned}; open files (hard limit, raised to it for every child): ${m.open_files_hard_limit}; source addresses: ${m.source_addresses.join(', ')}\n`;
   g += `- Command: \`${r.command}\` (took ${Math.round(r.duration_s ?? 0)} s)\n`;
   g += `- Workload: N = ${p.n1} and ${p.n2} (and ${p.held} held); connect concurrency ${p.concurrency}; fan-out ${p.fanEvents} events at 1/s; throughput ${p.tpSeconds} s closed loop (${p.throughput_inflight_posts} POSTs in flight, at most ${p.throughput_window_events} events ahead of the clients)\n\n`;

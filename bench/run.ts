@@ -1,5 +1,7 @@
 /**
- * `npm run bench [-- --quick] [-- --only ours,ws] [-- --sources 4] [-- --no-profile] [-- --no-doc]`
+ * `npm run bench [-- --quick] [-- --only ours,ws] [-- --sources 4] [-- --no-profile] [-- --no-doc]
+ *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N]` (DIR: another copy of packages/server/src, for
+ *   A/B runs; N: niceness of the server and generator, e.g. -10 on a machine other work shares)
  *
  * Runs the same workload against four servers in one invocation: ours (packages/server), Socket.IO
  * 4.8, a plain `ws` server and the floor (bench/servers/*). Each server runs alone, pinned to CPU 0;
@@ -56,8 +58,9 @@ process.on('uncaughtException', (err) => { console.error(err); killAll(); proces
 process.on('unhandledRejection', (err) => { console.error(err); killAll(); process.exit(1); });
 
 /** Spawns `node args` with the open-files limit raised to the hard limit, pinned to `cpu`. */
+const NICE = Number(option('nice') ?? 0);
 function spawnNode(cpu: number | null, args: string[], env: Record<string, string>): ChildProcess {
-  const pin = HAS_TASKSET && cpu !== null ? ['taskset', '-c', String(cpu)] : [];
+  const pin = [...(NICE ? ['nice', '-n', String(NICE)] : []), ...(HAS_TASKSET && cpu !== null ? ['taskset', '-c', String(cpu)] : [])];
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$@"', 'sh', ...pin, process.execPath, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -136,6 +139,7 @@ async function startServer(kind: Kind, extraArgs: string[] = []): Promise<Starte
       OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
       OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
       LOG_LEVEL: 'warn',
+      ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
     });
     child.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   } else {
@@ -280,6 +284,8 @@ function machine(): Record<string, unknown> {
     node: process.version,
     kernel: os.release(),
     open_files_hard_limit: hardFiles,
+    load_average_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    nice: NICE,
     pinned: HAS_TASKSET ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'not pinned (taskset missing or one CPU)',
     source_addresses: SOURCES,
   };
@@ -309,6 +315,7 @@ async function main(): Promise<void> {
   }
   gen.send({ id: 0, cmd: 'exit' });
   results.duration_s = (Date.now() - started) / 1000;
+  results.machine.load_average_at_end = os.loadavg().map((x) => Math.round(x * 100) / 100);
   fs.writeFileSync(path.join(resultsDir, `${results.mode}.json`), `${JSON.stringify(results, null, 1)}\n`);
   const table = renderTable(results);
   console.log(`\n${table}\n`);

@@ -252,7 +252,6 @@ export class OpenEyeClient {
     this.#attempts = 0;
     this.#failures = 0;
     this.#authRetry = false;
-    this.#lastError = null;
     const cursor = this.#dedupe.last;
     if (cursor === null) {
       // No id to resume from: adopt the server's newest, or, if we saw its history empty, fetch what came since.

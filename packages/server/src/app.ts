@@ -173,7 +173,10 @@ export async function createServer(config: Config, options: CreateServerOptions 
   bus.subscribe((m) => {
     if (m.kind === 'events') sequencer.offer(m.events);
     else if (m.kind === 'changed') broadcaster.changed();
-    else if (m.kind === 'user_revoked') hub.revokeUser(m.userId);
+    else if (m.kind === 'user_revoked') {
+      endpoint.forgetUser(m.userId);
+      hub.revokeUser(m.userId);
+    }
     else if (m.kind === 'presence' && !presenceTimer) {
       presenceTimer = setTimeout(() => {
         presenceTimer = null;
@@ -213,7 +216,11 @@ export async function createServer(config: Config, options: CreateServerOptions 
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   // Slowloris: a client gets this long to send its headers; checked every second (Node's default: 30 s).
   app.server.headersTimeout = config.headersTimeoutMs;
-  app.server.connectionsCheckingInterval = Math.min(1000, config.headersTimeoutMs);
+  // Read by Node when the server starts listening (not in @types/node 20).
+  (app.server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(
+    1000,
+    config.headersTimeoutMs,
+  );
   app.decorateRequest('user', null);
   app.addSchema({ ...ErrorResponse, $id: 'ErrorResponse' });
 

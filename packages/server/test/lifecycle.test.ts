@@ -26,6 +26,15 @@ describe('keeping the server healthy', () => {
     alive.close();
   });
 
+});
+
+describe('slow consumers', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ env: { OPENEYE_MAX_BUFFERED_BYTES: String(256 * 1024) } });
+  });
+  afterAll(() => t?.close());
+
   it('closes a client that stops reading with 1013 and frees its memory', async () => {
     const token = await t.tokenFor('slow', 'viewer');
     const slow = connect(t.url, { token });

@@ -19,6 +19,8 @@ export class Connection {
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
   sent = 0;
+  /** Frames waiting for the end of this event-loop turn, written together (one buffer or several). */
+  outbox: Buffer | Buffer[] | null = null;
   /** Client messages that arrived before the welcome/replay phase ended. */
   queued: [Buffer, boolean][] | undefined;
 

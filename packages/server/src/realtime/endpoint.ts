@@ -16,11 +16,12 @@ import type { Config } from '../config.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import { parseEventId, type Store } from '../store/index.js';
+import { parseEventId, type Store, type UserRecord } from '../store/index.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 
 const REPLAY_PAGE = 1000;
+const USER_CACHE_MS = 30_000;
 
 export interface EndpointDeps {
   config: Config;
@@ -103,6 +104,20 @@ export class WebSocketEndpoint {
     });
   }
 
+  /** Users seen at connect, for `USER_CACHE_MS`; dropped at once when a user changes (bus `user_revoked`). */
+  private readonly users = new Map<number, { user: UserRecord | null; until: number }>();
+
+  private async loadUser(id: number): Promise<UserRecord | null> {
+    const user = await this.deps.store.users.byId(id);
+    if (this.users.size > 100_000) this.users.clear();
+    this.users.set(id, { user, until: Date.now() + USER_CACHE_MS });
+    return user;
+  }
+
+  forgetUser(id: number): void {
+    this.users.delete(id);
+  }
+
   private originAllowed(origin: string, req: IncomingMessage): boolean {
     const allowed = this.deps.config.allowedOrigins;
     if (allowed?.includes(origin)) return true;
@@ -153,7 +168,8 @@ export class WebSocketEndpoint {
     }
     if (ws.readyState !== ws.OPEN) return;
     const acquired = hub.limiter.acquire(user.id);
-    const slot = typeof acquired === 'boolean' ? acquired : await withBudget(acquired, this.deps.config.handshakeTimeoutMs);
+    const slot =
+      typeof acquired === 'boolean' ? acquired : await withBudget(acquired, this.deps.config.handshakeTimeoutMs);
     if (slot === 'timeout') {
       // Give the slot back if the limiter answers after all.
       (acquired as Promise<boolean>).then(

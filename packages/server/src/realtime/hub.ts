@@ -6,6 +6,7 @@
  * filters; each broadcast is serialized once; one shared timer drives heartbeats and expiries.
  */
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import {
   CloseCode,
   CloseReason,
@@ -24,6 +25,7 @@ import type { JwtService } from '../auth/jwt.js';
 import type { Logger } from '../logger.js';
 import type { HubMetrics } from '../ops/metrics.js';
 import { Connection } from './connection.js';
+import { textFrame } from './frame.js';
 import type { ConnectionLimiter } from './limiter.js';
 
 export interface HubOptions {
@@ -56,6 +58,8 @@ export class Hub {
   private expiryTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
   private shuttingDown = false;
+  private dirty: Connection[] = [];
+  private flushScheduled = false;
   /** Called (debounced) when who-watches-what changed on this node; default: tell local subscribers. */
   onPresenceChange: () => void = () => this.broadcastPresence(this.getPresence());
   /** Called when a connection opens or closes (the cluster engine refreshes its snapshot). */
@@ -209,7 +213,7 @@ export class Hub {
   deliverEvents(events: readonly EventMessage[]): void {
     for (const event of events) {
       const start = process.hrtime.bigint();
-      const frame = JSON.stringify(event);
+      const frame = textFrame(JSON.stringify(event));
       const id = Number(event.id);
       const cameraId = event.type === 'camera_event' ? event.camera_id : event.data.camera_id;
       const idx = this.index.get(event.type)!;
@@ -238,7 +242,7 @@ export class Hub {
   /** Sends a statistics snapshot to every subscriber; remembered as the newest for new connections. */
   broadcastStatisticsUpdate(data: Statistics): void {
     const start = process.hrtime.bigint();
-    const frame = JSON.stringify({ type: 'statistics_update', timestamp: now(), data });
+    const frame = textFrame(JSON.stringify({ type: 'statistics_update', timestamp: now(), data }));
     const subscribers = this.index.get('statistics_update')!.all;
     for (const conn of subscribers) {
       // State, not an event: a connection still far behind gets the next one instead.
@@ -260,16 +264,53 @@ export class Hub {
   broadcastToUser(message: object, userId: number): number {
     const set = this.byUser.get(userId);
     if (!set) return 0;
-    const frame = JSON.stringify(message);
+    const frame = textFrame(JSON.stringify(message));
     for (const conn of set) this.send(conn, frame);
     return set.size;
   }
 
-  send(conn: Connection, frame: string): void {
+  /**
+   * Queues a frame for `conn`. Frames are written at the end of the event-loop turn, all of a
+   * connection's at once (corked), straight to its socket: a broadcast is framed once and the same
+   * buffer goes to every recipient.
+   */
+  send(conn: Connection, frame: Buffer | string): void {
     if (conn.closing) return;
-    conn.ws.send(frame);
+    const buf = typeof frame === 'string' ? textFrame(frame) : frame;
+    const out = conn.outbox;
+    if (out === null) {
+      conn.outbox = buf;
+      this.dirty.push(conn);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+    } else if (Array.isArray(out)) out.push(buf);
+    else conn.outbox = [out, buf];
     conn.sent++;
-    if (conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const conn of dirty) this.flushConnection(conn);
+  };
+
+  private flushConnection(conn: Connection): void {
+    const out = conn.outbox;
+    if (out === null) return;
+    conn.outbox = null;
+    const socket = (conn.ws as unknown as { _socket: Socket | null })._socket;
+    if (!socket || socket.destroyed || conn.ws.readyState !== conn.ws.OPEN) return;
+    if (Array.isArray(out)) {
+      socket.cork();
+      for (const b of out) socket.write(b);
+      socket.uncork();
+    } else {
+      socket.write(out);
+    }
+    if (!conn.closing && conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.log.warn(
         { event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: conn.ws.bufferedAmount },
         'slow consumer closed',
@@ -281,6 +322,8 @@ export class Hub {
 
   close(conn: Connection, code: number, reason: string): void {
     if (conn.closing) return;
+    // What was queued before the close goes out before the close frame.
+    this.flushConnection(conn);
     conn.closing = true;
     conn.ws.close(code, reason);
   }
@@ -321,7 +364,7 @@ export class Hub {
   broadcastPresence(presence: Presence): void {
     const subscribers = this.index.get('presence_update')!.all;
     if (subscribers.size === 0) return;
-    const frame = JSON.stringify({ type: 'presence_update', timestamp: now(), data: presence });
+    const frame = textFrame(JSON.stringify({ type: 'presence_update', timestamp: now(), data: presence }));
     for (const conn of subscribers) this.send(conn, frame);
     this.metrics.messagesSent.inc({ type: 'presence_update' }, subscribers.size);
   }
