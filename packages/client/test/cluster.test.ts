@@ -1,0 +1,95 @@
+/**
+ * The client against three live server nodes (Redis between them, PostgreSQL beneath): when the
+ * node it is on dies (kill -9), every client moves to another node by itself and, through resume,
+ * its listeners get every alert posted meanwhile exactly once.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  ADMIN_PASSWORD,
+  createTestDatabase,
+  freePort,
+  type ServerProcess,
+  spawnServerProcess,
+  tempDir,
+} from '../../server/src/testing.js';
+import { OpenEyeApi, OpenEyeClient } from '../src/index.js';
+import { sleep, waitFor } from './helpers/wait.js';
+
+const SECRET = randomBytes(32).toString('hex');
+
+describe('client failover across live nodes', () => {
+  let db: { url: string; drop(): Promise<void> };
+  const nodes: ServerProcess[] = [];
+  const env = () => ({
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    OPENEYE_REDIS_PREFIX: `c${randomBytes(4).toString('hex')}`,
+    OPENEYE_JWT_SECRET: SECRET,
+    OPENEYE_NODE_LEASE_MS: '3000',
+    OPENEYE_HEARTBEAT_INTERVAL_MS: '1000',
+  });
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const e = env();
+    const start = async () => spawnServerProcess({ port: await freePort(), dataDir: tempDir(), env: e });
+    nodes.push(await start());
+    nodes.push(...(await Promise.all([start(), start()])));
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
+    await db?.drop();
+  });
+
+  it('moves 30 clients off a killed node with no alert lost or repeated', async () => {
+    const [a, b, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const adminToken = (await new OpenEyeApi({ baseUrl: a.url }).login('admin', ADMIN_PASSWORD)).access_token;
+    const api = new OpenEyeApi({ baseUrl: a.url, getToken: () => adminToken });
+    const clients = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        await api.createUser({ username: `viewer${i}`, password: 'viewer-password', role: 'viewer' });
+        const token = (await api.login(`viewer${i}`, 'viewer-password')).access_token;
+        const client = new OpenEyeClient({
+          WebSocket,
+          baseUrl: [b.url, a.url, c.url],
+          getToken: () => token,
+          backoff: { baseMs: 100, capMs: 500 },
+          pollIntervalMs: 300,
+        });
+        const alerts: string[] = [];
+        client.on('alert', (m) => alerts.push(m.id));
+        client.connect();
+        return { client, alerts };
+      }),
+    );
+    await waitFor(() => clients.every((x) => x.client.isConnected()), 'every client connected', 15_000);
+    const produced: string[] = [];
+    let producing = true;
+    const producer = (async () => {
+      const targets = [
+        new OpenEyeApi({ baseUrl: a.url, getToken: () => adminToken }),
+        new OpenEyeApi({ baseUrl: c.url, getToken: () => adminToken }),
+      ];
+      for (let i = 0; producing; i++) {
+        produced.push((await targets[i % 2]!.createAlert({ alert_type: 'critical', message: `failover ${i}` })).id);
+        await sleep(20);
+      }
+    })();
+    await sleep(300);
+    await b.kill('SIGKILL');
+    await sleep(2000);
+    producing = false;
+    await producer;
+    const last = produced.at(-1)!;
+    await waitFor(() => clients.every((x) => x.alerts.includes(last)), 'every client got the last alert', 20_000);
+    for (const { client, alerts } of clients) {
+      expect(client.getStatus()).toBe('connected');
+      expect(new Set(alerts).size).toBe(alerts.length);
+      expect(alerts).toEqual(produced);
+      client.disconnect();
+    }
+  }, 90_000);
+});
