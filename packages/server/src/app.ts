@@ -330,7 +330,16 @@ export async function createServer(config: Config, options: CreateServerOptions 
       .send({ error: 'not_found', message: `No route ${req.method} ${redactUrl(req.url).split('?')[0]}` });
   });
 
-  const endpoint = new WebSocketEndpoint({ config, jwt, store, hub, statistics, log, metrics });
+  const endpoint = new WebSocketEndpoint({
+    config,
+    jwt,
+    store,
+    hub,
+    statistics,
+    log,
+    metrics,
+    deliveredPosition: () => sequencer.position,
+  });
   endpoint.attach(app.server);
 
   const pruneHistory = async () => {

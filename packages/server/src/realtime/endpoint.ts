@@ -31,6 +31,8 @@ export interface EndpointDeps {
   statistics: StatisticsService;
   log: Logger;
   metrics: Metrics;
+  /** The id of the newest event handed to the hub (the sequencer's cursor). */
+  deliveredPosition: () => number;
 }
 
 export class WebSocketEndpoint {
@@ -45,6 +47,8 @@ export class WebSocketEndpoint {
       noServer: true,
       maxPayload: deps.config.maxMessageBytes,
       perMessageDeflate: false,
+      // We speak no subprotocol: never echo one back (a client could put a token there).
+      handleProtocols: () => false,
       clientTracking: false,
       closeTimeout: 5000,
       maxFragments: 64,
@@ -202,7 +206,11 @@ export class WebSocketEndpoint {
 
   private async welcome(conn: Connection, lastEventIdParam: string | null): Promise<void> {
     const { hub, store, statistics } = this.deps;
-    const [newest, floor] = await Promise.all([store.events.newestId(), store.events.historyFloor()]);
+    // Without a resume cursor, no query: the newest event this node has delivered is the boundary.
+    const [newest, floor] =
+      lastEventIdParam === null
+        ? [this.deps.deliveredPosition() || null, 0]
+        : await Promise.all([store.events.newestId(), store.events.historyFloor()]);
     let resumed: boolean | null = null;
     let from: number | null = null;
     if (lastEventIdParam !== null) {
