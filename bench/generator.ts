@@ -42,7 +42,6 @@ let P_SIO_OPEN = enc('0{');
 let P_SIO_REJECT = enc('44');
 const T_KEY = enc('"t":');
 const clients: Client[] = [];
-let connecting = 0;
 let onWelcome: ((c: Client) => void) | null = null;
 let onFail: (() => void) | null = null;
 /** When set, event frames are parsed for their `t` and the latency recorded. */
@@ -219,6 +218,7 @@ function connect(total: number, concurrency: number, timeoutMs: number): Promise
     let started = 0;
     let welcomed = 0;
     let failed = 0;
+    let inflight = 0;
     let done = false;
     const finish = () => {
       if (done) return;
@@ -230,20 +230,20 @@ function connect(total: number, concurrency: number, timeoutMs: number): Promise
       resolve({ requested: want, welcomed, failed, ms, rate: (welcomed / ms) * 1000, open: clients.length });
     };
     const pump = () => {
-      while (connecting < concurrency && started < want + failed && started - failed < want) {
+      while (inflight < concurrency && started - failed < want) {
         started++;
-        connecting++;
+        inflight++;
         clients.push(openOne());
       }
       if (welcomed >= want || failed > want) finish();
     };
     onWelcome = () => {
-      connecting--;
+      inflight--;
       welcomed++;
       pump();
     };
     onFail = () => {
-      connecting--;
+      inflight--;
       failed++;
       failures++;
       pump();

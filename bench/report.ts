@@ -208,12 +208,20 @@ export function renderDoc(r: Results, existing: string): string {
   g += `${markdownTable(tableRows(r))}\n\n![latency and memory against N](../bench/results/chart.svg)\n\n`;
   g += `### Targets (issue 7)\n\n| target | ours in this run | |\n| --- | --- | --- |\n`;
   for (const t of targets(r)) g += `| ${t.target} | ${t.figure} | ${t.met} |\n`;
-  if (r.profile) {
-    const s = r.profile.summary;
-    const tp = r.profile.throughput;
-    g += `\n### Profile of ours during the throughput scenario (${k(p.n2)} clients, ${p.profileSeconds} s)\n\n`;
-    g += `V8 sampling profiler (the one \`node --cpu-prof\` uses), started and stopped around the scenario; ${s.samples} samples; `;
-    g += `${fmt(tp.delivered_per_s, 0)} messages/s delivered while profiling, server CPU ${fmt(100 * tp.server_cpu, 0)}%. Idle ${fmt(s.idle_pct, 1)}%, garbage collector ${fmt(s.gc_pct, 1)}%.\n\n`;
+  const profiles: [string, Record<string, any> | undefined][] = r.profile?.summary
+    ? [['the throughput scenario', { ...r.profile.throughput, summary: r.profile.summary }]]
+    : [
+        [`connecting ${k(p.n1)} → ${k(p.n2)}`, r.profile?.connect],
+        [`the throughput scenario (${k(p.n2)} clients, ${p.profileSeconds} s)`, r.profile?.throughput],
+      ];
+  for (const [what, prof] of profiles) {
+    if (!prof?.summary) continue;
+    const s = prof.summary;
+    g += `\n### Profile of ours: ${what}\n\n`;
+    g += `V8 sampling profiler (the one \`node --cpu-prof\` uses), started and stopped over IPC around the scenario; ${s.samples} samples; `;
+    if (prof.delivered_per_s !== undefined) g += `${fmt(prof.delivered_per_s, 0)} messages/s delivered while profiling; `;
+    if (prof.rate !== undefined) g += `${fmt(prof.rate, 0)} connections/s while profiling; `;
+    g += `server CPU ${fmt(100 * prof.server_cpu, 0)}%, generator CPU ${fmt(100 * prof.generator_cpu, 0)}%. Idle ${fmt(s.idle_pct, 1)}%, garbage collector ${fmt(s.gc_pct, 1)}%.\n\n`;
     g += `| self % | function | where |\n| ---: | --- | --- |\n`;
     for (const row of s.self.slice(0, 15)) g += `| ${fmt(row.self_pct, 1)} | \`${row.fn}\` | ${row.where} |\n`;
     g += `\n| total % | function | where |\n| ---: | --- | --- |\n`;

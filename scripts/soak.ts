@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../packages/server/src/testing.js';
@@ -61,12 +62,15 @@ const proc = await spawnServerProcess({
     OPENEYE_HISTORY_MAX_EVENTS: '1000000',
     OPENEYE_TOKEN_LIFETIME_SECONDS: String(Math.ceil(MINUTES * 60 + 1800)),
     OPENEYE_JWT_SECRET: 'soak-secret-soak-secret-soak-secret-0123',
+    // Info level, so that ws.dead / ws.reject / ws.slow can be counted at the end (ws.open/close lines too).
+    LOG_LEVEL: 'info',
   },
 });
 const base = proc.url;
 const pid = proc.child.pid!;
 log(`server pid ${pid} at ${base}; ${CLIENTS} clients, ${RATE} items/s, ${MINUTES} min`);
 
+// biome-ignore lint/suspicious/noExplicitAny: the soak reads many JSON shapes
 async function call(method: string, p: string, token?: string, body?: unknown): Promise<any> {
   const res = await fetch(`${base}${p}`, {
     method,
@@ -272,11 +276,15 @@ interface Sample {
   heapMb: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  clientLagP99Ms: number;
   serverConnections: number;
   clientsOpen: number;
 }
 const samples: Sample[] = [];
 const t0 = Date.now();
+/** This (client) process's own lag: when it is starved, the server's heartbeats may see it as dead. */
+const clientLag = monitorEventLoopDelay({ resolution: 20 });
+clientLag.enable();
 
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'm').exec(text);
@@ -294,14 +302,16 @@ async function sample(): Promise<void> {
       heapMb: metric(m, 'openeye_process_nodejs_heap_size_used_bytes') / 2 ** 20,
       lagP99Ms: metric(m, 'openeye_process_nodejs_eventloop_lag_p99_seconds') * 1000,
       lagMaxMs: metric(m, 'openeye_process_nodejs_eventloop_lag_max_seconds') * 1000,
+      clientLagP99Ms: clientLag.percentile(99) / 1e6,
       serverConnections: metric(m, 'openeye_ws_connections'),
       clientsOpen: clients.filter((c) => c.state === 'open').length,
     };
     samples.push(s);
+    clientLag.reset();
     if (samples.length % 6 === 1) {
       log(
         `t=${s.t.toFixed(0)}s rss=${s.rssMb.toFixed(1)}MB heap=${s.heapMb.toFixed(1)}MB lag_p99=${s.lagP99Ms.toFixed(1)}ms ` +
-          `conns=${s.serverConnections} open=${s.clientsOpen} produced=${produced} connects=${totalConnects}`,
+          `client_lag_p99=${s.clientLagP99Ms.toFixed(0)}ms conns=${s.serverConnections} open=${s.clientsOpen} produced=${produced} connects=${totalConnects}`,
       );
     }
   } catch (err) {
@@ -379,12 +389,26 @@ for (const c of clients) {
   else checked++;
 }
 
+// Close codes the server logged (ws.close), e.g. 1006 = dropped by a heartbeat or by the peer.
+const serverCloseCodes: Record<string, number> = {};
+for (const l of proc.output.join('').split('\n')) {
+  const m = /"event":"ws.close".*?"code":(\d+)/.exec(l);
+  if (m) serverCloseCodes[m[1]!] = (serverCloseCodes[m[1]!] ?? 0) + 1;
+}
 const serverErrors = proc.output
   .join('')
   .split('\n')
   .filter((l) => /"level":(50|60)/.test(l));
+// The server logs at warn: refusals (ws.reject overloaded), slow consumers, violations.
+const serverWarnings: Record<string, number> = {};
+for (const l of proc.output.join('').split('\n')) {
+  const m = /"event":"([^"]+)"(?:.*?"reason":"([^"]+)")?/.exec(l);
+  if (m && m[1] !== 'ws.open' && m[1] !== 'ws.close' && m[1] !== 'http')
+    serverWarnings[m[2] ? `${m[1]} ${m[2]}` : m[1]!] = (serverWarnings[m[2] ? `${m[1]} ${m[2]}` : m[1]!] ?? 0) + 1;
+}
 const steady = samples.filter((s) => s.t > 60);
-const pick = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+const pick = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const summary = {
   minutes: MINUTES,
   clients_target: CLIENTS,
@@ -421,9 +445,16 @@ const summary = {
     ),
     p99_worst_sample: Math.max(...samples.map((s) => s.lagP99Ms)),
     max_worst_sample: Math.max(...samples.map((s) => s.lagMaxMs)),
+    client_process_p99_median_of_samples: pick(
+      samples.map((s) => s.clientLagP99Ms),
+      0.5,
+    ),
+    client_process_p99_worst_sample: Math.max(...samples.map((s) => s.clientLagP99Ms)),
   },
   loss_examples: lossExamples,
   server_error_lines: serverErrors.length,
+  server_warnings: serverWarnings,
+  server_close_codes: serverCloseCodes,
   server_error_examples: serverErrors.slice(0, 5).map((l) => l.slice(0, 300)),
   host: { cpus: os.cpus().length, node: process.version },
 };

@@ -82,6 +82,7 @@ function Shell() {
   const first = useRef(true);
 
   // Move focus to the new page's heading, so keyboard and screen reader users land on it.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs on every page change
   useEffect(() => {
     if (first.current) {
       first.current = false;
@@ -118,13 +119,19 @@ function Shell() {
               <span className="user-name">{user.username}</span>
               <span className={`pill pill--role-${user.role}`}>{user.role}</span>
             </div>
-            <button type="button" className="icon-button" onClick={() => logout()} aria-label="Sign out" title="Sign out">
+            <button
+              type="button"
+              className="icon-button"
+              onClick={() => logout()}
+              aria-label="Sign out"
+              title="Sign out"
+            >
               <Icon name="logout" size={18} />
             </button>
           </div>
         </div>
       </header>
-      <main id="main" ref={main} className="main">
+      <main id="main" ref={main} className="main" tabIndex={-1}>
         <Page path={path} />
       </main>
       <Toasts toasts={toasts} cameras={list} />

@@ -40,7 +40,10 @@ const ids = { cameras: [] as number[], people: [] as number[] };
 async function rest<T = unknown>(method: string, route: string, body?: unknown, token = server.adminToken): Promise<T> {
   const res = await fetch(server.url + route, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await res.text();
@@ -48,7 +51,9 @@ async function rest<T = unknown>(method: string, route: string, body?: unknown, 
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-async function newContext(options: { viewport?: { width: number; height: number }; scale?: number; storage?: Record<string, string> } = {}) {
+async function newContext(
+  options: { viewport?: { width: number; height: number }; scale?: number; storage?: Record<string, string> } = {},
+) {
   const ctx = await browser.newContext({
     viewport: options.viewport ?? DESKTOP,
     deviceScaleFactor: options.scale ?? 1,
@@ -127,7 +132,9 @@ beforeAll(async () => {
     ['Lobby', 'Ground floor'],
     ['Warehouse', 'Building B'],
   ]) {
-    ids.cameras.push((await rest<{ id: number }>('POST', '/api/cameras', { name, location, recording: name !== 'Lobby' })).id);
+    ids.cameras.push(
+      (await rest<{ id: number }>('POST', '/api/cameras', { name, location, recording: name !== 'Lobby' })).id,
+    );
   }
   for (const name of ['Ada Lovelace', 'Alan Turing', 'Grace Hopper', 'Edsger Dijkstra', 'Barbara Liskov']) {
     ids.people.push((await rest<{ id: number }>('POST', '/api/people', { name })).id);
@@ -189,7 +196,11 @@ describe('dashboard in a browser', () => {
   });
 
   it('shows an alert as a toast, by severity', async () => {
-    await rest('POST', '/api/alerts', { alert_type: 'critical', message: 'Smoke detected in the warehouse', camera_id: ids.cameras[3] });
+    await rest('POST', '/api/alerts', {
+      alert_type: 'critical',
+      message: 'Smoke detected in the warehouse',
+      camera_id: ids.cameras[3],
+    });
     const toast = page.getByTestId('toast').filter({ hasText: 'Smoke detected in the warehouse' });
     await toast.waitFor({ timeout: 2000 });
     expect(await toast.getAttribute('data-severity')).toBe('critical');
@@ -231,7 +242,7 @@ describe('dashboard in a browser', () => {
     server.setWebSocketEnabled(true);
     await waitForStatus(page, 'connected', 10_000);
     expect(await page.getByTestId('connection-status').textContent()).toContain('Live');
-  });
+  }, 60_000);
 
   it('navigates by keyboard and without reloading', async () => {
     await page.reload();
@@ -274,7 +285,7 @@ describe('dashboard in a browser', () => {
     await table.getByText('Loading bay').waitFor({ state: 'detached' });
     const cameras = await rest<{ name: string }[]>('GET', '/api/cameras');
     expect(cameras.map((c) => c.name)).not.toContain('Loading bay');
-  });
+  }, 60_000);
 
   it('lists, adds and deletes people', async () => {
     await page.getByRole('link', { name: 'People', exact: true }).click();
@@ -304,6 +315,12 @@ describe('dashboard in a browser', () => {
       const p = await ctx.newPage();
       await p.goto(server.url);
       await waitForStatus(p, 'connected');
+      // A viewer sees no admin page and no editing controls.
+      expect(await p.getByRole('link', { name: 'Admin', exact: true }).count()).toBe(0);
+      await p.getByRole('link', { name: 'Cameras', exact: true }).click();
+      await p.getByTestId('cameras-table').getByText('Front door').waitFor();
+      expect(await p.getByRole('button', { name: 'Add camera' }).count()).toBe(0);
+      expect(await p.getByRole('button', { name: 'Edit Front door' }).count()).toBe(0);
     }
 
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
@@ -323,7 +340,7 @@ describe('dashboard in a browser', () => {
     expect(await toast.getAttribute('data-severity')).toBe('warning');
     expect(await toast.textContent()).toContain('Broadcast by admin');
     await toast.getByRole('button', { name: 'Dismiss alert' }).click();
-  });
+  }, 60_000);
 
   it('switches between dark and light themes and remembers the choice', async () => {
     const before = await page.evaluate(() => document.documentElement.dataset.theme);
@@ -333,6 +350,26 @@ describe('dashboard in a browser', () => {
     expect(await page.evaluate(() => localStorage.getItem('openeye.theme'))).toBe(after);
     await page.getByTestId('theme-toggle').click();
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(before);
+  });
+
+  it('shows a banner when a resume gap means some events may be missing', async () => {
+    // The server says its history no longer reaches the client's cursor (welcome with resumed: false).
+    const p = await context.newPage();
+    await p.routeWebSocket(/\/api\/ws\/statistics/, (ws) => {
+      const upstream = ws.connectToServer();
+      upstream.onMessage((message) => {
+        const data = JSON.parse(String(message));
+        if (data.type === 'connection_status') data.resumed = false;
+        ws.send(JSON.stringify(data));
+      });
+    });
+    await p.goto(server.url);
+    const banner = p.getByTestId('gap-banner');
+    await banner.waitFor({ timeout: 5000 });
+    expect(await banner.textContent()).toContain('Some events may be missing');
+    await banner.getByRole('button', { name: 'Reload history' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await p.close();
   });
 
   it('writes screenshots of the dashboard, cameras and admin pages', async () => {
@@ -352,7 +389,7 @@ describe('dashboard in a browser', () => {
         const occurred = new Date(now - minute * 60_000 + Math.floor(random() * 55_000)).toISOString();
         posts.push(
           rest('POST', '/api/recognitions', {
-            camera_id: ids.cameras[Math.floor(random() * 3)],
+            camera_id: ids.cameras[Math.floor(random() * 4)],
             person_id: i < known ? ids.people[Math.floor(random() * ids.people.length)] : null,
             confidence: 0.78 + random() * 0.2,
             occurred_at: occurred,
@@ -361,6 +398,12 @@ describe('dashboard in a browser', () => {
       }
     }
     await Promise.all(posts);
+    await rest('POST', '/api/cameras', { name: 'Server room', location: 'Basement', recording: true });
+    const dock = await rest<{ id: number }>('POST', '/api/cameras', {
+      name: 'Loading dock',
+      location: 'Building B, rear',
+    });
+    await rest('PATCH', `/api/cameras/${dock.id}`, { active: false });
     await rest('PATCH', `/api/cameras/${ids.cameras[3]}`, { active: true });
     await rest('POST', `/api/cameras/${ids.cameras[2]}/events`, { event_type: 'motion_detected', data: { zone: 3 } });
     await rest('POST', '/api/recognitions', { camera_id: ids.cameras[2], person_id: ids.people[1], confidence: 0.94 });
@@ -376,8 +419,10 @@ describe('dashboard in a browser', () => {
     for (const button of await page.getByRole('button', { name: 'Dismiss alert' }).all()) await button.click();
     await page.getByRole('link', { name: 'Cameras', exact: true }).click();
     await page.getByTestId('cameras-table').getByText('Warehouse').waitFor();
-    await page.getByRole('button', { name: 'Watch Lobby' }).focus();
+    // The admin watches the lobby: a filled star here, and one more watcher in presence.
+    await page.getByRole('button', { name: 'Watch Lobby' }).click();
     await page.mouse.move(0, 0);
+    await page.locator('body').click({ position: { x: 5, y: 600 } });
     await shot(page, 'cameras.png');
 
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
@@ -385,6 +430,8 @@ describe('dashboard in a browser', () => {
     await page.getByLabel('Message').fill('Fire drill at 15:00, please stay at your posts.');
     await page.locator('body').click({ position: { x: 5, y: 300 } });
     await shot(page, 'admin.png');
+    await page.getByRole('link', { name: 'Cameras', exact: true }).click();
+    await page.getByRole('button', { name: 'Watch Lobby' }).click();
 
     await page.getByTestId('theme-toggle').click();
     await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
@@ -414,7 +461,9 @@ describe('dashboard in a browser', () => {
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await page.evaluate(() => localStorage.getItem('token'))).toBeNull();
     await expect
-      .poll(async () => (await rest<{ user_connections: number }>('GET', '/api/ws/status')).user_connections, { timeout: 5000 })
+      .poll(async () => (await rest<{ user_connections: number }>('GET', '/api/ws/status')).user_connections, {
+        timeout: 5000,
+      })
       .toBe(connectionsBefore - 1);
   });
 });

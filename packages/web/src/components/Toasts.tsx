@@ -34,7 +34,10 @@ function ToastItem({ toast, camera }: { toast: Toast; camera: string | null }) {
       </span>
       <div className="toast-body">
         <div className="toast-title">{TITLES[toast.severity]}</div>
-        <div className="toast-message">{toast.message}</div>
+        <div className="toast-message">
+          {toast.message}
+          {toast.count > 1 ? <span className="toast-count num"> ×{toast.count}</span> : null}
+        </div>
         <div className="toast-meta">{meta}</div>
       </div>
       <button

@@ -29,6 +29,8 @@ export interface Toast {
   cameraId: number | null;
   timestamp: string;
   broadcastFrom: string | null;
+  /** How many identical alerts this toast stands for (repeats are folded into one toast). */
+  count: number;
 }
 
 export interface LiveState {
@@ -139,19 +141,28 @@ export function receive(item: FeedItem, { toast = true } = {}): void {
     if (feed.length > FEED_CAP) feed.length = FEED_CAP;
     let toasts = state.toasts;
     if (toast && item.type === 'alert') {
+      const cameraId = item.data.camera_id ?? null;
       const from = broadcastFrom(item);
-      toasts = [
-        ...toasts,
-        {
-          key: ++toastKey,
-          id: item.id,
-          severity: item.alert_type,
-          message: item.data.message,
-          cameraId: item.data.camera_id ?? null,
-          timestamp: item.timestamp,
-          broadcastFrom: from,
-        },
-      ].slice(-TOAST_CAP);
+      const same = toasts.find(
+        (t) =>
+          t.severity === item.alert_type &&
+          t.message === item.data.message &&
+          t.cameraId === cameraId &&
+          t.broadcastFrom === from,
+      );
+      const next: Toast = same
+        ? { ...same, id: item.id, timestamp: item.timestamp, count: same.count + 1 }
+        : {
+            key: ++toastKey,
+            id: item.id,
+            severity: item.alert_type,
+            message: item.data.message,
+            cameraId,
+            timestamp: item.timestamp,
+            broadcastFrom: from,
+            count: 1,
+          };
+      toasts = [...toasts.filter((t) => t !== same), next].slice(-TOAST_CAP);
     }
     return { ...state, feed, buckets, toasts, lastEventAt: Date.now() };
   });

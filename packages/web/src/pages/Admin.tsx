@@ -42,7 +42,12 @@ function BroadcastForm() {
     } catch (e) {
       setResult({
         ok: false,
-        text: e instanceof ApiError && e.status === 0 ? 'The server cannot be reached. Try again.' : e instanceof Error ? e.message : 'Sending failed.',
+        text:
+          e instanceof ApiError && e.status === 0
+            ? 'The server cannot be reached. Try again.'
+            : e instanceof Error
+              ? e.message
+              : 'Sending failed.',
       });
     } finally {
       setBusy(false);
@@ -133,7 +138,13 @@ export function AdminPage() {
         setUsers(usersRef.current);
       }
     } catch (e) {
-      setError(e instanceof ApiError && e.status === 0 ? 'The server cannot be reached.' : e instanceof Error ? e.message : 'Could not load.');
+      setError(
+        e instanceof ApiError && e.status === 0
+          ? 'The server cannot be reached.'
+          : e instanceof Error
+            ? e.message
+            : 'Could not load.',
+      );
     }
   }, []);
 
@@ -232,7 +243,9 @@ export function AdminPage() {
               <thead>
                 <tr>
                   <th scope="col">User</th>
-                  <th scope="col">Role</th>
+                  <th scope="col" className="hide-narrow">
+                    Role
+                  </th>
                   <th scope="col" className="col-bar">
                     Connections
                   </th>
@@ -252,13 +265,13 @@ export function AdminPage() {
                           </span>
                         </div>
                       </td>
-                      <td>
+                      <td className="hide-narrow">
                         <span className={`pill pill--role-${user?.role ?? 'viewer'}`}>{user?.role ?? '—'}</span>
                       </td>
                       <td className="col-bar">
                         <div className="bar-cell">
                           <span className="meter" aria-hidden="true">
-                            <span style={{ width: `${(count / maxCount) * 100}%` }} />
+                            <span className="meter-fill" style={{ width: `${(count / maxCount) * 100}%` }} />
                           </span>
                           <span className="num bar-value">{count}</span>
                         </div>
@@ -283,7 +296,11 @@ export function AdminPage() {
           {watchedCameras.length === 0 ? (
             <div className="empty">
               <Icon name="eye" size={22} />
-              <p>{presence ? 'Nobody is watching a particular camera. Operators star cameras on the Cameras page.' : 'Loading…'}</p>
+              <p>
+                {presence
+                  ? 'Nobody is watching a particular camera. Operators star cameras on the Cameras page.'
+                  : 'Loading…'}
+              </p>
             </div>
           ) : (
             <ul className="presence" data-testid="presence">

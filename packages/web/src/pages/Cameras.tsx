@@ -88,7 +88,6 @@ function CameraDialog({ camera, onClose }: { camera: Camera | 'new' | null; onCl
           value={draft.name}
           maxLength={128}
           required
-          // biome-ignore lint/a11y/noAutofocus: first field of a dialog the user just opened
           autoFocus
           aria-describedby={error ? ids.error : undefined}
           onChange={(e) => setDraft({ ...draft, name: e.target.value })}
@@ -242,7 +241,9 @@ export function CamerasPage() {
               <th scope="col">Status</th>
               <th scope="col">Recording</th>
               <th scope="col">Last seen</th>
-              <th scope="col">Added</th>
+              <th scope="col" className="hide-narrow">
+                Added
+              </th>
               {editable ? (
                 <th scope="col" className="col-actions">
                   <span className="sr-only">Actions</span>
@@ -266,7 +267,7 @@ export function CamerasPage() {
                       <Icon name="star" size={18} />
                     </button>
                   </td>
-                  <td data-label="Camera">
+                  <td className="col-main">
                     <div className="cell-title">{c.name}</div>
                     <div className="cell-sub">{c.location ?? 'No location'}</div>
                   </td>
@@ -289,7 +290,7 @@ export function CamerasPage() {
                   <td data-label="Last seen" className="num">
                     <span title={formatDateTime(c.last_seen_at)}>{relativeTime(c.last_seen_at, now)}</span>
                   </td>
-                  <td data-label="Added" className="cell-sub">
+                  <td data-label="Added" className="cell-sub hide-narrow">
                     {formatDateTime(c.created_at)}
                   </td>
                   {editable ? (

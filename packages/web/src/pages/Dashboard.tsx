@@ -133,7 +133,7 @@ export function DashboardPage() {
           value={formatCount(fr?.unknown_faces_today)}
           footer={
             fr && faces > 0
-              ? `${Math.round((fr.unknown_faces_today / faces) * 100)}% of faces seen today`
+              ? `${Math.round((fr.unknown_faces_today / faces) * 100)}% of faces today`
               : 'No faces seen today'
           }
           testId="stat-unknown"

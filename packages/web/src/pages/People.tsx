@@ -1,7 +1,7 @@
 import { ApiError } from '@openeye/client';
 import { useStatistics } from '@openeye/client/react';
 import type { Person } from '@openeye/protocol';
-import { type FormEvent, useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { Dialog } from '../components/Dialog';
 import { Icon } from '../components/Icon';
 import { canEdit, useUser } from '../lib/auth';
@@ -27,7 +27,11 @@ export function Avatar({ name }: { name: string }) {
   let hash = 0;
   for (const ch of name) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   return (
-    <span className="avatar" style={{ '--avatar-hue': hash % 360 } as React.CSSProperties} aria-hidden="true">
+    <span
+      className="avatar"
+      style={{ '--avatar-hue': ((hash >>> 3) % 12) * 30 } as React.CSSProperties}
+      aria-hidden="true"
+    >
       {initials(name)}
     </span>
   );
@@ -63,11 +67,13 @@ export function PeoplePage() {
     void load();
   }, [load]);
 
-  // Someone else added or removed a person: the statistics say so, reload.
+  // Someone else added or removed a person: the statistics say so, reload (once per change of the total).
   const total = stats?.face_recognition.total_people;
+  const count = useRef<number | null>(null);
+  count.current = people?.length ?? null;
   useEffect(() => {
-    if (total !== undefined && people !== null && total !== people.length) void load();
-  }, [total, people, load]);
+    if (total !== undefined && count.current !== null && total !== count.current) void load();
+  }, [total, load]);
 
   const add = async (event: FormEvent) => {
     event.preventDefault();
@@ -179,7 +185,7 @@ export function PeoplePage() {
           <tbody>
             {shown.map((p) => (
               <tr key={p.id}>
-                <td data-label="Name">
+                <td className="col-main">
                   <div className="cell-person">
                     <Avatar name={p.name} />
                     <span className="cell-title">{p.name}</span>

@@ -1,0 +1,13 @@
+import SQLite from '/work/main/node_modules/better-sqlite3/lib/index.js';
+const db = new SQLite(':memory:');
+db.exec("create table events (id integer primary key, kind text, camera_id integer, event_type text, data text, created_at text)");
+const sql = 'insert into "events" ("kind", "camera_id", "event_type", "data", "created_at") values (?, ?, ?, ?, ?) returning *';
+const N = 20000;
+let t = performance.now();
+for (let i = 0; i < N; i++) db.prepare(sql).get('camera_event', 1, 'bench', '{"a":1}', 'x');
+const a = (performance.now() - t) / N * 1000;
+const st = db.prepare(sql);
+t = performance.now();
+for (let i = 0; i < N; i++) st.get('camera_event', 1, 'bench', '{"a":1}', 'x');
+const b = (performance.now() - t) / N * 1000;
+console.log(`prepare+run ${a.toFixed(1)} us, cached run ${b.toFixed(1)} us`);

@@ -1,0 +1,68 @@
+/**
+ * Hardening catalogue, "Fallback" (items 48-50): the polling endpoints under abuse, and what
+ * /api/ws/status and /metrics reveal. Item 48 (the client switching to polling and back) is
+ * covered in packages/client/test/integration.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../../src/testing.js';
+import { api, connect } from '../helpers.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t?.close());
+
+describe('fallback abuse', () => {
+  it('49: polling with absurd or hostile parameters gets 400, never a 500; no or expired token gets 401', async () => {
+    const viewer = await t.tokenFor('poller', 'viewer');
+    const expired = t.server.jwt.sign({ id: await t.userId('poller'), username: 'poller', role: 'viewer' }, -60);
+    const cases: Array<[string, string | undefined, number[]]> = [
+      ['/api/events?limit=1000000000', viewer, [400]],
+      ['/api/events?limit=-1', viewer, [400]],
+      ['/api/events?limit=1000', viewer, [200]],
+      ['/api/events?after=abc', viewer, [400]],
+      ['/api/events?after=1e5', viewer, [400]],
+      ['/api/events?after=-1', viewer, [400]],
+      [`/api/events?after=${'9'.repeat(40)}`, viewer, [400, 410]],
+      [`/api/events?types=${'alert,'.repeat(1700)}alert`, viewer, [200, 400]],
+      [`/api/events?types=${'x'.repeat(10 * 1024)}`, viewer, [400]],
+      ['/api/events?after[]=1&after[]=2', viewer, [200, 400]],
+      ['/api/events?after=1&after=2', viewer, [200, 400]],
+      ['/api/events?__proto__[x]=1', viewer, [200, 400]],
+      ['/api/events', undefined, [401]],
+      ['/api/events', expired, [401]],
+      ['/api/statistics', undefined, [401]],
+      ['/api/statistics', expired, [401]],
+      ['/api/statistics', 'garbage', [401]],
+    ];
+    for (const [path, token, expected] of cases) {
+      const r = await api(t.url, 'GET', path, token);
+      expect(expected, `${path} -> ${r.status} ${r.text.slice(0, 120)}`).toContain(r.status);
+      expect(r.text).not.toMatch(/at .*\.(js|ts):\d+/);
+    }
+    const capped = await api(t.url, 'GET', '/api/events?limit=1000', viewer);
+    expect(capped.body.events.length).toBeLessThanOrEqual(1000);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+
+  it('50: /api/ws/status shows a non-admin only itself; /metrics labels carry no user ids, names or tokens', async () => {
+    const secretName = 'metrics-secret-username';
+    const token = await t.tokenFor(secretName, 'viewer');
+    const other = await t.tokenFor('status-viewer', 'viewer');
+    const a = connect(t.url, { token });
+    const b = connect(t.url, { token: other });
+    await Promise.all([a.next('connection_status'), b.next('connection_status')]);
+    const mine = await api(t.url, 'GET', '/api/ws/status', other);
+    expect(Object.keys(mine.body.statistics.connections_by_user)).toEqual([String(await t.userId('status-viewer'))]);
+    expect(mine.text).not.toContain(String(await t.userId(secretName)));
+    const metrics = (await api(t.url, 'GET', '/metrics')).text;
+    expect(metrics).not.toContain(secretName);
+    expect(metrics).not.toContain(token);
+    expect(metrics).not.toContain(other);
+    const labels = new Set([...metrics.matchAll(/[{,]([a-z_]+)="/g)].map((m) => m[1]));
+    for (const l of labels) expect(['user', 'user_id', 'username', 'token', 'conn', 'remote']).not.toContain(l);
+    a.close();
+    b.close();
+  });
+});
