@@ -4,17 +4,20 @@
  */
 import type { Statistics } from '@openeye/protocol';
 import type { Store } from '../store/index.js';
-import { startOfDay } from './time.js';
+import { DayClock } from './time.js';
 
 export class StatisticsService {
   private cached: Promise<Statistics> | null = null;
   private cachedDay = '';
+  private readonly day: DayClock;
 
   constructor(
     private readonly store: Store,
-    private readonly timeZone: string,
+    timeZone: string,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.day = new DayClock(timeZone);
+  }
 
   /** Marks the snapshot stale: the next read recomputes it. */
   invalidate(): void {
@@ -23,7 +26,7 @@ export class StatisticsService {
 
   snapshot(): Promise<Statistics> {
     const now = this.now();
-    const day = startOfDay(now, this.timeZone);
+    const day = this.day.startOf(now);
     if (this.cached === null || day !== this.cachedDay) {
       this.cachedDay = day;
       const pending = this.compute(day);
