@@ -38,8 +38,8 @@ let target: Target;
 let P_WELCOME: Buffer;
 let P_EVENT: Buffer;
 let P_STATS: Buffer;
-let P_SIO_OPEN = enc('0{');
-let P_SIO_REJECT = enc('44');
+const P_SIO_OPEN = enc('0{');
+const P_SIO_REJECT = enc('44');
 const T_KEY = enc('"t":');
 const clients: Client[] = [];
 let onWelcome: ((c: Client) => void) | null = null;
@@ -84,7 +84,10 @@ function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, no
           const t = Number.parseFloat(buf.toString('latin1', k + 4, Math.min(k + 30, at + len)));
           latency.lat.push(now - t);
           let e = latency.perEvent.get(t);
-          if (!e) latency.perEvent.set(t, (e = { n: 0, last: 0 }));
+          if (!e) {
+            e = { n: 0, last: 0 };
+            latency.perEvent.set(t, e);
+          }
           e.n++;
           if (now > e.last) e.last = now;
         }
@@ -187,8 +190,11 @@ function onData(c: Client, chunk: Buffer): void {
 
 let keyCounter = 0;
 function openOne(): Client {
-  const source = target.sources[keyCounter++ % target.sources.length]!;
-  const sock = net.connect({ host: '127.0.0.1', port: target.port, localAddress: source });
+  // An explicit source address means bind() before connect(), which makes the kernel search for a
+  // free port (milliseconds per connection at thousands of connections): only with several sources.
+  const many = target.sources.length > 1;
+  const source = many ? target.sources[keyCounter++ % target.sources.length]! : undefined;
+  const sock = net.connect({ host: '127.0.0.1', port: target.port, ...(source ? { localAddress: source } : {}) });
   const c: Client = { sock, state: 0, head: null, remain: 0, events: 0, stats: 0, lastStatsAt: 0, closedBy: 0 };
   sock.setNoDelay(true);
   sock.on('connect', () => {
@@ -322,7 +328,9 @@ async function fanout(events: number, intervalMs: number, drainMs: number): Prom
   const deadline = performance.now() + drainMs;
   while (totalEvents() < events * n && performance.now() < deadline) await sleep(20);
   const lat = Float64Array.from(latency.lat).sort();
-  const perEvent = [...latency.perEvent.entries()].sort((a, b) => a[0] - b[0]).map(([t, e]) => ({ received: e.n, post_to_last_ms: e.last - t }));
+  const perEvent = [...latency.perEvent.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, e]) => ({ received: e.n, post_to_last_ms: e.last - t }));
   latency = null;
   const lastMs = perEvent.map((e) => e.post_to_last_ms).sort((a, b) => a - b);
   return {
@@ -346,7 +354,12 @@ async function fanout(events: number, intervalMs: number, drainMs: number): Prom
  * Closed loop: `inflight` POSTs outstanding at a time, and never more than `window` events ahead of
  * the slowest-on-average client (so a server is measured, not its buffers), for `seconds`.
  */
-async function throughput(seconds: number, inflight: number, window: number, drainMs: number): Promise<Record<string, unknown>> {
+async function throughput(
+  seconds: number,
+  inflight: number,
+  window: number,
+  drainMs: number,
+): Promise<Record<string, unknown>> {
   for (const c of clients) c.events = 0;
   const n = clients.length;
   let posted = 0;
@@ -413,7 +426,14 @@ async function statistics(timeoutMs: number): Promise<Record<string, unknown>> {
   const deadline = performance.now() + timeoutMs;
   while (got.size < n && performance.now() < deadline) await sleep(10);
   statsWatch = null;
-  return { clients: n, received: got.size, complete: got.size === n, post_to_last_ms: last - t0, status: res.status, response: res.body.slice(0, 200) };
+  return {
+    clients: n,
+    received: got.size,
+    complete: got.size === n,
+    post_to_last_ms: last - t0,
+    status: res.status,
+    response: res.body.slice(0, 200),
+  };
 }
 
 process.on('message', async (m: { id: number; cmd: string; args: Record<string, any> }) => {

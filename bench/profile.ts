@@ -18,17 +18,30 @@ function where(url: string, line: number): string {
   if (!url) return '(native)';
   const clean = url.replace(/^file:\/\//, '');
   const k = clean.indexOf('node_modules/');
-  const short = k >= 0 ? clean.slice(k + 13) : clean.includes('/packages/') ? clean.slice(clean.indexOf('/packages/') + 1) : clean.replace(/^node:/, 'node:');
+  const short =
+    k >= 0
+      ? clean.slice(k + 13)
+      : clean.includes('/packages/')
+        ? clean.slice(clean.indexOf('/packages/') + 1)
+        : clean.replace(/^node:/, 'node:');
   return `${short}:${line + 1}`;
 }
 
-export function summarizeProfile(file: string, top = 20): { samples: number; self: ProfileRow[]; total: ProfileRow[]; idle_pct: number; gc_pct: number } {
-  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+export function summarizeProfile(
+  file: string,
+  top = 20,
+): { samples: number; self: ProfileRow[]; total: ProfileRow[]; idle_pct: number; gc_pct: number } {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    nodes: Node[];
+    samples: number[];
+    timeDeltas: number[];
+  };
   const byId = new Map<number, Node>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) byId.set(n.id, n);
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const key = (n: Node) => `${n.callFrame.functionName || '(anonymous)'}\u0000${where(n.callFrame.url, n.callFrame.lineNumber)}`;
+  const key = (n: Node) =>
+    `${n.callFrame.functionName || '(anonymous)'}\u0000${where(n.callFrame.url, n.callFrame.lineNumber)}`;
   const self = new Map<string, number>();
   const total = new Map<string, number>();
   const weights = profile.timeDeltas.slice(1).concat([0]); // the time until the next sample belongs to this one
@@ -53,7 +66,12 @@ export function summarizeProfile(file: string, top = 20): { samples: number; sel
       .sort((a, b) => b[1] - a[1])
       .map(([k, v]) => {
         const [fn, at] = k.split('\u0000') as [string, string];
-        return { fn, where: at, self_pct: ((self.get(k) ?? 0) / sum) * 100, total_pct: ((total.get(k) ?? 0) / sum) * 100 };
+        return {
+          fn,
+          where: at,
+          self_pct: ((self.get(k) ?? 0) / sum) * 100,
+          total_pct: ((total.get(k) ?? 0) / sum) * 100,
+        };
       });
   const selfRows = rows(self);
   const pct = (name: string) => selfRows.filter((r) => r.fn === name).reduce((s, r) => s + r.self_pct, 0);
@@ -63,7 +81,9 @@ export function summarizeProfile(file: string, top = 20): { samples: number; sel
     idle_pct: pct('(idle)'),
     gc_pct: pct('(garbage collector)'),
     self: selfRows.slice(0, top),
-    total: rows(total).filter((r) => !skip.has(r.fn)).slice(0, top),
+    total: rows(total)
+      .filter((r) => !skip.has(r.fn))
+      .slice(0, top),
   };
 }
 

@@ -16,9 +16,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signToken } from './servers/common.ts';
 import { summarizeProfile } from './profile.ts';
-import { renderChart, renderDoc, renderTable, type Results } from './report.ts';
+import { type Results, renderChart, renderDoc, renderTable } from './report.ts';
+import { signToken } from './servers/common.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -44,32 +44,58 @@ const HELD = Math.min(19_000, hardFiles - 1000);
 const P = QUICK
   ? { n1: 200, n2: 1000, held: Math.min(2000, HELD), fanEvents: 3, tpSeconds: 3, profileSeconds: 0 }
   : { n1: 1000, n2: 10_000, held: HELD, fanEvents: 10, tpSeconds: 15, profileSeconds: 10 };
-const SOURCES = Array.from({ length: Number(option('sources') ?? (P.held > 25_000 ? 4 : 1)) }, (_, k) => `127.0.0.${k + 1}`);
+const SOURCES = Array.from(
+  { length: Number(option('sources') ?? (P.held > 25_000 ? 4 : 1)) },
+  (_, k) => `127.0.0.${k + 1}`,
+);
 const CONCURRENCY = 200;
 
 // ------------------------------------------------------------------ children
 
 const children = new Set<ChildProcess>();
 function killAll(): void {
-  for (const c of children) if (c.exitCode === null && c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch {}
+  for (const c of children)
+    if (c.exitCode === null && c.pid)
+      try {
+        process.kill(c.pid, 'SIGKILL');
+      } catch {}
 }
 process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { killAll(); process.exit(130); });
-process.on('uncaughtException', (err) => { console.error(err); killAll(); process.exit(1); });
-process.on('unhandledRejection', (err) => { console.error(err); killAll(); process.exit(1); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+process.on('uncaughtException', (err) => {
+  console.error(err);
+  killAll();
+  process.exit(1);
+});
+process.on('unhandledRejection', (err) => {
+  console.error(err);
+  killAll();
+  process.exit(1);
+});
 
 /** Spawns `node args` with the open-files limit raised to the hard limit, pinned to `cpu`. */
 const NICE = Number(option('nice') ?? 0);
 function spawnNode(cpu: number | null, args: string[], env: Record<string, string>): ChildProcess {
-  const pin = [...(NICE ? ['nice', '-n', String(NICE)] : []), ...(HAS_TASKSET && cpu !== null ? ['taskset', '-c', String(cpu)] : [])];
+  const pin = [
+    ...(NICE ? ['nice', '-n', String(NICE)] : []),
+    ...(HAS_TASKSET && cpu !== null ? ['taskset', '-c', String(cpu)] : []),
+  ];
   // With --nice, the child gets its own session, hence its own scheduler autogroup, given the same
   // niceness: with autogroups on, a process's nice value only counts against its own group.
   const script = `${NICE ? `echo ${NICE} > /proc/self/autogroup 2>/dev/null; ` : ''}ulimit -n "$(ulimit -Hn)" && exec "$@"`;
-  const child = spawn(NICE ? 'setsid' : 'sh', [...(NICE ? ['sh'] : []), '-c', script, 'sh', ...pin, process.execPath, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...env },
-  });
+  const child = spawn(
+    NICE ? 'setsid' : 'sh',
+    [...(NICE ? ['sh'] : []), '-c', script, 'sh', ...pin, process.execPath, ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
+    },
+  );
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
@@ -77,10 +103,25 @@ function spawnNode(cpu: number | null, args: string[], env: Record<string, strin
 
 function waitMessage<T>(child: ChildProcess, pred: (m: any) => boolean, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cleanup(); reject(new Error(`timeout waiting for ${what}`)); }, ms);
-    const onMsg = (m: any) => { if (pred(m)) { cleanup(); resolve(m); } };
-    const onExit = (code: number) => { cleanup(); reject(new Error(`${what}: child exited ${code}`)); };
-    const cleanup = () => { clearTimeout(timer); child.off('message', onMsg); child.off('exit', onExit); };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timeout waiting for ${what}`));
+    }, ms);
+    const onMsg = (m: any) => {
+      if (pred(m)) {
+        cleanup();
+        resolve(m);
+      }
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new Error(`${what}: child exited ${code}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMsg);
+      child.off('exit', onExit);
+    };
     child.on('message', onMsg);
     child.on('exit', onExit);
   });
@@ -118,7 +159,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------ servers
 
-interface Started { child: ChildProcess; pid: number; port: number; target: Record<string, unknown> }
+interface Started {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  target: Record<string, unknown>;
+}
 
 async function http(port: number, method: string, p: string, body?: unknown, token?: string): Promise<any> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, {
@@ -136,27 +182,41 @@ async function startServer(kind: Kind, extraArgs: string[] = []): Promise<Starte
   let child: ChildProcess;
   if (kind === 'ours') {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-'));
-    child = spawnNode(0, ['--conditions=source', '--import', 'tsx', '--expose-gc', ...extraArgs, 'bench/servers/ours.ts'], {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      OPENEYE_DATA_DIR: dataDir,
-      OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
-      OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
-      LOG_LEVEL: 'warn',
-      ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
-    });
+    child = spawnNode(
+      0,
+      ['--conditions=source', '--import', 'tsx', '--expose-gc', ...extraArgs, 'bench/servers/ours.ts'],
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        OPENEYE_DATA_DIR: dataDir,
+        OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
+        OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
+        LOG_LEVEL: 'warn',
+        ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
+      },
+    );
     child.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   } else {
-    child = spawnNode(0, ['--import', 'tsx', '--expose-gc', ...extraArgs, `bench/servers/${kind}.ts`], { BENCH_SECRET: secret });
+    child = spawnNode(0, ['--import', 'tsx', '--expose-gc', ...extraArgs, `bench/servers/${kind}.ts`], {
+      BENCH_SECRET: secret,
+    });
   }
   const { port } = await waitMessage<{ port: number }>(child, (m) => m?.ready, 60_000, `${kind} ready`);
   let target: Record<string, unknown>;
   if (kind === 'ours') {
-    const admin = (await http(port, 'POST', '/api/auth/login', { username: 'admin', password: 'bench-admin-password' })).access_token;
+    const admin = (await http(port, 'POST', '/api/auth/login', { username: 'admin', password: 'bench-admin-password' }))
+      .access_token;
     await http(port, 'POST', '/api/users', { username: 'viewer', password: 'viewer-password', role: 'viewer' }, admin);
-    const viewer = (await http(port, 'POST', '/api/auth/login', { username: 'viewer', password: 'viewer-password' })).access_token;
+    const viewer = (await http(port, 'POST', '/api/auth/login', { username: 'viewer', password: 'viewer-password' }))
+      .access_token;
     const camera = await http(port, 'POST', '/api/cameras', { name: 'Bench camera', location: 'Loopback' }, admin);
-    target = { path: `/api/ws/statistics?token=${viewer}`, token: viewer, postToken: admin, cameraId: camera.id, statisticsPath: '/api/people' };
+    target = {
+      path: `/api/ws/statistics?token=${viewer}`,
+      token: viewer,
+      postToken: admin,
+      cameraId: camera.id,
+      statisticsPath: '/api/people',
+    };
   } else {
     const viewer = signToken(secret, 2);
     target = {
@@ -201,7 +261,8 @@ async function statisticsCost(kind: Kind, s: Started, gen: ChildProcess): Promis
   if (before) {
     await sleep(100);
     const after = await fanoutMetric(s.port);
-    fanoutMs = after.count > before.count ? ((after.sum - before.sum) / (after.count - before.count)) * 1000 : Number.NaN;
+    fanoutMs =
+      after.count > before.count ? ((after.sum - before.sum) / (after.count - before.count)) * 1000 : Number.NaN;
     r.broadcasts = after.count - before.count;
   } else fanoutMs = JSON.parse(r.response).fanout_ms;
   delete r.response;
@@ -225,16 +286,22 @@ async function benchServer(kind: Kind, gen: ChildProcess, genPid: number): Promi
     out.memory.baseline_kb = rss0;
     for (const n of [P.n1, P.n2, P.held]) {
       const before = (await ask(gen, 'status')).open as number;
-      const { result, cpu } = await measuredCpu([s.pid, genPid], () => ask(gen, 'connect', { total: n, concurrency: CONCURRENCY, timeoutMs: 120_000 }));
+      const { result, cpu } = await measuredCpu([s.pid, genPid], () =>
+        ask(gen, 'connect', { total: n, concurrency: CONCURRENCY, timeoutMs: 120_000 }),
+      );
       out.connect[n] = { ...result, from: before, server_cpu: cpu[0], generator_cpu: cpu[1] };
-      log(`connect ${before}->${n}: ${result.welcomed} welcomed, ${result.failed} failed, ${Math.round(result.rate)}/s`);
+      log(
+        `connect ${before}->${n}: ${result.welcomed} welcomed, ${result.failed} failed, ${Math.round(result.rate)}/s`,
+      );
       await sleep(1000);
       const rss = await gcRss(s);
       const open = (await ask(gen, 'status')).open as number;
       out.memory[n] = { rss_kb: rss, open, kb_per_connection: (rss - rss0) / open };
       log(`memory at ${open}: ${((rss - rss0) / open).toFixed(2)} KB/connection`);
       out.statistics[n] = await statisticsCost(kind, s, gen);
-      log(`statistics at ${n}: ${out.statistics[n].received}/${n} received, fan-out ${out.statistics[n].fanout_ms.toFixed(1)} ms`);
+      log(
+        `statistics at ${n}: ${out.statistics[n].received}/${n} received, fan-out ${out.statistics[n].fanout_ms.toFixed(1)} ms`,
+      );
     }
     out.held = { ...(await ask(gen, 'status')), statistics: out.statistics[P.held] };
     for (const n of [P.n2, P.n1]) {
@@ -242,12 +309,16 @@ async function benchServer(kind: Kind, gen: ChildProcess, genPid: number): Promi
       await sleep(1500);
       out.fanout[n] = await ask(gen, 'fanout', { events: P.fanEvents, intervalMs: 1000, drainMs: 10_000 });
       delete out.fanout[n].per_event_raw;
-      log(`fan-out at ${n}: p50 ${out.fanout[n].p50_ms.toFixed(1)} ms, p99 ${out.fanout[n].p99_ms.toFixed(1)} ms, complete ${out.fanout[n].complete}`);
+      log(
+        `fan-out at ${n}: p50 ${out.fanout[n].p50_ms.toFixed(1)} ms, p99 ${out.fanout[n].p99_ms.toFixed(1)} ms, complete ${out.fanout[n].complete}`,
+      );
       const { result, cpu } = await measuredCpu([s.pid, genPid], () =>
         ask(gen, 'throughput', { seconds: P.tpSeconds, inflight: 4, window: 32, drainMs: 15_000 }),
       );
       out.throughput[n] = { ...result, server_cpu: cpu[0], generator_cpu: cpu[1] };
-      log(`throughput at ${n}: ${Math.round(result.delivered_per_s)} msg/s, server CPU ${(cpu[0]! * 100).toFixed(0)}%, generator CPU ${(cpu[1]! * 100).toFixed(0)}%, complete ${result.complete}`);
+      log(
+        `throughput at ${n}: ${Math.round(result.delivered_per_s)} msg/s, server CPU ${(cpu[0]! * 100).toFixed(0)}%, generator CPU ${(cpu[1]! * 100).toFixed(0)}%, complete ${result.complete}`,
+      );
     }
     out.final_status = await ask(gen, 'status');
   } finally {
@@ -302,7 +373,9 @@ function machine(): Record<string, unknown> {
     open_files_hard_limit: hardFiles,
     load_average_at_start: os.loadavg().map((x) => Math.round(x * 100) / 100),
     nice: NICE,
-    pinned: HAS_TASKSET ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'not pinned (taskset missing or one CPU)',
+    pinned: HAS_TASKSET
+      ? 'server on CPU 0, load generator on CPU 1 (taskset)'
+      : 'not pinned (taskset missing or one CPU)',
     source_addresses: SOURCES,
   };
 }
@@ -319,12 +392,14 @@ function render(): void {
 async function main(): Promise<void> {
   if (flag('render')) return render();
   const started = Date.now();
-  console.log(`bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`);
+  console.log(
+    `bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`,
+  );
   const gen = spawnNode(1, ['--import', 'tsx', 'bench/generator.ts'], {});
   await waitMessage(gen, (m) => m?.ready, 30_000, 'generator ready');
   const results: Results = {
     mode: QUICK ? 'quick' : 'full',
-    command: `npm run bench${QUICK ? ' -- --quick' : ''}`,
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     machine: machine(),
     params: { ...P, concurrency: CONCURRENCY, throughput_inflight_posts: 4, throughput_window_events: 32 },
     servers: {},
@@ -356,7 +431,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(docPath, renderDoc(results, fs.existsSync(docPath) ? fs.readFileSync(docPath, 'utf8') : ''));
     console.log('wrote docs/benchmarks.md and bench/results/chart.svg');
   }
-  console.log(`done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${results.mode}.json`);
+  console.log(
+    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${results.mode}.json`,
+  );
   killAll();
   process.exit(0);
 }

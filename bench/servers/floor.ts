@@ -61,7 +61,9 @@ server.on('upgrade', (req, socket: Socket) => {
     socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
   }
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const accept = createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
   socket.setNoDelay(true);
   socket.write(
     Buffer.concat([

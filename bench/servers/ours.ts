@@ -8,9 +8,16 @@ import { Session } from 'node:inspector';
 import { control } from './common.ts';
 
 // BENCH_OURS_SRC (run.ts --ours-src DIR) points at another copy of packages/server/src, for A/B runs.
-const src = new URL(`${process.env.BENCH_OURS_SRC ?? '../../packages/server/src'}/`, `file://${process.cwd()}/bench/servers/`);
-const { createServer } = (await import(new URL('app.js', src).href)) as typeof import('../../packages/server/src/app.js');
-const { loadConfig } = (await import(new URL('config.js', src).href)) as typeof import('../../packages/server/src/config.js');
+const src = new URL(
+  `${process.env.BENCH_OURS_SRC ?? '../../packages/server/src'}/`,
+  `file://${process.cwd()}/bench/servers/`,
+);
+const { createServer } = (await import(
+  new URL('app.js', src).href
+)) as typeof import('../../packages/server/src/app.js');
+const { loadConfig } = (await import(
+  new URL('config.js', src).href
+)) as typeof import('../../packages/server/src/config.js');
 const server = await createServer(loadConfig(process.env));
 const url = await server.listen();
 control();

@@ -176,8 +176,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     else if (m.kind === 'user_revoked') {
       endpoint.forgetUser(m.userId);
       hub.revokeUser(m.userId);
-    }
-    else if (m.kind === 'presence' && !presenceTimer) {
+    } else if (m.kind === 'presence' && !presenceTimer) {
       presenceTimer = setTimeout(() => {
         presenceTimer = null;
         cluster.presence().then(

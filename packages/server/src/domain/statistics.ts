@@ -22,7 +22,11 @@ export class StatisticsService {
   /** Marks the snapshot stale: the next read recomputes it. */
   invalidate(): void {
     this.cached = null;
+    this.version++;
   }
+
+  /** Incremented on every invalidation: a cheap "did anything change" for caches built on top. */
+  version = 0;
 
   snapshot(): Promise<Statistics> {
     const now = this.now();

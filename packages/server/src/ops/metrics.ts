@@ -6,6 +6,7 @@ export interface HubMetrics {
   handshakes: Counter<'outcome'>;
   messagesSent: Counter<'type'>;
   fanoutSeconds: Histogram;
+  flushSeconds: Histogram;
   slowConsumerCloses: Counter;
 }
 
@@ -52,7 +53,13 @@ export function createMetrics(): Metrics {
     }),
     fanoutSeconds: new Histogram({
       name: 'openeye_ws_broadcast_fanout_seconds',
-      help: 'Time to hand one broadcast to every recipient socket',
+      help: 'Time to frame one broadcast once and queue it for every recipient (the writes: openeye_ws_flush_seconds)',
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    flushSeconds: new Histogram({
+      name: 'openeye_ws_flush_seconds',
+      help: 'Time to write one event-loop turn of queued frames to every socket that has some',
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
       registers: [registry],
     }),

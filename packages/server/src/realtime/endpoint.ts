@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseEventId, type Store, type UserRecord } from '../store/index.js';
 import type { Connection } from './connection.js';
+import { textFrame } from './frame.js';
 import type { Hub } from './hub.js';
 
 const REPLAY_PAGE = 1000;
@@ -53,6 +54,9 @@ export class WebSocketEndpoint {
       closeTimeout: 5000,
       maxFragments: 64,
       maxBufferedChunks: 1024,
+      // ws (>= 8.23) terminates a peer with this many unanswered pings (1006). Above the message
+      // burst, so that our limiter, which counts pings, closes a ping flood with 1008 first.
+      maxPendingAutoPongs: Math.max(60, 2 * deps.config.messageBurst + 2),
       skipUTF8Validation: false,
     } as ConstructorParameters<typeof WebSocketServer>[0]);
   }
@@ -62,7 +66,9 @@ export class WebSocketEndpoint {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // Listeners that live as long as the connection are plain functions: a closure here would keep
+    // the whole upgrade request (URL with the token, headers) alive with it.
+    socket.on('error', destroySocket);
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
@@ -95,9 +101,20 @@ export class WebSocketEndpoint {
       return;
     }
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    this.upgrade(req, socket, head, params.get('token'), params.get('last_event_id'), req.socket.remoteAddress ?? '');
+  }
+
+  private upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    token: string | null,
+    lastEventId: string | null,
+    remote: string,
+  ): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pendingUpgrades++;
-      this.accept(ws, params.get('token'), params.get('last_event_id'), req.socket.remoteAddress ?? '')
+      this.accept(ws, token, lastEventId, remote)
         .catch((err) => {
           this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
           ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
@@ -106,6 +123,19 @@ export class WebSocketEndpoint {
           this.pendingUpgrades--;
         });
     });
+  }
+
+  private statsFrame: { frame: Buffer; version: number; until: number } | null = null;
+
+  private async statisticsFrame(): Promise<Buffer> {
+    const { statistics } = this.deps;
+    const cached = this.statsFrame;
+    if (cached && cached.version === statistics.version && cached.until > Date.now()) return cached.frame;
+    const version = statistics.version;
+    const data = await statistics.snapshot();
+    const frame = textFrame(JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data }));
+    this.statsFrame = { frame, version, until: Date.now() + 1000 };
+    return frame;
   }
 
   /** Users seen at connect, for `USER_CACHE_MS`; dropped at once when a user changes (bus `user_revoked`). */
@@ -143,7 +173,7 @@ export class WebSocketEndpoint {
 
   private async accept(ws: WebSocket, token: string | null, lastEventId: string | null, remote: string): Promise<void> {
     const { hub, jwt, store, log } = this.deps;
-    ws.on('error', () => ws.terminate());
+    ws.on('error', terminateSocket);
     if (!token) {
       this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
       return;
@@ -238,15 +268,8 @@ export class WebSocketEndpoint {
         last_event_id: newest === null ? null : String(newest),
       }),
     );
-    // The newest numbers (cached until the next change), not the last periodic broadcast.
-    hub.send(
-      conn,
-      JSON.stringify({
-        type: 'statistics_update',
-        timestamp: new Date().toISOString(),
-        data: await statistics.snapshot(),
-      }),
-    );
+    // The newest numbers (cached until the next change), framed once per second for all new connections.
+    hub.send(conn, await this.statisticsFrame());
     hub.handleQueued(conn);
     if (from === null) return;
     // Replay: page through the history up to the newest id seen at welcome time; live events
@@ -287,6 +310,14 @@ export class WebSocketEndpoint {
   close(): void {
     this.wss.close();
   }
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
+function terminateSocket(this: WebSocket): void {
+  this.terminate();
 }
 
 function reject(socket: Duplex, status: number, text: string): void {

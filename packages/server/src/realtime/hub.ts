@@ -45,6 +45,10 @@ interface Index {
 }
 
 const now = () => new Date().toISOString();
+
+/** Each socket points at its connection, so the hub's listeners are shared, not closures per socket. */
+const CONN = Symbol('openeye.connection');
+type Tagged = WebSocket & { [CONN]: Connection };
 const VIOLATION_LOGS_PER_CONNECTION = 5;
 
 export class Hub {
@@ -59,6 +63,12 @@ export class Hub {
   private presenceTimer: NodeJS.Timeout | null = null;
   private shuttingDown = false;
   private dirty: Connection[] = [];
+  private readonly listeners: {
+    pong(this: Tagged): void;
+    ping(this: Tagged): void;
+    message(this: Tagged, data: Buffer, isBinary: boolean): void;
+    close(this: Tagged, code: number): void;
+  };
   private flushScheduled = false;
   /** Called (debounced) when who-watches-what changed on this node; default: tell local subscribers. */
   onPresenceChange: () => void = () => this.broadcastPresence(this.getPresence());
@@ -72,6 +82,21 @@ export class Hub {
     private readonly metrics: HubMetrics,
     readonly limiter: ConnectionLimiter,
   ) {
+    const hub = this;
+    this.listeners = {
+      pong(this: Tagged) {
+        this[CONN].alive = true;
+      },
+      ping(this: Tagged) {
+        hub.onControlFrame(this[CONN]);
+      },
+      message(this: Tagged, data: Buffer, isBinary: boolean) {
+        hub.onMessage(this[CONN], data, isBinary);
+      },
+      close(this: Tagged, code: number) {
+        hub.unregister(this[CONN], code);
+      },
+    };
     for (const t of ['statistics_update', 'camera_event', 'alert', 'presence_update'] as const) {
       this.index.set(t, { all: new Set(), unfiltered: new Set(), byCamera: new Map() });
     }
@@ -128,12 +153,13 @@ export class Hub {
     this.addExpiry(conn);
     this.metrics.connections.set(this.connections.size);
     this.onConnectionsChange();
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('ping', () => this.onControlFrame(conn));
-    ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
-    ws.once('close', (code) => this.unregister(conn, code));
+    (ws as Tagged)[CONN] = conn;
+    // The listeners read the connection from the socket they are called on (`this`).
+    const l = this.listeners as unknown as Record<'pong' | 'ping' | 'message' | 'close', (...args: unknown[]) => void>;
+    ws.on('pong', l.pong);
+    ws.on('ping', l.ping);
+    ws.on('message', l.message);
+    ws.once('close', l.close);
     return conn;
   }
 
@@ -292,9 +318,11 @@ export class Hub {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    const start = process.hrtime.bigint();
     const dirty = this.dirty;
     this.dirty = [];
     for (const conn of dirty) this.flushConnection(conn);
+    this.metrics.flushSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
   };
 
   private flushConnection(conn: Connection): void {
