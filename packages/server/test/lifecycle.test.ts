@@ -25,7 +25,6 @@ describe('keeping the server healthy', () => {
     expect(alive.ws.readyState).toBe(alive.ws.OPEN);
     alive.close();
   });
-
 });
 
 describe('slow consumers', () => {

@@ -50,7 +50,7 @@ export class DomainService {
 
   /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
   updateCamera(id: number, patch: UpdateCameraRequest): Promise<Camera> {
-    return this.write(async (tx, now) => {
+    return this.write(async (tx) => {
       const before = await tx.cameras.byId(id);
       if (!before) throw notFound('Camera');
       const after = (await tx.cameras.update(id, patch))!;

@@ -172,7 +172,7 @@ export class WebSocketEndpoint {
   }
 
   private async accept(ws: WebSocket, token: string | null, lastEventId: string | null, remote: string): Promise<void> {
-    const { hub, jwt, store, log } = this.deps;
+    const { hub, jwt, log } = this.deps;
     ws.on('error', terminateSocket);
     if (!token) {
       this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
@@ -190,7 +190,11 @@ export class WebSocketEndpoint {
       if (early.length < 40) early.push([data, isBinary]);
     };
     ws.on('message', hold);
-    const user = await withBudget(store.users.byId(verified.userId), this.deps.config.handshakeTimeoutMs);
+    const cachedUser = this.users.get(verified.userId);
+    const user =
+      cachedUser && cachedUser.until > Date.now()
+        ? cachedUser.user
+        : await withBudget(this.loadUser(verified.userId), this.deps.config.handshakeTimeoutMs);
     if (user === 'timeout') {
       this.outcome('overloaded');
       ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
@@ -235,7 +239,7 @@ export class WebSocketEndpoint {
   }
 
   private async welcome(conn: Connection, lastEventIdParam: string | null): Promise<void> {
-    const { hub, store, statistics } = this.deps;
+    const { hub, store } = this.deps;
     // Without a resume cursor, no query: the newest event this node has delivered is the boundary.
     const [newest, floor] =
       lastEventIdParam === null
