@@ -47,6 +47,8 @@ let onFail: (() => void) | null = null;
 /** When set, event frames are parsed for their `t` and the latency recorded. */
 let latency: { lat: number[]; perEvent: Map<number, { n: number; last: number }> } | null = null;
 let statsWatch: ((c: Client, at: number) => void) | null = null;
+/** When set, a statistics frame only counts for `statsWatch` if its payload contains these bytes. */
+let statsNeedle: Buffer | null = null;
 let failures = 0;
 let serverCloses = 0;
 
@@ -97,7 +99,10 @@ function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, no
     if (startsWith(buf, at, len, P_STATS)) {
       c.stats++;
       c.lastStatsAt = now;
-      statsWatch?.(c, now);
+      if (statsWatch && statsNeedle) {
+        const k = buf.indexOf(statsNeedle, at);
+        if (k >= 0 && k + statsNeedle.length <= at + len) statsWatch(c, now);
+      } else statsWatch?.(c, now);
       return;
     }
     if (c.state === 1) {
@@ -146,7 +151,7 @@ function onData(c: Client, chunk: Buffer): void {
     i = end + 4;
   }
   const n = buf.length;
-  const peekAll = latency !== null;
+  const peekAll = latency !== null || statsNeedle !== null;
   while (i < n) {
     if (c.remain > 0) {
       const take = Math.min(c.remain, n - i);
@@ -436,6 +441,71 @@ async function statistics(timeoutMs: number): Promise<Record<string, unknown>> {
   };
 }
 
+// Cluster runs (run.ts --cluster): several generators, each holding the clients of one node; one of
+// them POSTs. Each arms its clients before the POST and collects after it, and run.ts merges.
+
+/** Resets the event counters and starts recording latencies. */
+function eventsArm(): Record<string, unknown> {
+  for (const c of clients) c.events = 0;
+  latency = { lat: [], perEvent: new Map() };
+  return { clients: clients.length };
+}
+
+/** Posts `events` camera events to this generator's node, `intervalMs` apart. */
+async function eventsPost(events: number, intervalMs: number): Promise<Record<string, unknown>> {
+  const status: number[] = [];
+  let frameBytes = 0;
+  for (let k = 0; k < events; k++) {
+    const t0 = performance.now();
+    const res = await postEvent(k);
+    if (k === 0) frameBytes = Buffer.byteLength(res.body);
+    status.push(res.status);
+    if (k < events - 1) await sleep(Math.max(0, intervalMs - (performance.now() - t0)));
+  }
+  return { post_status: [...new Set(status)], frame_bytes: frameBytes };
+}
+
+/** Waits until every client got `events` events (or `drainMs`); returns the raw latencies. */
+async function eventsCollect(events: number, drainMs: number): Promise<Record<string, unknown>> {
+  const n = clients.length;
+  const deadline = performance.now() + drainMs;
+  while (totalEvents() < events * n && performance.now() < deadline) await sleep(20);
+  const rec = latency ?? { lat: [], perEvent: new Map() };
+  latency = null;
+  return {
+    clients: n,
+    expected: events * n,
+    deliveries: rec.lat.length,
+    clients_missing_events: clients.filter((c) => c.events !== events).length,
+    lat: rec.lat,
+    per_event: [...rec.perEvent.entries()].map(([t, e]) => [t, e.n, e.last]),
+  };
+}
+
+let statsGot: { got: Set<Client>; last: number; t0: number } | null = null;
+/** Watches for a statistics frame whose payload contains `needle`, from now on. */
+function statsArm(needle: string | undefined): Record<string, unknown> {
+  const rec = { got: new Set<Client>(), last: 0, t0: wallNow() };
+  statsGot = rec;
+  statsNeedle = needle ? enc(needle) : null;
+  statsWatch = (c, at) => {
+    rec.got.add(c);
+    if (at > rec.last) rec.last = at;
+  };
+  return { clients: clients.length };
+}
+
+async function statsCollect(timeoutMs: number): Promise<Record<string, unknown>> {
+  const n = clients.length;
+  const rec = statsGot!;
+  const deadline = performance.now() + timeoutMs;
+  while (rec.got.size < n && performance.now() < deadline) await sleep(10);
+  statsWatch = null;
+  statsNeedle = null;
+  statsGot = null;
+  return { clients: n, received: rec.got.size, complete: rec.got.size === n, last: rec.last };
+}
+
 process.on('message', async (m: { id: number; cmd: string; args: Record<string, any> }) => {
   let result: unknown;
   try {
@@ -465,6 +535,27 @@ process.on('message', async (m: { id: number; cmd: string; args: Record<string, 
         break;
       case 'statistics':
         result = await statistics(a.timeoutMs ?? 10_000);
+        break;
+      case 'events-arm':
+        result = eventsArm();
+        break;
+      case 'events-post':
+        result = await eventsPost(a.events, a.intervalMs ?? 1000);
+        break;
+      case 'events-collect':
+        result = await eventsCollect(a.events, a.drainMs ?? 10_000);
+        break;
+      case 'stats-arm':
+        result = statsArm(a.needle);
+        break;
+      case 'stats-post': {
+        const t = wallNow();
+        const res = await post(target.statisticsPath, a.body ?? '{}');
+        result = { t, status: res.status };
+        break;
+      }
+      case 'stats-collect':
+        result = await statsCollect(a.timeoutMs ?? 10_000);
         break;
       case 'status':
         result = {

@@ -1,8 +1,13 @@
 /**
  * `npm run bench [-- --quick] [-- --only ours,ws] [-- --sources 4] [-- --no-profile] [-- --no-doc]
- *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N]` (DIR: another copy of packages/server/src, for
- *   A/B runs; N: niceness of the server and generator, e.g. -10 on a machine other work shares)
+ *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N] [-- --cluster] [-- --cluster-n N]`
+ *   (DIR: another copy of packages/server/src, for A/B runs; N: niceness of the server and generator,
+ *   e.g. -10 on a machine other work shares)
  *   `--render` rewrites the table, chart and doc from bench/results/full.json without running.
+ *   `--cluster` adds the cluster scenario (three nodes of ours on PostgreSQL + Redis, 50k connections
+ *   over three generator processes); `--only cluster` runs it alone. `--pg URL` (an existing database
+ *   to connect to for CREATE/DROP DATABASE, default postgres://postgres@127.0.0.1:5432/test) and
+ *   `--redis URL` (default redis://127.0.0.1:6379) say where they are.
  *
  * Runs the same workload against four servers in one invocation: ours (packages/server), Socket.IO
  * 4.8, a plain `ws` server and the floor (bench/servers/*). Each server runs alone, pinned to CPU 0;
@@ -17,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.ts';
-import { type Results, renderChart, renderDoc, renderTable } from './report.ts';
+import { type Results, renderChart, renderClusterDoc, renderClusterTable, renderDoc, renderTable } from './report.ts';
 import { signToken } from './servers/common.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,7 +33,9 @@ const option = (name: string) => {
   return k >= 0 ? argv[k + 1] : undefined;
 };
 const QUICK = flag('quick');
-const KINDS = (option('only') ?? 'ours,socketio,ws,floor').split(',') as Kind[];
+const ONLY = (option('only') ?? 'ours,socketio,ws,floor').split(',');
+const KINDS = ONLY.filter((k) => k !== 'cluster') as Kind[];
+const CLUSTER = flag('cluster') || ONLY.includes('cluster');
 type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
 
 function sh(cmd: string): string {
@@ -60,24 +67,29 @@ function killAll(): void {
         process.kill(c.pid, 'SIGKILL');
       } catch {}
 }
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  process.on(sig, () => {
+/** Asynchronous clean-ups (the cluster's database and Redis keys), also run on signals and errors. */
+const cleanups = new Set<() => Promise<void>>();
+let bailing: Promise<never> | null = null;
+function bail(code: number): Promise<never> {
+  bailing ??= (async () => {
     killAll();
-    process.exit(130);
-  });
+    await Promise.race([Promise.allSettled([...cleanups].map((f) => f())), sleep(10_000)]);
+    process.exit(code);
+  })();
+  return bailing;
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void bail(130));
 process.on('uncaughtException', (err) => {
   console.error(err);
-  killAll();
-  process.exit(1);
+  void bail(1);
 });
 process.on('unhandledRejection', (err) => {
   console.error(err);
-  killAll();
-  process.exit(1);
+  void bail(1);
 });
 
-/** Spawns `node args` with the open-files limit raised to the hard limit, pinned to `cpu`. */
+/** Spawns `node args` with the open-files limit raised to the hard limit, pinned to `cpu` (null: not pinned). */
 const NICE = Number(option('nice') ?? 0);
 function spawnNode(cpu: number | null, args: string[], env: Record<string, string>): ChildProcess {
   const pin = [
@@ -361,6 +373,249 @@ async function profileOurs(gen: ChildProcess, genPid: number, dir: string): Prom
   }
 }
 
+// ------------------------------------------------------------------ cluster
+
+/**
+ * The cluster scenario: three nodes of ours (bench/servers/ours.ts, as `openeye serve` builds it) on
+ * one throwaway PostgreSQL database and one Redis (a unique key prefix), and one generator process
+ * per node holding that node's share of the connections (a process may hold at most `ulimit -Hn`
+ * open files). Nothing is pinned: on two CPUs six busy processes cannot be separated. Measured:
+ * connections/s until every welcome arrived, RSS per node and per connection, camera events posted to
+ * node 1 reaching every client (POST-to-last-receipt, p50/p99 over all deliveries), and one statistics
+ * broadcast (a people change on node 1, which every node hears over Redis) reaching every client.
+ */
+const CL = {
+  nodes: 3,
+  total: Number(option('cluster-n') ?? (QUICK ? 3000 : 50_000)),
+  events: QUICK ? 2 : 5,
+  intervalMs: 2000,
+  concurrency: 100, // handshakes in flight per generator
+};
+const PG_URL = option('pg') ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = option('redis') ?? 'redis://127.0.0.1:6379';
+
+function quantile(sorted: Float64Array, q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : Number.NaN;
+}
+
+async function clusterScenario(): Promise<Record<string, any>> {
+  const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] cluster: ${msg}`);
+  const started = performance.now();
+  const tag = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const { default: pg } = await import('pg');
+  const { Redis } = await import('ioredis');
+  const dbUrl = new URL(PG_URL);
+  dbUrl.pathname = `/${tag}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${tag}`);
+  await admin.end();
+  const dataDirs: string[] = [];
+  let dropping: Promise<void> | null = null;
+  // Once, whoever asks first (the scenario's finally, or bail() on a signal or an error).
+  const dropAll = (): Promise<void> => (dropping ??= drop());
+  const drop = async () => {
+    for (const d of dataDirs) fs.rmSync(d, { recursive: true, force: true });
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
+    await c.end();
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${tag}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  };
+  cleanups.add(dropAll);
+  const nodes: Started[] = [];
+  const gens: ChildProcess[] = [];
+  const out: Record<string, any> = {
+    nodes: CL.nodes,
+    requested: CL.total,
+    generators: CL.nodes,
+    concurrency_per_generator: CL.concurrency,
+    database: `PostgreSQL (throwaway database ${tag}), Redis prefix ${tag}`,
+  };
+  try {
+    const secret = `bench-cluster-secret-${tag}-0123456789abcdef`;
+    const startNode = async (k: number): Promise<Started> => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-cluster-'));
+      dataDirs.push(dataDir);
+      const child = spawnNode(
+        null,
+        ['--conditions=source', '--import', 'tsx', '--expose-gc', 'bench/servers/ours.ts'],
+        {
+          PORT: '0',
+          HOST: '127.0.0.1',
+          OPENEYE_DATA_DIR: dataDir,
+          DATABASE_URL: dbUrl.href,
+          REDIS_URL,
+          OPENEYE_REDIS_PREFIX: tag,
+          OPENEYE_JWT_SECRET: secret,
+          OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
+          OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
+          LOG_LEVEL: 'warn',
+          ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
+        },
+      );
+      const { port } = await waitMessage<{ port: number }>(
+        child,
+        (m) => m?.ready,
+        90_000,
+        `cluster node ${k + 1} ready`,
+      );
+      return { child, pid: child.pid!, port, target: {} };
+    };
+    // The first node migrates the schema and creates the admin; the others start after it answers.
+    nodes.push(await startNode(0));
+    nodes.push(...(await Promise.all(Array.from({ length: CL.nodes - 1 }, (_, k) => startNode(k + 1)))));
+    log(`${CL.nodes} nodes on ports ${nodes.map((n) => n.port).join(', ')}`);
+    const p0 = nodes[0]!.port;
+    const adminToken = (
+      await http(p0, 'POST', '/api/auth/login', { username: 'admin', password: 'bench-admin-password' })
+    ).access_token;
+    await http(
+      p0,
+      'POST',
+      '/api/users',
+      { username: 'viewer', password: 'viewer-password', role: 'viewer' },
+      adminToken,
+    );
+    const viewer = (await http(p0, 'POST', '/api/auth/login', { username: 'viewer', password: 'viewer-password' }))
+      .access_token;
+    const camera = await http(p0, 'POST', '/api/cameras', { name: 'Bench camera', location: 'Loopback' }, adminToken);
+    const sources = Array.from({ length: Number(option('sources') ?? 1) }, (_, k) => `127.0.0.${k + 1}`);
+    for (let k = 0; k < CL.nodes; k++) {
+      const g = spawnNode(null, ['--import', 'tsx', 'bench/generator.ts'], {});
+      gens.push(g);
+      await waitMessage(g, (m) => m?.ready, 30_000, `generator ${k + 1} ready`);
+      await ask(g, 'target', {
+        kind: 'ours',
+        port: nodes[k]!.port,
+        path: `/api/ws/statistics?token=${viewer}`,
+        token: viewer,
+        postToken: adminToken,
+        cameraId: camera.id,
+        statisticsPath: '/api/people',
+        sources,
+      });
+    }
+    const all = <T>(fn: (g: ChildProcess, k: number) => Promise<T>) => Promise.all(gens.map(fn));
+    // Warm-up, then the baseline: 20 connections per node, 2 events, all closed again.
+    await all((g) => ask(g, 'connect', { total: 20, concurrency: 20 }));
+    await all((g) => ask(g, 'events-arm'));
+    await ask(gens[0]!, 'events-post', { events: 2, intervalMs: 100 });
+    await all((g) => ask(g, 'events-collect', { events: 2, drainMs: 3000 }));
+    await all((g) => ask(g, 'disconnect', { keep: 0 }));
+    await sleep(1000);
+    const rss0 = await Promise.all(nodes.map(gcRss));
+
+    // Connect: every generator to its node at once.
+    const share = (k: number) => Math.floor(CL.total / CL.nodes) + (k < CL.total % CL.nodes ? 1 : 0);
+    const pids = [...nodes.map((n) => n.pid), ...gens.map((g) => g.pid!)];
+    const { result: conns, cpu } = await measuredCpu(pids, () =>
+      all((g, k) => ask(g, 'connect', { total: share(k), concurrency: CL.concurrency, timeoutMs: 150_000 }, 200_000)),
+    );
+    const welcomed = conns.reduce((s, c) => s + (c.welcomed as number), 0);
+    const ms = Math.max(...conns.map((c) => c.ms as number));
+    out.connect = {
+      welcomed,
+      failed: conns.reduce((s, c) => s + (c.failed as number), 0),
+      ms,
+      rate: (welcomed / ms) * 1000,
+      per_generator: conns,
+      node_cpu: cpu.slice(0, CL.nodes),
+      generator_cpu: cpu.slice(CL.nodes),
+    };
+    log(
+      `connect 0->${CL.total}: ${welcomed} welcomed in ${(ms / 1000).toFixed(1)} s, ${Math.round(out.connect.rate)}/s`,
+    );
+    await sleep(2000);
+    const rss = await Promise.all(nodes.map(gcRss));
+    const open = (await all((g) => ask(g, 'status'))).map((st) => st.open as number);
+    out.open = open.reduce((a, b) => a + b, 0);
+    out.per_node = nodes.map((n, k) => ({
+      port: n.port,
+      open: open[k],
+      rss0_kb: rss0[k],
+      rss_kb: rss[k],
+      kb_per_connection: (rss[k]! - rss0[k]!) / open[k]!,
+    }));
+    out.rss_total_kb = rss.reduce((a, b) => a + b, 0);
+    out.kb_per_connection = (out.rss_total_kb - rss0.reduce((a, b) => a + b, 0)) / out.open;
+    log(
+      `memory: ${out.per_node.map((x: any) => `${Math.round(x.rss_kb / 1024)} MB (${x.kb_per_connection.toFixed(2)} KB/conn, ${x.open} open)`).join(', ')}`,
+    );
+
+    // Camera events: posted to node 1, delivered by every node through Redis.
+    await all((g) => ask(g, 'events-arm'));
+    const posted = await ask(gens[0]!, 'events-post', { events: CL.events, intervalMs: CL.intervalMs });
+    const got = await all((g) => ask(g, 'events-collect', { events: CL.events, drainMs: 20_000 }, 60_000));
+    const lat = Float64Array.from(got.flatMap((x) => x.lat as number[])).sort();
+    const perEvent = new Map<number, { n: number; last: number }>();
+    for (const x of got)
+      for (const [t, n, last] of x.per_event as [number, number, number][]) {
+        const e = perEvent.get(t) ?? { n: 0, last: 0 };
+        e.n += n;
+        e.last = Math.max(e.last, last);
+        perEvent.set(t, e);
+      }
+    const lastMs = [...perEvent.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([t, e]) => ({ received: e.n, post_to_last_ms: e.last - t }));
+    const sortedLast = lastMs.map((e) => e.post_to_last_ms).sort((a, b) => a - b);
+    const expected = got.reduce((s, x) => s + (x.expected as number), 0);
+    out.fanout = {
+      ...posted,
+      events: CL.events,
+      interval_ms: CL.intervalMs,
+      clients: got.reduce((s, x) => s + (x.clients as number), 0),
+      expected,
+      deliveries: lat.length,
+      clients_missing_events: got.reduce((s, x) => s + (x.clients_missing_events as number), 0),
+      complete: lat.length === expected && got.every((x) => x.clients_missing_events === 0),
+      p50_ms: quantile(lat, 0.5),
+      p99_ms: quantile(lat, 0.99),
+      max_ms: lat.length ? lat[lat.length - 1] : Number.NaN,
+      post_to_last_median_ms: sortedLast[Math.floor(sortedLast.length / 2)] ?? Number.NaN,
+      post_to_last_max_ms: sortedLast[sortedLast.length - 1] ?? Number.NaN,
+      per_event: lastMs,
+    };
+    log(
+      `fan-out of ${CL.events} events to ${out.fanout.clients}: p50 ${out.fanout.p50_ms.toFixed(1)} ms, p99 ${out.fanout.p99_ms.toFixed(1)} ms, POST to last ${out.fanout.post_to_last_median_ms.toFixed(0)} ms (median event), complete ${out.fanout.complete}`,
+    );
+
+    // Statistics: a people change on node 1; every node broadcasts a fresh snapshot to its clients.
+    // A client counts once it got a snapshot with the new number (the first person: 0 -> 1).
+    await sleep(1000);
+    await all((g) => ask(g, 'stats-arm', { needle: '"total_people":1,' }));
+    const trig = await ask(gens[0]!, 'stats-post', { body: JSON.stringify({ name: `bench ${tag}` }) });
+    const st = await all((g) => ask(g, 'stats-collect', { timeoutMs: 20_000 }, 60_000));
+    out.statistics = {
+      status: trig.status,
+      clients: st.reduce((s, x) => s + (x.clients as number), 0),
+      received: st.reduce((s, x) => s + (x.received as number), 0),
+      complete: st.every((x) => x.complete),
+      post_to_last_ms: Math.max(...st.map((x) => x.last as number)) - trig.t,
+    };
+    log(
+      `statistics: ${out.statistics.received}/${out.statistics.clients} got the new snapshot, POST to last ${Math.round(out.statistics.post_to_last_ms)} ms`,
+    );
+    out.final_status = await all((g) => ask(g, 'status'));
+    out.duration_s = (performance.now() - started) / 1000;
+    return out;
+  } finally {
+    for (const g of gens) if (g.connected) g.send({ id: 0, cmd: 'exit' });
+    await Promise.all(nodes.map(stopServer));
+    for (const g of gens) if (g.exitCode === null) g.kill('SIGKILL');
+    await dropAll();
+  }
+}
+
 function machine(): Record<string, unknown> {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   return {
@@ -380,23 +635,37 @@ function machine(): Record<string, unknown> {
   };
 }
 
+/** The last full cluster run (bench/results/cluster.json), for the targets table, if there is one. */
+function lastCluster(): Record<string, any> | undefined {
+  const f = path.join(ROOT, 'bench/results/cluster.json');
+  return fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, 'utf8')) : undefined;
+}
+
+function writeDoc(results: Results | null, cluster: Record<string, any> | undefined): void {
+  const docPath = path.join(ROOT, 'docs/benchmarks.md');
+  let doc = fs.existsSync(docPath) ? fs.readFileSync(docPath, 'utf8') : '';
+  if (results) {
+    fs.writeFileSync(path.join(ROOT, 'bench/results/chart.svg'), renderChart(results));
+    doc = renderDoc({ ...results, cluster }, doc);
+  }
+  if (cluster) doc = renderClusterDoc(cluster, doc);
+  fs.writeFileSync(docPath, doc);
+}
+
 /** `--render`: rewrites the table, chart and doc from bench/results/full.json without running anything. */
 function render(): void {
   const results = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results/full.json'), 'utf8')) as Results;
+  const cluster = lastCluster();
   console.log(renderTable(results));
-  fs.writeFileSync(path.join(ROOT, 'bench/results/chart.svg'), renderChart(results));
-  const docPath = path.join(ROOT, 'docs/benchmarks.md');
-  fs.writeFileSync(docPath, renderDoc(results, fs.existsSync(docPath) ? fs.readFileSync(docPath, 'utf8') : ''));
+  if (cluster) console.log(`\n${renderClusterTable(cluster)}`);
+  writeDoc(results, cluster);
 }
 
 async function main(): Promise<void> {
   if (flag('render')) return render();
   const started = Date.now();
-  console.log(
-    `bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`,
-  );
-  const gen = spawnNode(1, ['--import', 'tsx', 'bench/generator.ts'], {});
-  await waitMessage(gen, (m) => m?.ready, 30_000, 'generator ready');
+  const resultsDir = path.join(ROOT, 'bench/results');
+  fs.mkdirSync(resultsDir, { recursive: true });
   const results: Results = {
     mode: QUICK ? 'quick' : 'full',
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
@@ -404,35 +673,63 @@ async function main(): Promise<void> {
     params: { ...P, concurrency: CONCURRENCY, throughput_inflight_posts: 4, throughput_window_events: 32 },
     servers: {},
   };
-  for (const kind of KINDS) results.servers[kind] = await benchServer(kind, gen, gen.pid!);
-  const resultsDir = path.join(ROOT, 'bench/results');
-  fs.mkdirSync(resultsDir, { recursive: true });
-  if (P.profileSeconds > 0 && KINDS.includes('ours') && !flag('no-profile')) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-prof-'));
-    console.log('profiling ours: connecting 1k -> 10k, then the throughput scenario ...');
-    try {
-      results.profile = await profileOurs(gen, gen.pid!, dir);
-      if (flag('keep-profile')) {
-        for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(resultsDir, f));
+  if (KINDS.length) {
+    console.log(
+      `bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`,
+    );
+    const gen = spawnNode(1, ['--import', 'tsx', 'bench/generator.ts'], {});
+    await waitMessage(gen, (m) => m?.ready, 30_000, 'generator ready');
+    for (const kind of KINDS) results.servers[kind] = await benchServer(kind, gen, gen.pid!);
+    if (P.profileSeconds > 0 && KINDS.includes('ours') && !flag('no-profile')) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-prof-'));
+      console.log('profiling ours: connecting 1k -> 10k, then the throughput scenario ...');
+      try {
+        results.profile = await profileOurs(gen, gen.pid!, dir);
+        if (flag('keep-profile')) {
+          for (const f of fs.readdirSync(dir)) fs.copyFileSync(path.join(dir, f), path.join(resultsDir, f));
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
     }
+    gen.send({ id: 0, cmd: 'exit' });
   }
-  gen.send({ id: 0, cmd: 'exit' });
+  let cluster: Record<string, any> | undefined;
+  if (CLUSTER) {
+    console.log(
+      `cluster (${QUICK ? 'quick' : 'full'}): ${CL.nodes} nodes, ${CL.total} connections over ${CL.nodes} generator processes; not pinned`,
+    );
+    cluster = {
+      command: results.command,
+      machine: { ...machine(), pinned: 'not pinned: 3 nodes and 3 generators share the CPUs' },
+      ...(await clusterScenario()),
+    };
+    cluster.machine.load_average_at_end = os.loadavg().map((x) => Math.round(x * 100) / 100);
+    fs.writeFileSync(
+      path.join(resultsDir, `cluster${QUICK ? '-quick' : ''}.json`),
+      `${JSON.stringify(cluster, null, 1)}\n`,
+    );
+  }
   results.duration_s = (Date.now() - started) / 1000;
   results.machine.load_average_at_end = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  fs.writeFileSync(path.join(resultsDir, `${results.mode}.json`), `${JSON.stringify(results, null, 1)}\n`);
-  const table = renderTable(results);
-  console.log(`\n${table}\n`);
-  if (!QUICK && !flag('no-doc') && KINDS.length === 4) {
-    fs.writeFileSync(path.join(resultsDir, 'chart.svg'), renderChart(results));
-    const docPath = path.join(ROOT, 'docs/benchmarks.md');
-    fs.writeFileSync(docPath, renderDoc(results, fs.existsSync(docPath) ? fs.readFileSync(docPath, 'utf8') : ''));
-    console.log('wrote docs/benchmarks.md and bench/results/chart.svg');
+  if (KINDS.length) {
+    fs.writeFileSync(path.join(resultsDir, `${results.mode}.json`), `${JSON.stringify(results, null, 1)}\n`);
+    console.log(`\n${renderTable(results)}\n`);
+  }
+  if (cluster) console.log(`\n${renderClusterTable(cluster)}\n`);
+  if (!QUICK && !flag('no-doc') && (KINDS.length === 4 || (cluster && !KINDS.length))) {
+    // A cluster run alone also re-renders the comparison from full.json, for the targets table.
+    const full = path.join(resultsDir, 'full.json');
+    const base = KINDS.length
+      ? results
+      : fs.existsSync(full)
+        ? (JSON.parse(fs.readFileSync(full, 'utf8')) as Results)
+        : null;
+    writeDoc(base, cluster ?? lastCluster());
+    console.log(`wrote docs/benchmarks.md${base ? ' and bench/results/chart.svg' : ''}`);
   }
   console.log(
-    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${results.mode}.json`,
+    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${KINDS.length ? `${results.mode}.json` : ''}${cluster ? `${KINDS.length ? ', ' : ''}cluster${QUICK ? '-quick' : ''}.json` : ''}`,
   );
   killAll();
   process.exit(0);

@@ -253,12 +253,14 @@ describe('hostile handshakes (12)', () => {
   });
 
   it('14: an auth step that hangs (user lookup stalled) is closed 1013 after the budget; pending upgrades are capped (503)', async () => {
+    // A user never seen before, so that the endpoint's short-lived user cache cannot answer.
+    const stalled = await t.tokenFor('stalled-user', 'viewer');
     const users = t.server.store.users;
     const original = users.byId.bind(users);
     users.byId = () => new Promise(() => {}); // the database stops answering
     try {
       const started = Date.now();
-      const clients = Array.from({ length: 25 }, () => connect(t.url, { token: viewer }));
+      const clients = Array.from({ length: 25 }, () => connect(t.url, { token: stalled }));
       const statuses = await Promise.all(
         clients.map(
           (c) =>
