@@ -322,8 +322,37 @@ export class Hub {
     const dirty = this.dirty;
     this.dirty = [];
     for (const conn of dirty) this.flushConnection(conn);
+    this.lastJoinedFrom = null;
+    this.lastJoined = null;
     this.metrics.flushSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
   };
+
+  /** The frames of the previous connection flushed in this turn, and them joined into one buffer. */
+  private lastJoinedFrom: Buffer[] | null = null;
+  private lastJoined: Buffer | null = null;
+
+  /**
+   * Several frames for one socket become one buffer, so the socket sees one write. Connections that
+   * got the same frames in the same turn (a burst of broadcasts) share the joined buffer: it is built
+   * once per distinct sequence, not once per recipient.
+   */
+  private joined(frames: Buffer[]): Buffer {
+    const prev = this.lastJoinedFrom;
+    if (prev !== null && prev.length === frames.length) {
+      let same = true;
+      for (let i = 0; i < frames.length; i++) {
+        if (prev[i] !== frames[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastJoined!;
+    }
+    const joined = Buffer.concat(frames);
+    this.lastJoinedFrom = frames;
+    this.lastJoined = joined;
+    return joined;
+  }
 
   private flushConnection(conn: Connection): void {
     const out = conn.outbox;
@@ -331,13 +360,7 @@ export class Hub {
     conn.outbox = null;
     const socket = (conn.ws as unknown as { _socket: Socket | null })._socket;
     if (!socket || socket.destroyed || conn.ws.readyState !== conn.ws.OPEN) return;
-    if (Array.isArray(out)) {
-      socket.cork();
-      for (const b of out) socket.write(b);
-      socket.uncork();
-    } else {
-      socket.write(out);
-    }
+    socket.write(Array.isArray(out) ? this.joined(out) : out);
     if (!conn.closing && conn.ws.bufferedAmount > this.options.maxBufferedBytes) {
       this.log.warn(
         { event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: conn.ws.bufferedAmount },
