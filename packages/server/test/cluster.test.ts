@@ -329,4 +329,57 @@ describe('Redis restarted during a stream of events', () => {
       await db.drop();
     }
   }, 60_000);
+
+  it('keeps serving while Redis is stalled (SIGSTOP): producers are not blocked, connects end within the budget, nothing is lost', async () => {
+    redis?.kill('SIGKILL');
+    port = await freePort();
+    await startRedis();
+    const db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${port}`, OPENEYE_HANDSHAKE_TIMEOUT_MS: '1000' };
+    const [a] = await startNodes(1, env);
+    const [b] = await startNodes(1, env);
+    try {
+      const admin = await login(a!.url);
+      const client = connect(b!.url, { token: admin });
+      await client.next('connection_status');
+      redis!.kill('SIGSTOP');
+      const produced: string[] = [];
+      const slowest = { ms: 0 };
+      for (let i = 0; i < 30; i++) {
+        const started = Date.now();
+        const r = await api(a!.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: `stalled ${i}` });
+        slowest.ms = Math.max(slowest.ms, Date.now() - started);
+        expect(r.status).toBe(201);
+        produced.push(r.body.id);
+        await sleep(50);
+      }
+      // Storing and answering never waits for Redis.
+      expect(slowest.ms).toBeLessThan(500);
+      // A connect needs the cluster-wide limiter: it ends within the handshake budget, welcomed or 1013.
+      const started = Date.now();
+      const late = connect(b!.url, { token: admin });
+      const outcome = await Promise.race([
+        late.next('connection_status', 5000).then(
+          () => 'welcome',
+          () => 'timeout',
+        ),
+        late.closed.then((c) => `closed ${c.code}`),
+      ]);
+      expect(['welcome', 'closed 1013']).toContain(outcome);
+      expect(Date.now() - started).toBeLessThan(3000);
+      // Node B catches up from the store (poll) even while Redis says nothing.
+      await until(() => client.messages.some((m) => m.id === produced.at(-1)), 10_000, 'events during the stall');
+      redis!.kill('SIGCONT');
+      const after = (await api(a!.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: 'after' })).body.id;
+      produced.push(after);
+      await until(() => client.messages.some((m) => m.id === after), 10_000, 'the event after the stall');
+      expect(client.messages.filter((m) => m.type === 'alert').map((m) => m.id)).toEqual(produced);
+      client.close();
+      late.close();
+    } finally {
+      redis?.kill('SIGCONT');
+      await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
+      await db.drop();
+    }
+  }, 60_000);
 });

@@ -84,7 +84,8 @@ export class RedisBus implements Bus {
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
     };
     // Commands fail at once while Redis is away (no offline queue that grows without bound).
-    this.pub = new Redis(options.url, { ...common, enableOfflineQueue: false });
+    // A stalled Redis (connected, not answering) fails commands after 2 s instead of piling them up.
+    this.pub = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: 2000 });
     this.sub = new Redis(options.url, { ...common, enableOfflineQueue: true, autoResubscribe: true });
     this.pub.defineCommand('openeyeAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     this.pub.defineCommand('openeyeRelease', { numberOfKeys: 1, lua: RELEASE });
