@@ -12,15 +12,37 @@ import {
   Statistics,
   WsStatusResponse,
 } from '@openeye/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, DomainError } from '../domain/errors.js';
+import { TokenBucket } from '../realtime/rate-limit.js';
 import { type EventKind, parseEventId } from '../store/index.js';
 import { type App, errors, type RouteContext } from './context.js';
 
 const KINDS: readonly EventKind[] = ['camera_event', 'alert'];
 
+/** Requests per second (and burst) one user may make to the polling routes. */
+const POLL_RATE = 20;
+const POLL_BURST = 60;
+
 export function eventRoutes(app: App, ctx: RouteContext): void {
   const { domain, guard, store, statistics, cluster } = ctx;
-  const read = guard();
+  const authenticated = guard();
+  // The polling fallback is read in a loop: a client gone wild gets 429 instead of the store's time.
+  const buckets = new Map<number, TokenBucket>();
+  const read = async (req: FastifyRequest, reply: FastifyReply) => {
+    await authenticated(req, reply);
+    const userId = req.user!.id;
+    let bucket = buckets.get(userId);
+    if (!bucket) {
+      if (buckets.size >= 10_000) buckets.clear();
+      bucket = new TokenBucket(POLL_RATE, POLL_BURST, Date.now());
+      buckets.set(userId, bucket);
+    }
+    if (!bucket.take(Date.now())) {
+      reply.header('retry-after', '1');
+      throw new DomainError(429, 'rate_limited', 'Too many requests; poll less often');
+    }
+  };
   const write = guard('admin', 'producer');
   const admin = guard('admin');
   const security = [{ bearer: [] }];

@@ -46,6 +46,20 @@ describe('fallback abuse', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
   });
 
+  it('49: a client polling in a tight loop gets 429 with Retry-After, others are unaffected', async () => {
+    const greedy = await t.tokenFor('greedy', 'viewer');
+    const calm = await t.tokenFor('calm', 'viewer');
+    const statuses = [];
+    for (let i = 0; i < 100; i++) statuses.push((await api(t.url, 'GET', '/api/statistics', greedy)).status);
+    expect(statuses.slice(0, 50).every((s) => s === 200)).toBe(true);
+    expect(statuses).toContain(429);
+    const limited = await fetch(`${t.url}/api/events`, { headers: { authorization: `Bearer ${greedy}` } });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(await limited.json()).toMatchObject({ error: 'rate_limited' });
+    expect((await api(t.url, 'GET', '/api/events', calm)).status).toBe(200);
+  });
+
   it('50: /api/ws/status shows a non-admin only itself; /metrics labels carry no user ids, names or tokens', async () => {
     const secretName = 'metrics-secret-username';
     const token = await t.tokenFor(secretName, 'viewer');
