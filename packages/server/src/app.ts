@@ -117,7 +117,7 @@ async function ensureAdmin(
     if (onCreated) onCreated(config.adminUsername, password);
     else {
       process.stdout.write(
-        `\n  OpenEye: first start, created the admin account.\n    username: ${config.adminUsername}\n    password: ${password}\n  This password is shown once. Change it with: openeye user passwd ${config.adminUsername}\n\n`,
+        `\n  OpenEye: first start, created the admin account.\n    username: ${config.adminUsername}\n    password: ${password}\n  This password is shown once. Change it with: npx openeye user passwd ${config.adminUsername}\n\n`,
       );
     }
   }
