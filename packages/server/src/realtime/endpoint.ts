@@ -18,8 +18,8 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { parseEventId, type Store, type UserRecord } from '../store/index.js';
 import type { Connection } from './connection.js';
-import { textFrame } from './frame.js';
-import type { Hub } from './hub.js';
+import { statisticsFrame } from './frame.js';
+import { type Hub, passes } from './hub.js';
 
 const REPLAY_PAGE = 1000;
 const USER_CACHE_MS = 30_000;
@@ -133,7 +133,7 @@ export class WebSocketEndpoint {
     if (cached && cached.version === statistics.version && cached.until > Date.now()) return cached.frame;
     const version = statistics.version;
     const data = await statistics.snapshot();
-    const frame = textFrame(JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data }));
+    const frame = statisticsFrame(data);
     this.statsFrame = { frame, version, until: Date.now() + 1000 };
     return frame;
   }
@@ -297,10 +297,7 @@ export class WebSocketEndpoint {
     const id = Number(event.id);
     if (id <= conn.lastEventId) return;
     conn.lastEventId = id;
-    if (!conn.subscriptions.has(event.type)) return;
-    const cameraId = event.type === 'camera_event' ? event.camera_id : event.data.camera_id;
-    if (conn.cameraIds !== null && typeof cameraId === 'number' && !conn.cameraIds.has(cameraId)) return;
-    this.deps.hub.send(conn, JSON.stringify(event));
+    if (passes(conn, event)) this.deps.hub.send(conn, JSON.stringify(event));
   }
 
   /** Ends the replay phase: events that arrived meanwhile go out in order, then live traffic flows. */

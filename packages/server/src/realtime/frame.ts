@@ -1,3 +1,10 @@
+import type { Statistics } from '@openeye/protocol';
+
+/** The `statistics_update` message for `data`, stamped now and framed. */
+export function statisticsFrame(data: Statistics): Buffer {
+  return textFrame(JSON.stringify({ type: 'statistics_update', timestamp: new Date().toISOString(), data }));
+}
+
 /**
  * A server-to-client WebSocket text frame (RFC 6455 section 5.2: FIN, opcode 1, unmasked), built
  * once per message and written as is to every recipient's socket.

@@ -25,7 +25,7 @@ import type { JwtService } from '../auth/jwt.js';
 import type { Logger } from '../logger.js';
 import type { HubMetrics } from '../ops/metrics.js';
 import { Connection } from './connection.js';
-import { textFrame } from './frame.js';
+import { statisticsFrame, textFrame } from './frame.js';
 import type { ConnectionLimiter } from './limiter.js';
 
 export interface HubOptions {
@@ -45,6 +45,18 @@ interface Index {
 }
 
 const now = () => new Date().toISOString();
+
+/** The camera an event is about: a camera event's, or a camera-scoped alert's; undefined otherwise. */
+export function cameraOf(event: EventMessage): number | undefined {
+  return event.type === 'camera_event' ? event.camera_id : event.data.camera_id;
+}
+
+/** Whether `conn`'s subscriptions let `event` through (the same rule the indexes encode). */
+export function passes(conn: Connection, event: EventMessage): boolean {
+  if (!conn.subscriptions.has(event.type)) return false;
+  const cameraId = cameraOf(event);
+  return conn.cameraIds === null || typeof cameraId !== 'number' || conn.cameraIds.has(cameraId);
+}
 
 /** Each socket points at its connection, so the hub's listeners are shared, not closures per socket. */
 const CONN = Symbol('openeye.connection');
@@ -241,7 +253,7 @@ export class Hub {
       const start = process.hrtime.bigint();
       const frame = textFrame(JSON.stringify(event));
       const id = Number(event.id);
-      const cameraId = event.type === 'camera_event' ? event.camera_id : event.data.camera_id;
+      const cameraId = cameraOf(event);
       const idx = this.index.get(event.type)!;
       let count = 0;
       const deliver = (conn: Connection) => {
@@ -268,7 +280,7 @@ export class Hub {
   /** Sends a statistics snapshot to every subscriber; remembered as the newest for new connections. */
   broadcastStatisticsUpdate(data: Statistics): void {
     const start = process.hrtime.bigint();
-    const frame = textFrame(JSON.stringify({ type: 'statistics_update', timestamp: now(), data }));
+    const frame = statisticsFrame(data);
     const subscribers = this.index.get('statistics_update')!.all;
     for (const conn of subscribers) {
       // State, not an event: a connection still far behind gets the next one instead.

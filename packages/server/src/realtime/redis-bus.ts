@@ -18,7 +18,7 @@ import type { ConnectionStatistics, Presence, PresenceWatcher } from '@openeye/p
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { Bus, BusHandler, BusMessage } from './bus.js';
-import type { ClusterView } from './cluster-view.js';
+import { type ClusterView, localClusterView } from './cluster-view.js';
 import type { Hub } from './hub.js';
 import type { ConnectionLimiter } from './limiter.js';
 
@@ -203,7 +203,7 @@ export class RedisBus implements Bus {
   }
 
   clusterView(hub: Hub): ClusterView {
-    const local = { statistics: async () => hub.getStatistics(), presence: async () => hub.getPresence() };
+    const local = localClusterView(hub);
     return {
       statistics: async () => {
         if (!this.healthy) return local.statistics();
