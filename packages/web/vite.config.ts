@@ -9,7 +9,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    sourcemap: true,
+    // No public source map: the dashboard's sources are not served in production.
+    sourcemap: false,
     target: 'es2022',
     chunkSizeWarningLimit: 600,
   },

@@ -69,3 +69,12 @@ export const CloseReason = {
 /** Limits a client should know about. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
 export const MAX_JSON_DEPTH = 8;
+
+/** Producer `data` objects (alerts, camera events): at most this many bytes of JSON … */
+export const MAX_DATA_BYTES = 16 * 1024;
+/** … and this many levels of nesting (the `data` object itself is level 1). */
+export const MAX_DATA_DEPTH = 8;
+/** Nesting limit of any JSON request body (checked before it is parsed). */
+export const MAX_BODY_DEPTH = 16;
+/** Alert `data` fields only the server sets (the admin broadcast's); a producer sending one gets a 400. */
+export const SERVER_ALERT_FIELDS = ['broadcast', 'from'] as const;

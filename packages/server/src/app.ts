@@ -21,6 +21,7 @@ import { DomainError } from './domain/errors.js';
 import { DomainService } from './domain/service.js';
 import { StatisticsService } from './domain/statistics.js';
 import { authRoutes } from './http/auth.js';
+import { installInputRules } from './http/body.js';
 import type { App, RouteContext } from './http/context.js';
 import { eventRoutes } from './http/events.js';
 import { resourceRoutes } from './http/resources.js';
@@ -211,7 +212,6 @@ export async function createServer(config: Config, options: CreateServerOptions 
     ...(config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
       : {}),
-    ajv: { customOptions: { removeAdditional: true, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   // Slowloris: a client gets this long to send its headers; checked every second (Node's default: 30 s).
   app.server.headersTimeout = config.headersTimeoutMs;
@@ -220,6 +220,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     1000,
     config.headersTimeoutMs,
   );
+  installInputRules(app);
   app.decorateRequest('user', null);
   app.addSchema({ ...ErrorResponse, $id: 'ErrorResponse' });
 
@@ -321,7 +322,10 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const hasWeb = fs.existsSync(path.join(webRoot, 'index.html'));
   if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false });
   app.setNotFoundHandler((req, reply) => {
-    if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/docs')) {
+    // The dashboard's routes get index.html; a missing file (a name with an extension) stays a 404.
+    const pathname = req.url.split('?')[0] ?? '';
+    const isRoute = !pathname.slice(pathname.lastIndexOf('/')).includes('.');
+    if (hasWeb && req.method === 'GET' && isRoute && !pathname.startsWith('/api/') && !pathname.startsWith('/docs')) {
       return reply.sendFile('index.html');
     }
     return reply

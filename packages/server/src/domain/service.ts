@@ -18,7 +18,8 @@ import type {
 } from '@openeye/protocol';
 import type { Bus } from '../realtime/bus.js';
 import type { Repositories, Store } from '../store/index.js';
-import { notFound } from './errors.js';
+import { checkAlertData, checkData } from './data.js';
+import { badRequest, DomainError, notFound } from './errors.js';
 
 type NewEvent =
   | { kind: 'camera_event'; camera_id: number; event_type: string; data: object }
@@ -83,6 +84,7 @@ export class DomainService {
   }
 
   postCameraEvent(cameraId: number, eventType: string, data: object = {}): Promise<CameraEventMessage> {
+    checkData(data);
     return this.writeWithEvents(async (tx, now) => {
       if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
       const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
@@ -161,13 +163,24 @@ export class DomainService {
   // ------------------------------------------------------------------ alerts
 
   createAlert(input: CreateAlertRequest): Promise<AlertMessage> {
+    const given = input.data ?? {};
+    checkAlertData(given);
+    // The camera an alert is about: `camera_id`, or `data.camera_id`; when both are given they agree.
+    const dataCamera = given.camera_id as number | undefined;
+    if (input.camera_id !== undefined && dataCamera !== undefined && dataCamera !== input.camera_id) {
+      throw badRequest('data.camera_id differs from camera_id', 'data.camera_id');
+    }
+    const cameraId = input.camera_id ?? dataCamera;
+    const field = input.camera_id !== undefined ? 'camera_id' : 'data.camera_id';
     return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
-      if (input.camera_id !== undefined && !(await tx.cameras.byId(input.camera_id))) throw notFound('Camera');
-      const data: Record<string, unknown> = { ...(input.data ?? {}), message: input.message };
-      if (input.camera_id !== undefined) data.camera_id = input.camera_id;
+      if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
+        throw new DomainError(404, 'not_found', 'Camera not found', field);
+      }
+      const data: Record<string, unknown> = { ...given, message: input.message };
+      if (cameraId !== undefined) data.camera_id = cameraId;
       return {
         result: null,
-        events: [{ kind: 'alert', camera_id: input.camera_id ?? null, event_type: input.alert_type, data }],
+        events: [{ kind: 'alert', camera_id: cameraId ?? null, event_type: input.alert_type, data }],
         changed: false,
       };
     }).then((stored) => stored.events[0] as AlertMessage);

@@ -3,7 +3,14 @@
  * its decimal string. The history floor is the highest id ever pruned: a resume from an id below it
  * cannot be complete.
  */
-import type { AlertMessage, CameraEventMessage, EventMessage } from '@openeye/protocol';
+import {
+  ALERT_TYPES,
+  type AlertMessage,
+  type CameraEventMessage,
+  type EventMessage,
+  jsonDepthExceeds,
+  MAX_BODY_DEPTH,
+} from '@openeye/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
 
@@ -11,8 +18,13 @@ export type EventKind = EventsTable['kind'];
 
 type Row = Omit<EventsTable, 'id'> & { id: number | string };
 
+/**
+ * A stored row as the message it was sent as. Never throws, and always fits the schema: a row
+ * that an older version or a hand edit left malformed (data not an object, too deep, an alert's
+ * `camera_id` not an id) is read with the offending parts left out, so no read path fails on it.
+ */
 export function toMessage(r: Row): EventMessage {
-  const data = JSON.parse(r.data) as Record<string, unknown>;
+  const data = readData(r.data);
   if (r.kind === 'camera_event') {
     const m: CameraEventMessage = {
       type: 'camera_event',
@@ -24,14 +36,33 @@ export function toMessage(r: Row): EventMessage {
     };
     return m;
   }
+  if (typeof data.message !== 'string') data.message = '';
+  if (Object.hasOwn(data, 'camera_id') && !isId(data.camera_id)) delete data.camera_id;
   const m: AlertMessage = {
     type: 'alert',
     id: String(r.id),
     timestamp: r.created_at,
-    alert_type: r.event_type as AlertMessage['alert_type'],
+    alert_type: (ALERT_TYPES as readonly string[]).includes(r.event_type)
+      ? (r.event_type as AlertMessage['alert_type'])
+      : 'info',
     data: data as AlertMessage['data'],
   };
   return m;
+}
+
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+
+function readData(text: string): Record<string, unknown> {
+  // Deeper than any producer may send (MAX_DATA_DEPTH): serializing it could overflow the stack.
+  if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
 }
 
 /** Parses a client-supplied event id; null for anything that is not one of ours. */

@@ -1,0 +1,200 @@
+/**
+ * The defects found when the server was probed from outside (issue 16), one test each, written
+ * before the fix. Numbers are the issue's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../src/testing.js';
+import { api, connect } from '../helpers.js';
+import { frame, logEvents, observe, rawConnect, rawRequest } from './raw.js';
+
+let t: TestServer;
+let producer: string;
+let viewer: string;
+let cameraId: number;
+
+beforeAll(async () => {
+  t = await startTestServer({ env: { LOG_LEVEL: 'trace' } });
+  producer = await t.tokenFor('probe-producer', 'producer');
+  viewer = await t.tokenFor('probe-viewer', 'viewer');
+  cameraId = (await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Probe door' })).body.id;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('1: a producer cannot break GET /api/events', () => {
+  it.each([
+    ['a string', 'abc'],
+    ['an object', {}],
+    ['null', null],
+    ['a fraction', 1.5],
+    ['a camera that does not exist', 999_999],
+  ])('POST /api/alerts with data.camera_id %s is refused (4xx naming the field), nothing stored', async (_n, value) => {
+    const before = (await api(t.url, 'GET', '/api/events', viewer)).body.last_event_id;
+    const r = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'probe',
+      data: { camera_id: value },
+    });
+    expect([400, 404]).toContain(r.status);
+    expect(r.body.field).toBe('data.camera_id');
+    const after = await api(t.url, 'GET', '/api/events', viewer);
+    expect(after.status).toBe(200);
+    expect(after.body.last_event_id).toBe(before);
+  });
+
+  it('top-level camera_id null is a 400, not 201 with camera_id 0', async () => {
+    const r = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'probe',
+      camera_id: null,
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe('camera_id');
+  });
+
+  it('data.camera_id that names the same camera as camera_id is accepted; a different one is refused', async () => {
+    const ok = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'probe',
+      camera_id: cameraId,
+      data: { camera_id: cameraId },
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.data.camera_id).toBe(cameraId);
+    const alone = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'probe',
+      data: { camera_id: cameraId },
+    });
+    expect(alone.status).toBe(201);
+    expect(alone.body.data.camera_id).toBe(cameraId);
+    const other = (await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Other door' })).body.id;
+    const differ = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'probe',
+      camera_id: cameraId,
+      data: { camera_id: other },
+    });
+    expect(differ.status).toBe(400);
+    expect(differ.body.field).toBe('data.camera_id');
+  });
+
+  it('a stored row that does not fit the schema never takes a history page down', async () => {
+    // Rows as an older version (or a hand edit) may have left them.
+    const now = new Date().toISOString();
+    for (const data of ['{"message":"x","camera_id":"abc"}', '{"message":{"nested":true}}', 'not json', '[]']) {
+      await t.server.store.events.insert({
+        kind: 'alert',
+        camera_id: null,
+        event_type: 'info',
+        data: {},
+        created_at: now,
+      });
+      await t.server.store.db
+        .updateTable('events')
+        .set({ data })
+        .where('id', '=', Number((await t.server.store.events.newestId())!))
+        .execute();
+    }
+    const page = await api(t.url, 'GET', '/api/events?limit=10', viewer);
+    expect(page.status).toBe(200);
+    expect(page.body.events.length).toBeGreaterThanOrEqual(4);
+    for (const e of page.body.events) {
+      if (e.type === 'alert') {
+        expect(typeof e.data.message).toBe('string');
+        expect(e.data.camera_id === undefined || Number.isInteger(e.data.camera_id)).toBe(true);
+      }
+    }
+    const after = await api(t.url, 'GET', `/api/events?after=${Number(page.body.last_event_id) - 4}`, viewer);
+    expect(after.status).toBe(200);
+    expect(after.body.events).toHaveLength(4);
+  });
+});
+
+describe('5: a producer cannot forge an admin broadcast', () => {
+  it.each([
+    [{ broadcast: true }, 'data.broadcast'],
+    [{ from: 'admin' }, 'data.from'],
+  ])('data %j is refused', async (data, field) => {
+    const r = await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'critical', message: 'Forged', data });
+    expect(r.status).toBe(400);
+    expect(r.body.field).toBe(field);
+  });
+
+  it('the admin broadcast still carries broadcast and from', async () => {
+    const r = await api(t.url, 'POST', '/api/admin/broadcast', t.adminToken, { message: 'Real' });
+    expect(r.status).toBe(201);
+    expect(r.body.data).toMatchObject({ broadcast: true, from: 'admin' });
+  });
+});
+
+describe('8: deep nesting is a 400, not a 500 or an event', () => {
+  it.each([10_000, 4_000, 40])('data nested %i levels is refused with 400', async (depth) => {
+    const body = `{"alert_type":"info","message":"deep","data":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const res = await fetch(`${t.url}/api/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${producer}` },
+      body,
+    });
+    expect(res.status).toBe(400);
+  });
+
+  it('data of more than 16 KiB is refused with 400; a modest object is accepted', async () => {
+    const big = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'big',
+      data: { blob: 'x'.repeat(17 * 1024) },
+    });
+    expect(big.status).toBe(400);
+    expect(big.body.field).toBe('data');
+    const ok = await api(t.url, 'POST', '/api/alerts', producer, {
+      alert_type: 'info',
+      message: 'fine',
+      data: { zones: ['porch'], box: { x: 1, y: 2, w: 3, h: 4 }, score: 0.9 },
+    });
+    expect(ok.status).toBe(201);
+  });
+});
+
+describe('9: no type coercion of bodies; null is null; no public source map', () => {
+  it('location null stays null', async () => {
+    const r = await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Null place', location: null });
+    expect(r.status).toBe(201);
+    expect(r.body.location).toBeNull();
+  });
+
+  it('a number where a string belongs, and a one-element array, are 400s naming the field', async () => {
+    const num = await api(t.url, 'POST', '/api/people', producer, { name: 12345 });
+    expect(num.status).toBe(400);
+    expect(num.body.field).toBe('name');
+    const arr = await api(t.url, 'POST', '/api/auth/login', undefined, {
+      username: ['admin'],
+      password: ADMIN_PASSWORD,
+    });
+    expect(arr.status).toBe(400);
+    expect(arr.body.field).toBe('username');
+    const str = await api(t.url, 'POST', '/api/recognitions', producer, {
+      camera_id: String(cameraId),
+      person_id: null,
+    });
+    expect(str.status).toBe(400);
+    expect(str.body.field).toBe('camera_id');
+  });
+
+  it('query strings and path ids are still read as numbers', async () => {
+    expect((await api(t.url, 'GET', `/api/cameras/${cameraId}`, viewer)).status).toBe(200);
+    expect((await api(t.url, 'GET', '/api/events?limit=2', viewer)).body.events.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('9: the dashboard ships no public source map', () => {
+  it('the served bundle names no source map and none is served', async () => {
+    const html = await (await fetch(`${t.url}/`)).text();
+    const src = /<script[^>]+src="([^"]+\.js)"/.exec(html)?.[1];
+    expect(src, 'the dashboard is built').toBeDefined();
+    const js = await (await fetch(new URL(src!, t.url))).text();
+    expect(js.includes('sourceMappingURL'), 'sourceMappingURL in the bundle').toBe(false);
+    expect((await fetch(new URL(`${src}.map`, t.url))).status).toBe(404);
+  });
+});
