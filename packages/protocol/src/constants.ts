@@ -11,6 +11,9 @@ export const WS_PATH = '/api/ws/statistics';
 export const EVENT_TYPES = ['statistics_update', 'camera_event', 'alert', 'presence_update'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Event types only admins may subscribe to (the same rule as `GET /api/ws/presence`). */
+export const ADMIN_ONLY_EVENT_TYPES: readonly EventType[] = ['presence_update'];
+
 /** What a new connection receives until it subscribes otherwise. */
 export const DEFAULT_SUBSCRIPTIONS: readonly EventType[] = ['statistics_update', 'camera_event', 'alert'];
 

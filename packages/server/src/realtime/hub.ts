@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import {
+  ADMIN_ONLY_EVENT_TYPES,
   CloseCode,
   CloseReason,
   type ConnectionStatistics,
@@ -45,6 +46,7 @@ interface Index {
 }
 
 const now = () => new Date().toISOString();
+const isAdminOnly = (t: EventType) => (ADMIN_ONLY_EVENT_TYPES as readonly EventType[]).includes(t);
 
 /** The camera an event is about: a camera event's, or a camera-scoped alert's; undefined otherwise. */
 export function cameraOf(event: EventMessage): number | undefined {
@@ -97,7 +99,8 @@ export class Hub {
     const hub = this;
     this.listeners = {
       pong(this: Tagged) {
-        this[CONN].alive = true;
+        // Counted like every other client frame: a stream of unsolicited pongs is a flood too.
+        hub.onControlFrame(this[CONN]);
       },
       ping(this: Tagged) {
         hub.onControlFrame(this[CONN]);
@@ -503,6 +506,12 @@ export class Hub {
         }
         case 'subscribe':
         case 'unsubscribe': {
+          if (msg.type === 'subscribe' && conn.role !== 'admin' && msg.event_types.some(isAdminOnly)) {
+            // The same rule as GET /api/ws/presence: who watches what is for admins.
+            this.sendError(conn, 'forbidden', 'presence_update is for admins', 'subscribe');
+            this.violation(conn, 'forbidden');
+            return;
+          }
           for (const t of msg.event_types) {
             if (msg.type === 'subscribe') conn.subscriptions.add(t);
             else conn.subscriptions.delete(t);

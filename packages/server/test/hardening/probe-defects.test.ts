@@ -13,7 +13,7 @@ let viewer: string;
 let cameraId: number;
 
 beforeAll(async () => {
-  t = await startTestServer({ env: { LOG_LEVEL: 'trace' } });
+  t = await startTestServer({ env: { LOG_LEVEL: 'trace', OPENEYE_BROADCAST_INTERVAL_MS: '500' } });
   producer = await t.tokenFor('probe-producer', 'producer');
   viewer = await t.tokenFor('probe-viewer', 'viewer');
   cameraId = (await api(t.url, 'POST', '/api/cameras', t.adminToken, { name: 'Probe door' })).body.id;
@@ -196,5 +196,39 @@ describe('9: the dashboard ships no public source map', () => {
     const js = await (await fetch(new URL(src!, t.url))).text();
     expect(js.includes('sourceMappingURL'), 'sourceMappingURL in the bundle').toBe(false);
     expect((await fetch(new URL(`${src}.map`, t.url))).status).toBe(404);
+  });
+});
+describe('4: unsolicited pong frames count toward the message rate', () => {
+  it('a stream of masked pongs is closed 1008 and others keep their service', async () => {
+    const obs = await observe(t, 'pong-observer');
+    const raw = await rawConnect(t, viewer);
+    raw.send(Buffer.concat(Array.from({ length: 300 }, () => frame(0xa, 'p'))));
+    expect(await raw.closeCode()).toEqual({ code: 1008, reason: 'Message rate limit exceeded' });
+    raw.destroy();
+    await obs.assertServing();
+    obs.close();
+  });
+});
+
+describe('6: presence follows the same rule on both paths', () => {
+  it('a viewer subscribing to presence_update is refused and never receives one', async () => {
+    expect((await api(t.url, 'GET', '/api/ws/presence', viewer)).status).toBe(403);
+    const v = connect(t.url, { token: viewer });
+    await v.next('connection_status');
+    v.send({ type: 'subscribe', event_types: ['presence_update'] });
+    const err = await v.next('error');
+    expect(err).toMatchObject({ code: 'forbidden', request_type: 'subscribe' });
+    const watcher = connect(t.url, { token: await t.tokenFor('watcher', 'viewer') });
+    await watcher.next('connection_status');
+    watcher.send({ type: 'subscribe', event_types: ['camera_event'], camera_ids: [cameraId] });
+    await watcher.next('subscription_confirmed');
+    const admin = connect(t.url, { token: t.adminToken });
+    await admin.next('connection_status');
+    admin.send({ type: 'subscribe', event_types: ['presence_update'] });
+    await admin.next('subscription_confirmed');
+    watcher.send({ type: 'subscribe', event_types: ['camera_event'], camera_ids: [cameraId, cameraId + 1] });
+    await admin.next('presence_update');
+    expect(v.messages.filter((m) => m.type === 'presence_update')).toEqual([]);
+    for (const c of [v, watcher, admin]) c.close();
   });
 });
