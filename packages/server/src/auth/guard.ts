@@ -10,6 +10,8 @@ export interface AuthUser {
   username: string;
   role: Role;
   tokenExpiresAt: number;
+  /** The user's current token version (tokens signed for this user carry it). */
+  token_version: number;
 }
 
 declare module 'fastify' {
@@ -31,10 +33,19 @@ export function createGuard(jwt: JwtService, store: Store): Guard {
         throw new DomainError(401, 'unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
       }
       const user = await store.users.byId(result.userId);
-      if (!user || user.disabled) throw new DomainError(401, 'unauthorized', 'Invalid token');
+      // Unknown, disabled, or the token predates a password change.
+      if (!user || user.disabled || user.token_version !== result.claims.tv) {
+        throw new DomainError(401, 'unauthorized', 'Invalid token');
+      }
       if (roles.length > 0 && !roles.includes(user.role)) {
         throw new DomainError(403, 'forbidden', `This needs the role ${roles.join(' or ')}`);
       }
-      req.user = { id: user.id, username: user.username, role: user.role, tokenExpiresAt: result.claims.exp };
+      req.user = {
+        id: user.id,
+        username: user.username,
+        role: user.role,
+        tokenExpiresAt: result.claims.exp,
+        token_version: user.token_version,
+      };
     };
 }

@@ -22,6 +22,15 @@ describe('JwtService', () => {
     expect(r.ok && r.claims.exp - r.claims.iat).toBe(3600);
   });
 
+  it("carries the user's token version (0 when a token has none)", () => {
+    const r = jwt.verify(jwt.sign({ ...user, token_version: 3 }));
+    expect(r.ok && r.claims.tv).toBe(3);
+    const old = jwt.verify(sign({ alg: 'HS256' }, claims));
+    expect(old.ok && old.claims.tv).toBe(0);
+    expect(jwt.verify(sign({ alg: 'HS256' }, { ...claims, tv: '3' })).ok).toBe(false);
+    expect(jwt.verify(sign({ alg: 'HS256' }, { ...claims, tv: -1 })).ok).toBe(false);
+  });
+
   it('accepts a well-formed HS256 token with another header layout', () => {
     expect(jwt.verify(sign({ typ: 'JWT', alg: 'HS256' }, claims)).ok).toBe(true);
   });

@@ -12,6 +12,8 @@ export interface TokenClaims {
   role: Role;
   iat: number;
   exp: number;
+  /** The user's token version when it was signed (0 when absent): a password change bumps it. */
+  tv: number;
 }
 
 export type VerifyResult =
@@ -35,7 +37,10 @@ export class JwtService {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
-  sign(user: { id: number; username: string; role: Role }, lifetimeSeconds = this.lifetimeSeconds): string {
+  sign(
+    user: { id: number; username: string; role: Role; token_version?: number },
+    lifetimeSeconds = this.lifetimeSeconds,
+  ): string {
     const iat = Math.floor(this.now() / 1000);
     const claims: TokenClaims = {
       sub: String(user.id),
@@ -43,6 +48,7 @@ export class JwtService {
       role: user.role,
       iat,
       exp: iat + lifetimeSeconds,
+      tv: user.token_version ?? 0,
     };
     const body = `${HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return `${body}.${this.mac(body).toString('base64url')}`;
@@ -73,6 +79,8 @@ export class JwtService {
     const claims = parseJson(token.slice(first + 1, second));
     if (claims === null) return invalid;
     const { sub, exp, iat, username, role } = claims;
+    const tv = claims.tv ?? 0;
+    if (typeof tv !== 'number' || !Number.isSafeInteger(tv) || tv < 0) return invalid;
     if (typeof sub !== 'string' || !/^[1-9][0-9]{0,9}$/.test(sub)) return invalid;
     if (typeof exp !== 'number' || typeof iat !== 'number' || !Number.isFinite(exp) || !Number.isFinite(iat)) {
       return invalid;
@@ -82,7 +90,7 @@ export class JwtService {
     if (exp - iat > MAX_TOKEN_LIFETIME_SECONDS || exp > nowSeconds + MAX_TOKEN_LIFETIME_SECONDS) return invalid;
     if (iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) return invalid;
     if (exp <= nowSeconds) return { ok: false, reason: 'expired' };
-    return { ok: true, claims: { sub, exp, iat, username, role }, userId: Number(sub) };
+    return { ok: true, claims: { sub, exp, iat, username, role, tv }, userId: Number(sub) };
   }
 
   private mac(data: string): Buffer {

@@ -8,7 +8,7 @@ import { type App, errors, type RouteContext } from './context.js';
 
 export function authRoutes(app: App, ctx: RouteContext): void {
   const { store, jwt, guard, bus } = ctx;
-  const issue = (u: { id: number; username: string; role: User['role'] }) => ({
+  const issue = (u: { id: number; username: string; role: User['role']; token_version: number }) => ({
     access_token: jwt.sign(u),
     token_type: 'bearer' as const,
     expires_in: jwt.defaultLifetimeSeconds,
@@ -122,7 +122,10 @@ export function authRoutes(app: App, ctx: RouteContext): void {
         ...(password === undefined ? {} : { password_hash: await hashPassword(password) }),
       });
       if (!user) throw notFound('User');
-      if (user.disabled || rest.role !== undefined) await bus.publish({ kind: 'user_revoked', userId: user.id });
+      // Disabled, or a new password (every older token is now invalid): close the user's sockets everywhere.
+      if (user.disabled || rest.role !== undefined || password !== undefined) {
+        await bus.publish({ kind: 'user_revoked', userId: user.id });
+      }
       return publicUser(user);
     },
   );

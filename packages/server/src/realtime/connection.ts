@@ -16,6 +16,8 @@ export class Connection {
   overflow = 0;
   violationsLogged = 0;
   closing = false;
+  /** The user's token version at connect; an `auth` token must carry it (a password change closes us). */
+  tokenVersion = 0;
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
   sent = 0;

@@ -200,7 +200,7 @@ export class WebSocketEndpoint {
       ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
       return;
     }
-    if (!user || user.disabled) {
+    if (!user || user.disabled || user.token_version !== verified.claims.tv) {
       this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
       return;
     }

@@ -141,7 +141,7 @@ export class Hub {
   /** Registers an authenticated socket whose slot was acquired from the limiter. */
   register(
     ws: WebSocket,
-    user: { id: number; username: string; role: Role },
+    user: { id: number; username: string; role: Role; token_version: number },
     tokenExpiresAt: number,
     remote: string,
   ): Connection {
@@ -156,6 +156,7 @@ export class Hub {
       this.options.messageRate,
       this.options.messageBurst,
     );
+    conn.tokenVersion = user.token_version;
     this.connections.set(conn.id, conn);
     let set = this.byUser.get(user.id);
     if (!set) {
@@ -534,7 +535,7 @@ export class Hub {
         }
         case 'auth': {
           const result = this.jwt.verify(msg.token);
-          if (!result.ok || result.userId !== conn.userId) {
+          if (!result.ok || result.userId !== conn.userId || result.claims.tv !== conn.tokenVersion) {
             this.sendError(conn, 'forbidden', "The token is not a valid token of this connection's user", 'auth');
             this.violation(conn, 'forbidden');
             return;

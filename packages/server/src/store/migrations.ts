@@ -61,6 +61,18 @@ function migrations(engine: Engine): Record<string, Migration> {
         }
       },
     },
+    '002_token_version': {
+      // Bumped by a password change: every token signed with an older version is refused.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .alterTable('users')
+          .addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('users').dropColumn('token_version').execute();
+      },
+    },
   };
 }
 

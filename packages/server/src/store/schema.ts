@@ -8,6 +8,8 @@ export interface UsersTable {
   role: 'admin' | 'viewer' | 'producer';
   disabled: number;
   created_at: string;
+  /** Bumped by every password change; tokens carry the version they were signed with (`tv`). */
+  token_version: Generated<number>;
 }
 
 export interface CamerasTable {

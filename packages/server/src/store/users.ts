@@ -4,9 +4,11 @@ import type { Database, UsersTable } from './schema.js';
 
 export interface UserRecord extends User {
   password_hash: string;
+  /** Tokens signed with another version are invalid (a password change bumps it). */
+  token_version: number;
 }
 
-type Row = Omit<UsersTable, 'id'> & { id: number };
+type Row = Omit<UsersTable, 'id' | 'token_version'> & { id: number; token_version: number };
 
 const toRecord = (r: Row): UserRecord => ({
   id: Number(r.id),
@@ -15,6 +17,7 @@ const toRecord = (r: Row): UserRecord => ({
   disabled: Boolean(r.disabled),
   created_at: r.created_at,
   password_hash: r.password_hash,
+  token_version: Number(r.token_version),
 });
 
 export function publicUser(u: UserRecord): User {
@@ -59,11 +62,19 @@ export class UsersRepository {
     id: number,
     patch: { password_hash?: string; role?: Role; disabled?: boolean },
   ): Promise<UserRecord | null> {
-    const values: Partial<Omit<UsersTable, 'id'>> = {};
-    if (patch.password_hash !== undefined) values.password_hash = patch.password_hash;
-    if (patch.role !== undefined) values.role = patch.role;
-    if (patch.disabled !== undefined) values.disabled = patch.disabled ? 1 : 0;
-    const r = await this.db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    const r = await this.db
+      .updateTable('users')
+      .set((eb) => ({
+        ...(patch.role === undefined ? {} : { role: patch.role }),
+        ...(patch.disabled === undefined ? {} : { disabled: patch.disabled ? 1 : 0 }),
+        // A new password revokes every token issued before it, whoever sets it (API or CLI).
+        ...(patch.password_hash === undefined
+          ? {}
+          : { password_hash: patch.password_hash, token_version: eb('token_version', '+', 1) }),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
     return r ? toRecord(r) : null;
   }
 

@@ -232,3 +232,31 @@ describe('6: presence follows the same rule on both paths', () => {
     for (const c of [v, watcher, admin]) c.close();
   });
 });
+describe('2: a password change revokes every token issued before it', () => {
+  it('the old token fails on REST, on the socket and on refresh; the socket is closed; a new login works', async () => {
+    const old = await t.tokenFor('pat', 'viewer');
+    const id = await t.userId('pat');
+    const c = connect(t.url, { token: old });
+    await c.next('connection_status');
+    const changed = await api(t.url, 'PATCH', `/api/users/${id}`, t.adminToken, { password: 'a-brand-new-password' });
+    expect(changed.status).toBe(200);
+    expect(await c.closed).toEqual({ code: 1008, reason: 'Invalid token' });
+    expect((await api(t.url, 'GET', '/api/users/me', old)).status).toBe(401);
+    expect((await api(t.url, 'POST', '/api/auth/refresh', old)).status).toBe(401);
+    const again = connect(t.url, { token: old });
+    expect(await again.closed).toEqual({ code: 1008, reason: 'Invalid token' });
+    const login = await api(t.url, 'POST', '/api/auth/login', undefined, {
+      username: 'pat',
+      password: 'a-brand-new-password',
+    });
+    expect(login.status).toBe(200);
+    expect((await api(t.url, 'GET', '/api/users/me', login.body.access_token)).status).toBe(200);
+  });
+
+  it('a role change alone does not revoke the token (the role is read from the user)', async () => {
+    const tok = await t.tokenFor('rolf', 'viewer');
+    const id = await t.userId('rolf');
+    expect((await api(t.url, 'PATCH', `/api/users/${id}`, t.adminToken, { role: 'producer' })).status).toBe(200);
+    expect((await api(t.url, 'GET', '/api/users/me', tok)).body.role).toBe('producer');
+  });
+});
