@@ -15,6 +15,7 @@ import Fastify, { type FastifyError, LogController } from 'fastify';
 import type pino from 'pino';
 import { createGuard } from './auth/guard.js';
 import { JwtService } from './auth/jwt.js';
+import { LocalAttemptCounter, LoginThrottle, WorkLimit } from './auth/login-throttle.js';
 import { hashPassword } from './auth/passwords.js';
 import type { Config } from './config.js';
 import { DomainError } from './domain/errors.js';
@@ -303,6 +304,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
+  const localAttempts = new LocalAttemptCounter();
   const ctx: RouteContext = {
     config,
     store,
@@ -313,6 +315,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     hub,
     cluster,
     bus,
+    loginThrottle: new LoginThrottle(redisBus ? redisBus.attemptCounter(localAttempts) : localAttempts),
+    loginWork: new WorkLimit(2, 32),
   };
   authRoutes(app, ctx);
   resourceRoutes(app, ctx);

@@ -7,7 +7,7 @@ import { publicUser } from '../store/index.js';
 import { type App, errors, type RouteContext } from './context.js';
 
 export function authRoutes(app: App, ctx: RouteContext): void {
-  const { store, jwt, guard, bus } = ctx;
+  const { store, jwt, guard, bus, loginThrottle, loginWork } = ctx;
   const issue = (u: { id: number; username: string; role: User['role']; token_version: number }) => ({
     access_token: jwt.sign(u),
     token_type: 'bearer' as const,
@@ -21,16 +21,39 @@ export function authRoutes(app: App, ctx: RouteContext): void {
         tags: ['auth'],
         summary: 'Exchange a username and password for a JWT (JSON or form body)',
         body: LoginRequest,
-        response: { 200: TokenResponse, ...errors },
+        response: { 200: TokenResponse, ...errors, 429: { $ref: 'ErrorResponse#' }, 503: { $ref: 'ErrorResponse#' } },
       },
     },
-    async (req) => {
-      const user = await store.users.byUsername(req.body.username);
-      const ok = await verifyPassword(req.body.password, user?.password_hash ?? null);
+    async (req, reply) => {
+      const { username, password } = req.body;
+      const verdict = await loginThrottle.check(username, req.ip);
+      if (!verdict.ok) {
+        reply.header('retry-after', String(verdict.retryAfterSeconds));
+        throw new DomainError(
+          429,
+          'rate_limited',
+          `Too many failed logins; try again in ${verdict.retryAfterSeconds} s`,
+        );
+      }
+      const user = await store.users.byUsername(username);
+      // scrypt for unauthenticated requests runs a few at a time; a flood is told to come back.
+      const ok = await loginWork.run(() => verifyPassword(password, user?.password_hash ?? null));
+      if (ok === null) {
+        reply.header('retry-after', '1');
+        throw new DomainError(503, 'unavailable', 'Too many logins at once; try again in a moment');
+      }
       if (!user || !ok || user.disabled) {
         req.log.info({ event: 'auth.login_failed', remote: req.ip }, 'login failed');
+        const reached = await loginThrottle.failed(username, req.ip);
+        if (reached) {
+          req.log.warn(
+            { event: 'auth.throttled', by: reached, username, remote: req.ip },
+            `failed logins reached the ${reached} limit; further attempts are refused for a while`,
+          );
+        }
         throw new DomainError(401, 'invalid_credentials', 'Wrong username or password');
       }
+      await loginThrottle.succeeded(username);
       return issue(user);
     },
   );

@@ -8,6 +8,7 @@ import type {
 } from 'fastify';
 import type { Guard } from '../auth/guard.js';
 import type { JwtService } from '../auth/jwt.js';
+import type { LoginThrottle, WorkLimit } from '../auth/login-throttle.js';
 import type { Config } from '../config.js';
 import type { DomainService } from '../domain/service.js';
 import type { StatisticsService } from '../domain/statistics.js';
@@ -35,6 +36,9 @@ export interface RouteContext {
   hub: Hub;
   cluster: ClusterView;
   bus: Bus;
+  loginThrottle: LoginThrottle;
+  /** Bounds password hashing for unauthenticated requests. */
+  loginWork: WorkLimit;
 }
 
 export const errors = {

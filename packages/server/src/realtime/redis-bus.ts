@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionStatistics, Presence, PresenceWatcher } from '@openeye/protocol';
 import { Redis } from 'ioredis';
+import type { AttemptCounter } from '../auth/login-throttle.js';
 import type { Logger } from '../logger.js';
 import type { Bus, BusHandler, BusMessage } from './bus.js';
 import { type ClusterView, localClusterView } from './cluster-view.js';
@@ -273,6 +274,40 @@ export class RedisBus implements Bus {
         (this.pub as unknown as { openeyeRelease(...a: (string | number)[]): Promise<number> })
           .openeyeRelease(this.key('user', userId), this.nodeId)
           .catch(() => undefined);
+      },
+    };
+  }
+
+  /** Failure counters shared by every node (login throttling); this node's own while Redis is away. */
+  attemptCounter(fallback: AttemptCounter): AttemptCounter {
+    const read = (r: [Error | null, unknown][] | null) => {
+      const count = Number(r?.[0]?.[1] ?? 0);
+      const ttl = Number(r?.at(-1)?.[1] ?? 0);
+      return { count, resetInMs: Math.max(0, ttl) };
+    };
+    return {
+      add: async (key, windowMs) => {
+        if (this.pub.status !== 'ready') return fallback.add(key, windowMs);
+        const k = this.key(key);
+        try {
+          return read(await this.pub.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec());
+        } catch {
+          return fallback.add(key, windowMs);
+        }
+      },
+      peek: async (key) => {
+        if (this.pub.status !== 'ready') return fallback.peek(key);
+        const k = this.key(key);
+        try {
+          const r = await this.pub.multi().get(k).pttl(k).exec();
+          return read(r);
+        } catch {
+          return fallback.peek(key);
+        }
+      },
+      clear: async (key) => {
+        await fallback.clear(key);
+        if (this.pub.status === 'ready') await this.pub.del(this.key(key)).catch(() => undefined);
       },
     };
   }

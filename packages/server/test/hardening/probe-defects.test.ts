@@ -3,7 +3,13 @@
  * before the fix. Numbers are the issue's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../src/testing.js';
+import {
+  ADMIN_PASSWORD,
+  createTestDatabase,
+  dropRedisPrefix,
+  startTestServer,
+  type TestServer,
+} from '../../src/testing.js';
 import { api, connect } from '../helpers.js';
 import { frame, logEvents, observe, rawConnect, rawRequest } from './raw.js';
 
@@ -258,5 +264,65 @@ describe('2: a password change revokes every token issued before it', () => {
     const id = await t.userId('rolf');
     expect((await api(t.url, 'PATCH', `/api/users/${id}`, t.adminToken, { role: 'producer' })).status).toBe(200);
     expect((await api(t.url, 'GET', '/api/users/me', tok)).body.role).toBe('producer');
+  });
+});
+describe('3: login throttling', () => {
+  it('wrong passwords for one username are answered 429 with Retry-After after a few, even the right one', async () => {
+    await t.tokenFor('guessme', 'viewer');
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${t.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'guessme', password: `wrong-${i}` }),
+      });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    const right = await api(t.url, 'POST', '/api/auth/login', undefined, {
+      username: 'guessme',
+      password: 'guessme-password',
+    });
+    expect(right.status).toBe(429);
+    expect(logEvents(t, 'auth.throttled').length).toBeGreaterThan(0);
+    // Another user from another address is not affected by this one's lockout.
+    const admin = await api(t.url, 'POST', '/api/auth/login', undefined, {
+      username: 'admin',
+      password: ADMIN_PASSWORD,
+    });
+    expect([200, 429]).toContain(admin.status);
+  });
+});
+
+describe('3: login throttling across a cluster', () => {
+  it('failures counted on one node refuse the username on another (Redis)', async () => {
+    const db = await createTestDatabase();
+    const prefix = `probe-${process.pid}-${Date.now()}`;
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      OPENEYE_REDIS_PREFIX: prefix,
+      OPENEYE_JWT_SECRET: 'a-shared-secret-for-the-two-test-nodes-0000',
+    };
+    const a = await startTestServer({ env });
+    const b = await startTestServer({ env });
+    try {
+      await a.tokenFor('clustered', 'viewer');
+      const login = (url: string, password: string) =>
+        api(url, 'POST', '/api/auth/login', undefined, { username: 'clustered', password });
+      for (let i = 0; i < 5; i++) expect((await login(a.url, `wrong-${i}`)).status).toBe(401);
+      for (let i = 5; i < 10; i++) expect((await login(b.url, `wrong-${i}`)).status).toBe(401);
+      expect((await login(a.url, 'clustered-password')).status).toBe(429);
+      expect((await login(b.url, 'clustered-password')).status).toBe(429);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.drop();
+      await dropRedisPrefix(prefix);
+    }
   });
 });
