@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
@@ -11,7 +12,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type AlertType, ErrorResponse, type Statistics } from '@openeye/protocol';
-import Fastify, { type FastifyError, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, LogController } from 'fastify';
 import type pino from 'pino';
 import { createGuard } from './auth/guard.js';
 import { JwtService } from './auth/jwt.js';
@@ -26,7 +27,7 @@ import { installInputRules } from './http/body.js';
 import type { App, RouteContext } from './http/context.js';
 import { eventRoutes } from './http/events.js';
 import { resourceRoutes } from './http/resources.js';
-import { createLogger, type Logger, redactUrl } from './logger.js';
+import { createLogger, type Logger, redactUrl, scrubTokens } from './logger.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { StatisticsBroadcaster } from './realtime/broadcaster.js';
 import { type Bus, LocalBus } from './realtime/bus.js';
@@ -134,6 +135,24 @@ function defaultWebRoot(): string {
 
 export { loadSecret };
 
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, log: Logger): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, text] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request Header Fields Too Large']
+        : [400, 'Bad Request'];
+  log.debug({ event: 'http.client_error', code: err.code, status }, 'malformed request');
+  if (socket.writable) {
+    const body = JSON.stringify({ error: 'bad_request', message: text });
+    socket.write(
+      `HTTP/1.1 ${status} ${text}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<OpenEyeServer> {
   const log = createLogger(config.logLevel, options.logStream);
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -209,6 +228,16 @@ export async function createServer(config: Config, options: CreateServerOptions 
     // Fastify's own request lines carry the URL with its query string (the token): ours replace them.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 15_000,
+    // Node's parse errors carry the raw request bytes (token and Authorization header included):
+    // answered here with a fixed body and logged by code only.
+    clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex) {
+      answerClientError(err, socket, log);
+    },
+    // Fastify's own 400s for a malformed URL echo the URL: answered without it.
+    frameworkErrors(err, _req, reply) {
+      const status = typeof err.statusCode === 'number' ? err.statusCode : 400;
+      (reply as FastifyReply).code(status).send({ error: 'bad_request', message: 'The request URL is malformed' });
+    },
     bodyLimit: 256 * 1024,
     ...(config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
@@ -265,7 +294,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
         .send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: 'bad_request', message: err.message });
+      return reply.code(err.statusCode).send({ error: 'bad_request', message: scrubTokens(err.message) });
     }
     if (STORAGE_ERROR.test(String((err as { code?: unknown }).code ?? ''))) {
       req.log.error(

@@ -326,3 +326,34 @@ describe('3: login throttling across a cluster', () => {
     }
   });
 });
+describe('7: no token in any log line or error body, at any level', () => {
+  it('malformed requests at trace level, a tok%65n parameter and a bad URL leak nothing', async () => {
+    const secret = await t.tokenFor('leaky', 'viewer');
+    const sig = secret.split('.')[2]!;
+    // A malformed header line, and a 20 KB header, both carrying the token.
+    for (const lines of [
+      [`GET /api/events?token=${secret} HTTP/1.1`, 'Host: x', `Authorization: Bearer ${secret}`, 'Bad Header Line'],
+      [
+        `GET /api/events?token=${secret} HTTP/1.1`,
+        'Host: x',
+        `Authorization: Bearer ${secret}`,
+        `X-Big: ${'a'.repeat(20_000)}`,
+      ],
+    ]) {
+      const raw = await rawRequest(t.port, lines).catch(() => null);
+      raw?.destroy();
+    }
+    const spelled = await fetch(`${t.url}/api/nothing-here?tok%65n=${secret}`);
+    expect(await spelled.text()).not.toContain(sig);
+    const badUrl = await fetch(`${t.url}/api/events?token=${secret}&x=%E0%A4%A`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    expect(await badUrl.text()).not.toContain(sig);
+    const badPath = await fetch(`${t.url}/api/%E0%A4%A?token=${secret}`);
+    expect(await badPath.text()).not.toContain(sig);
+    await new Promise((r) => setTimeout(r, 200));
+    // Raw request bytes would carry the token as a byte array: no line may hold the raw packet.
+    const leaked = t.logs.filter((l) => l.includes(sig) || l.includes('rawPacket'));
+    expect(leaked).toEqual([]);
+  });
+});
