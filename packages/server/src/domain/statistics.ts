@@ -51,7 +51,9 @@ export class StatisticsService {
     return {
       face_recognition: {
         total_people: people,
-        recognitions_today: recognitions.known,
+        // Every recognition of the day, known and unknown, as the original counts them
+        // (`recognitions_today += len(detected_faces)`); unknown_faces_today is the unknown part.
+        recognitions_today: recognitions.total,
         last_recognition: recognitions.last,
         unknown_faces_today: recognitions.unknown,
       },

@@ -22,8 +22,8 @@ export class RecognitionsRepository {
     return { ...row, id: Number(row.id), unknown: Boolean(row.unknown) };
   }
 
-  /** Known and unknown faces since `since` (ISO), and the newest known recognition ever. */
-  async countsSince(since: string): Promise<{ known: number; unknown: number; last: string | null }> {
+  /** Every recognition since `since` (ISO), the unknown faces among them, and the newest known one ever. */
+  async countsSince(since: string): Promise<{ total: number; unknown: number; last: string | null }> {
     const today = await this.db
       .selectFrom('recognitions')
       .select((eb) => [
@@ -39,6 +39,6 @@ export class RecognitionsRepository {
       .executeTakeFirst();
     const total = Number(today?.total ?? 0);
     const unknown = Number(today?.unknown ?? 0);
-    return { known: total - unknown, unknown, last: (last?.last as string | null | undefined) ?? null };
+    return { total, unknown, last: (last?.last as string | null | undefined) ?? null };
   }
 }

@@ -84,7 +84,8 @@ export function DashboardPage() {
   const now = useNow(1000);
   const fr = stats?.face_recognition;
   const cams = stats?.cameras;
-  const faces = fr ? fr.recognitions_today + fr.unknown_faces_today : 0;
+  // recognitions_today counts every face of the day, unknown ones included.
+  const faces = fr ? fr.recognitions_today : 0;
   const watchedNames = watchedIds
     .map((id) => list?.find((c) => c.id === id)?.name)
     .filter((name): name is string => Boolean(name));
@@ -123,7 +124,7 @@ export function DashboardPage() {
           icon="recognized"
           tone="success"
           value={formatCount(fr?.recognitions_today)}
-          footer="Since midnight"
+          footer="Faces seen since midnight, known and unknown"
           testId="stat-recognitions"
         />
         <StatCard
