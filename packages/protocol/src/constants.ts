@@ -7,8 +7,16 @@ export const PROTOCOL_VERSION = 1 as const;
 
 export const WS_PATH = '/api/ws/statistics';
 
-/** Event types a connection can subscribe to (protocol.md section 4). */
-export const EVENT_TYPES = ['statistics_update', 'camera_event', 'alert', 'presence_update'] as const;
+/**
+ * Event types with ids: stored in the history, replayed on resume, returned by `GET /api/events`,
+ * and filtered by a subscription's `camera_ids` through the camera they are about (`cameraOf`).
+ * A new kind of event is added here (and its schema in schemas.ts, its record in events.ts).
+ */
+export const STORED_EVENT_TYPES = ['camera_event', 'alert'] as const;
+export type StoredEventType = (typeof STORED_EVENT_TYPES)[number];
+
+/** Event types a connection can subscribe to (protocol.md section 4): the stored ones and state. */
+export const EVENT_TYPES = ['statistics_update', ...STORED_EVENT_TYPES, 'presence_update'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Event types only admins may subscribe to (the same rule as `GET /api/ws/presence`). */

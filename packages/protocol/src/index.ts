@@ -1,3 +1,5 @@
 export * from './constants.js';
+export * from './events.js';
+export * from './messages.js';
 export * from './parse.js';
 export * from './schemas.js';

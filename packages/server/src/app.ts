@@ -1,75 +1,60 @@
 /**
- * The composition root: builds the store, bus, services, hub and routes, and nothing else.
+ * The composition root: builds the store, the cluster engine, the services, the realtime node and
+ * the routes, and wires them; nothing else. `createServer` touches no network beyond the database
+ * (the cluster engine connects in `listen`).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
-import fastifyStatic from '@fastify/static';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type AlertType, ErrorResponse, type Statistics } from '@openeye/protocol';
-import Fastify, { type FastifyError, type FastifyReply, LogController } from 'fastify';
+import { ErrorResponse } from '@openeye/protocol';
+import Fastify, { LogController } from 'fastify';
 import type pino from 'pino';
 import { createGuard } from './auth/guard.js';
 import { JwtService } from './auth/jwt.js';
-import { LocalAttemptCounter, LoginThrottle, WorkLimit } from './auth/login-throttle.js';
+import { LoginThrottle, WorkLimit } from './auth/login-throttle.js';
 import { hashPassword } from './auth/passwords.js';
+import type { ClusterEngine } from './cluster/engine.js';
+import { createEngine } from './cluster/select.js';
 import type { Config } from './config.js';
-import { DomainError } from './domain/errors.js';
+import { HistoryRetention } from './domain/retention.js';
 import { DomainService } from './domain/service.js';
 import { StatisticsService } from './domain/statistics.js';
+import { UsersService } from './domain/users.js';
 import { authRoutes } from './http/auth.js';
 import { installInputRules } from './http/body.js';
 import type { App, RouteContext } from './http/context.js';
+import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
+import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
-import { createLogger, type Logger, redactUrl, scrubTokens } from './logger.js';
+import { staticRoutes } from './http/static.js';
+import { createLogger, type Logger } from './logger.js';
+import { type ConnectionManager, connectionManager } from './manager.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
-import { StatisticsBroadcaster } from './realtime/broadcaster.js';
-import { type Bus, LocalBus } from './realtime/bus.js';
-import { type ClusterView, localClusterView } from './realtime/cluster-view.js';
-import { WebSocketEndpoint } from './realtime/endpoint.js';
-import { Hub } from './realtime/hub.js';
-import { LocalLimiter } from './realtime/limiter.js';
-import { RedisBus } from './realtime/redis-bus.js';
-import { Sequencer } from './realtime/sequencer.js';
+import { opsRoutes } from './ops/routes.js';
+import type { WebSocketEndpoint } from './realtime/endpoint.js';
+import type { Hub } from './realtime/hub.js';
+import { RealtimeNode } from './realtime/node.js';
 import { Store } from './store/index.js';
+
+export type { ConnectionManager } from './manager.js';
 
 export interface CreateServerOptions {
   /** Where log lines go (default stdout). Tests capture them here. */
   logStream?: pino.DestinationStream;
-  /** Replaces the in-process bus (the multi-node engine). */
-  bus?: Bus;
+  /** Replaces the engine the configuration names (tests of the engine contract). */
+  engine?: ClusterEngine;
   /** Printed instead of the console banner when an admin password is generated. */
   onAdminCreated?: (username: string, password: string) => void;
-}
-
-/**
- * The guide's WebSocketConnectionManager for programs that embed the server: its backend API in
- * TypeScript naming. Events go through the store first, so they get ids and can be resumed.
- */
-export interface ConnectionManager {
-  broadcastStatisticsUpdate(data?: Statistics): Promise<void>;
-  broadcastCameraEvent(cameraId: number, eventType: string, data?: object): Promise<unknown>;
-  broadcastAlert(
-    alertType: AlertType,
-    data: { message: string; camera_id?: number; [k: string]: unknown },
-  ): Promise<unknown>;
-  getStatistics: Hub['getStatistics'];
-  getUserConnectionCount: Hub['getUserConnectionCount'];
-  sendPersonalMessage: Hub['sendPersonalMessage'];
-  broadcastToUser: Hub['broadcastToUser'];
-  getPresence: Hub['getPresence'];
 }
 
 export interface OpenEyeServer {
   readonly config: Config;
   readonly app: App;
   readonly store: Store;
+  readonly engine: ClusterEngine;
   readonly hub: Hub;
   readonly domain: DomainService;
   readonly jwt: JwtService;
@@ -77,14 +62,14 @@ export interface OpenEyeServer {
   readonly metrics: Metrics;
   readonly manager: ConnectionManager;
   readonly endpoint: WebSocketEndpoint;
-  /** Starts listening; resolves to the base URL. */
+  /** Joins the cluster and starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   setWebSocketEnabled(enabled: boolean): void;
-  /** Graceful stop: sockets closed 1001, HTTP closed, store closed. */
+  /** Graceful stop: sockets closed 1001, HTTP closed, cluster left, store closed. */
   close(): Promise<void>;
 }
 
-function loadSecret(config: Config): string {
+export function loadSecret(config: Config): string {
   if (config.jwtSecret) return config.jwtSecret;
   fs.mkdirSync(config.dataDir, { recursive: true });
   const file = path.join(config.dataDir, 'jwt-secret');
@@ -107,7 +92,7 @@ async function ensureAdmin(
   config: Config,
   log: Logger,
   onCreated?: CreateServerOptions['onAdminCreated'],
-) {
+): Promise<void> {
   if ((await store.users.count()) > 0) return;
   const generated = config.adminPassword === null;
   const password = config.adminPassword ?? randomBytes(12).toString('base64url');
@@ -116,41 +101,13 @@ async function ensureAdmin(
     new Date().toISOString(),
   );
   log.info({ event: 'admin.created', username: config.adminUsername, generated }, 'first start: admin account created');
-  if (generated) {
-    if (onCreated) onCreated(config.adminUsername, password);
-    else {
-      process.stdout.write(
-        `\n  OpenEye: first start, created the admin account.\n    username: ${config.adminUsername}\n    password: ${password}\n  This password is shown once. Change it with: npx openeye user passwd ${config.adminUsername}\n\n`,
-      );
-    }
-  }
-}
-
-const STORAGE_ERROR = /^(SQLITE_|ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0|08|53)/;
-
-function defaultWebRoot(): string {
-  // packages/server/{src,dist}/app.* -> packages/web/dist
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web/dist');
-}
-
-export { loadSecret };
-
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, log: Logger): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, text] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'Request Header Fields Too Large']
-        : [400, 'Bad Request'];
-  log.debug({ event: 'http.client_error', code: err.code, status }, 'malformed request');
-  if (socket.writable) {
-    const body = JSON.stringify({ error: 'bad_request', message: text });
-    socket.write(
-      `HTTP/1.1 ${status} ${text}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+  if (!generated) return;
+  if (onCreated) onCreated(config.adminUsername, password);
+  else {
+    process.stdout.write(
+      `\n  OpenEye: first start, created the admin account.\n    username: ${config.adminUsername}\n    password: ${password}\n  This password is shown once. Change it with: npx openeye user passwd ${config.adminUsername}\n\n`,
     );
   }
-  socket.destroy();
 }
 
 export async function createServer(config: Config, options: CreateServerOptions = {}): Promise<OpenEyeServer> {
@@ -159,86 +116,19 @@ export async function createServer(config: Config, options: CreateServerOptions 
   await ensureAdmin(store, config, log, options.onAdminCreated);
   const jwt = new JwtService(loadSecret(config), config.tokenLifetimeSeconds);
   const metrics = createMetrics();
-  const redisBus = config.redisUrl
-    ? new RedisBus(
-        {
-          url: config.redisUrl,
-          prefix: config.redisPrefix,
-          maxConnectionsPerUser: config.maxConnectionsPerUser,
-          leaseMs: config.nodeLeaseMs,
-        },
-        log,
-      )
-    : null;
-  const bus: Bus = options.bus ?? redisBus ?? new LocalBus();
+  const engine = options.engine ?? createEngine(config, log);
   const statistics = new StatisticsService(store, config.timezone);
-  const domain = new DomainService(store, bus);
-  const localLimiter = new LocalLimiter(config.maxConnectionsPerUser);
-  const hub = new Hub(
-    {
-      heartbeatIntervalMs: config.heartbeatIntervalMs,
-      maxBufferedBytes: config.maxBufferedBytes,
-      messageRate: config.messageRate,
-      messageBurst: config.messageBurst,
-    },
-    jwt,
-    log,
-    metrics,
-    redisBus ? redisBus.limiter(localLimiter) : localLimiter,
-  );
-  const broadcaster = new StatisticsBroadcaster(hub, statistics, log, config.broadcastIntervalMs);
-  const cluster: ClusterView = redisBus ? redisBus.clusterView(hub) : localClusterView(hub);
-  const sequencer = new Sequencer(store, (events) => hub.deliverEvents(events), log);
-  await sequencer.init();
-  let presenceTimer: NodeJS.Timeout | null = null;
-  bus.subscribe((m) => {
-    if (m.kind === 'events') sequencer.offer(m.events);
-    else if (m.kind === 'changed') broadcaster.changed();
-    else if (m.kind === 'user_revoked') {
-      endpoint.forgetUser(m.userId);
-      hub.revokeUser(m.userId);
-    } else if (m.kind === 'presence' && !presenceTimer) {
-      presenceTimer = setTimeout(() => {
-        presenceTimer = null;
-        cluster.presence().then(
-          (p) => hub.broadcastPresence(p),
-          () => undefined,
-        );
-      }, 50);
-    }
-  });
-  let pollTimer: NodeJS.Timeout | null = null;
-  if (redisBus) {
-    // Presence is the cluster's: a change here is told to every node, which merges the snapshots.
-    hub.onPresenceChange = () => {
-      void redisBus.refresh().then(() => bus.publish({ kind: 'presence' }));
-    };
-    hub.onConnectionsChange = () => redisBus.scheduleRefresh();
-    redisBus.onReconnect = () => {
-      void sequencer.catchUp();
-      broadcaster.changed();
-    };
-    await redisBus.start(hub);
-    pollTimer = setInterval(() => void sequencer.poll(), 2000);
-    pollTimer.unref();
-  }
+  const domain = new DomainService(store, engine);
+  const realtime = new RealtimeNode({ config, store, engine, jwt, statistics, log, metrics });
+  const retention = new HistoryRetention(store, config.historyMaxEvents, config.historyMaxAgeDays, log);
 
   const app = Fastify({
     loggerInstance: log,
-    // Fastify's own request lines carry the URL with its query string (the token): ours replace them.
+    // Fastify's own request lines carry the URL with its query string (the token): ops/routes.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 15_000,
-    // Node's parse errors carry the raw request bytes (token and Authorization header included):
-    // answered here with a fixed body and logged by code only.
-    clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex) {
-      answerClientError(err, socket, log);
-    },
-    // Fastify's own 400s for a malformed URL echo the URL: answered without it.
-    frameworkErrors(err, _req, reply) {
-      const status = typeof err.statusCode === 'number' ? err.statusCode : 400;
-      (reply as FastifyReply).code(status).send({ error: 'bad_request', message: 'The request URL is malformed' });
-    },
     bodyLimit: 256 * 1024,
+    ...earlyErrorOptions(log),
     ...(config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }
       : {}),
@@ -251,89 +141,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
     config.headersTimeoutMs,
   );
   installInputRules(app);
+  installErrorHandler(app);
   app.decorateRequest('user', null);
   app.addSchema({ ...ErrorResponse, $id: 'ErrorResponse' });
-
-  // Our own request log: the URL with its token redacted, never headers or bodies.
-  app.addHook('onResponse', async (req, reply) => {
-    const route = req.routeOptions.url ?? 'unmatched';
-    metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
-    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    if (route !== '/metrics' && route !== '/healthz') {
-      req.log.info(
-        {
-          event: 'http',
-          method: req.method,
-          url: redactUrl(req.url),
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime),
-          remote: req.ip,
-        },
-        'request',
-      );
-    }
-  });
-
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err.validation) {
-      const first = err.validation[0];
-      const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
-      const pathPart = (first?.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
-      const field = missing
-        ? pathPart
-          ? `${pathPart}.${missing}`
-          : missing
-        : pathPart || err.validationContext || 'body';
-      return reply
-        .code(400)
-        .send({ error: 'validation_error', message: `${field}: ${first?.message ?? err.message}`, field });
-    }
-    if (err instanceof DomainError) {
-      return reply
-        .code(err.status)
-        .send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
-    }
-    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: 'bad_request', message: scrubTokens(err.message) });
-    }
-    if (STORAGE_ERROR.test(String((err as { code?: unknown }).code ?? ''))) {
-      req.log.error(
-        { event: 'storage.error', code: (err as { code?: unknown }).code, msg: err.message },
-        'storage failed',
-      );
-      return reply.code(503).send({ error: 'unavailable', message: 'Storage is unavailable; nothing was stored' });
-    }
-    req.log.error({ event: 'http.error', err }, 'request failed');
-    return reply.code(500).send({ error: 'internal_error', message: 'Internal server error' });
-  });
-
   await app.register(formbody);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'OpenEye Realtime API', version: '1', description: 'REST beside the WebSocket of protocol.md' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-    },
-    refResolver: { buildLocalReference: (json, _base, _frag, i) => (json.$id as string) ?? `def-${i}` },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await openApi(app);
+  opsRoutes(app, { store, engine, metrics });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const redis = redisBus ? (redisBus.healthy ? 'up' : 'down') : undefined;
-    try {
-      await store.ping();
-      // Without Redis a node still serves its own clients and catches up later: degraded, not down.
-      return { status: redis === 'down' ? 'degraded' : 'ready', storage: store.engine, ...(redis ? { redis } : {}) };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', storage: store.engine, ...(redis ? { redis } : {}) });
-    }
-  });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
-
-  const localAttempts = new LocalAttemptCounter();
   const ctx: RouteContext = {
     config,
     store,
@@ -341,91 +155,36 @@ export async function createServer(config: Config, options: CreateServerOptions 
     statistics,
     jwt,
     guard: createGuard(jwt, store),
-    hub,
-    cluster,
-    bus,
-    loginThrottle: new LoginThrottle(redisBus ? redisBus.attemptCounter(localAttempts) : localAttempts),
-    loginWork: new WorkLimit(2, 32),
+    users: new UsersService(store, engine),
+    engine,
+    loginThrottle: new LoginThrottle(engine.attempts),
+    // Two password hashes at a time (the cores), up to 256 waiting: a shift of operators logging in at
+    // once waits its turn; a flood beyond that is told 503 at once.
+    loginWork: new WorkLimit(2, 256),
   };
   authRoutes(app, ctx);
   resourceRoutes(app, ctx);
   eventRoutes(app, ctx);
-
-  const webRoot = config.webRoot ?? defaultWebRoot();
-  const hasWeb = fs.existsSync(path.join(webRoot, 'index.html'));
-  if (hasWeb) await app.register(fastifyStatic, { root: webRoot, wildcard: false });
-  app.setNotFoundHandler((req, reply) => {
-    // The dashboard's routes get index.html; a missing file (a name with an extension) stays a 404.
-    const pathname = req.url.split('?')[0] ?? '';
-    const isRoute = !pathname.slice(pathname.lastIndexOf('/')).includes('.');
-    if (hasWeb && req.method === 'GET' && isRoute && !pathname.startsWith('/api/') && !pathname.startsWith('/docs')) {
-      return reply.sendFile('index.html');
-    }
-    return reply
-      .code(404)
-      .send({ error: 'not_found', message: `No route ${req.method} ${redactUrl(req.url).split('?')[0]}` });
-  });
-
-  const endpoint = new WebSocketEndpoint({
-    config,
-    jwt,
-    store,
-    hub,
-    statistics,
-    log,
-    metrics,
-    deliveredPosition: () => sequencer.position,
-  });
-  endpoint.attach(app.server);
-
-  const pruneHistory = async () => {
-    try {
-      const cutoff = new Date(Date.now() - config.historyMaxAgeDays * 86400_000).toISOString();
-      const removed = await store.events.prune(config.historyMaxEvents, cutoff);
-      if (removed > 0) log.debug({ event: 'history.pruned', removed }, 'history pruned');
-    } catch (err) {
-      log.warn({ event: 'history.prune_failed', err }, 'history pruning failed');
-    }
-  };
-  const pruneTimer = setInterval(pruneHistory, 60_000);
-  pruneTimer.unref();
-
-  const manager: ConnectionManager = {
-    broadcastStatisticsUpdate: async (data) => hub.broadcastStatisticsUpdate(data ?? (await statistics.snapshot())),
-    broadcastCameraEvent: (cameraId, eventType, data) => domain.postCameraEvent(cameraId, eventType, data),
-    broadcastAlert: (alertType, data) => {
-      const { message, camera_id, ...rest } = data;
-      return domain.createAlert({
-        alert_type: alertType,
-        message,
-        ...(camera_id === undefined ? {} : { camera_id }),
-        data: rest,
-      });
-    },
-    getStatistics: () => hub.getStatistics(),
-    getUserConnectionCount: (userId) => hub.getUserConnectionCount(userId),
-    sendPersonalMessage: (message, connectionId) => hub.sendPersonalMessage(message, connectionId),
-    broadcastToUser: (message, userId) => hub.broadcastToUser(message, userId),
-    getPresence: () => hub.getPresence(),
-  };
+  await staticRoutes(app, config.webRoot);
+  realtime.attach(app.server);
 
   let closed = false;
   return {
     config,
     app,
     store,
-    hub,
+    engine,
+    hub: realtime.hub,
     domain,
     jwt,
     log,
     metrics,
-    manager,
-    endpoint,
+    manager: connectionManager(realtime.hub, domain, statistics),
+    endpoint: realtime.endpoint,
     async listen() {
-      await pruneHistory();
+      await retention.start();
+      await realtime.start();
       await app.listen({ port: config.port, host: config.host });
-      hub.start();
-      broadcaster.start();
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const scheme = config.tlsCert ? 'https' : 'http';
@@ -433,21 +192,16 @@ export async function createServer(config: Config, options: CreateServerOptions 
       return `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     },
     setWebSocketEnabled(enabled) {
-      endpoint.enabled = enabled;
-      if (!enabled) hub.closeAll();
+      realtime.setEnabled(enabled);
     },
     async close() {
       if (closed) return;
       closed = true;
       log.info({ event: 'shutdown.begin' }, 'shutting down');
-      clearInterval(pruneTimer);
-      if (pollTimer) clearInterval(pollTimer);
-      if (presenceTimer) clearTimeout(presenceTimer);
-      broadcaster.stop();
-      const result = await hub.shutdown();
-      endpoint.close();
+      retention.stop();
+      const result = await realtime.stop();
       await app.close();
-      await bus.close();
+      await engine.stop();
       await store.close();
       log.info({ event: 'shutdown.done', ...result }, 'shut down');
     },

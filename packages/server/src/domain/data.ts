@@ -6,8 +6,11 @@
 import { jsonDepthExceeds, MAX_DATA_BYTES, MAX_DATA_DEPTH, SERVER_ALERT_FIELDS } from '@openeye/protocol';
 import { badRequest } from './errors.js';
 
-/** Throws a 400 naming `field` when `data` is too large or too deep to store and send. */
-export function checkData(data: object, field = 'data'): void {
+/** `data` as a record; throws a 400 naming `field` when it is no JSON object, too large or too deep. */
+export function checkData(data: object, field = 'data'): Record<string, unknown> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw badRequest(`${field} must be a JSON object`, field);
+  }
   let text: string;
   try {
     text = JSON.stringify(data);
@@ -20,6 +23,7 @@ export function checkData(data: object, field = 'data'): void {
   if (jsonDepthExceeds(text, MAX_DATA_DEPTH)) {
     throw badRequest(`${field} is nested deeper than ${MAX_DATA_DEPTH} levels`, field);
   }
+  return data as Record<string, unknown>;
 }
 
 /** Alert data: the camera it names must be a camera id, and server-only fields are refused. */

@@ -12,18 +12,17 @@ import type {
   CreateCameraRequest,
   CreateRecognitionRequest,
   EventMessage,
+  EventRecord,
   Person,
   Recognition,
   UpdateCameraRequest,
 } from '@openeye/protocol';
-import type { Bus } from '../realtime/bus.js';
+import type { EventPublisher } from '../cluster/engine.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
 import { badRequest, DomainError, notFound } from './errors.js';
 
-type NewEvent =
-  | { kind: 'camera_event'; camera_id: number; event_type: string; data: object }
-  | { kind: 'alert'; camera_id: number | null; event_type: AlertType; data: object };
+type NewEvent = EventRecord;
 
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
@@ -31,7 +30,7 @@ export class DomainService {
 
   constructor(
     private readonly store: Store,
-    private readonly bus: Bus,
+    private readonly bus: EventPublisher,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -83,8 +82,8 @@ export class DomainService {
     });
   }
 
-  postCameraEvent(cameraId: number, eventType: string, data: object = {}): Promise<CameraEventMessage> {
-    checkData(data);
+  postCameraEvent(cameraId: number, eventType: string, given: object = {}): Promise<CameraEventMessage> {
+    const data = checkData(given);
     return this.writeWithEvents(async (tx, now) => {
       if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
       const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
@@ -215,8 +214,8 @@ export class DomainService {
         for (const e of out.events) stored.push(await tx.events.insert({ ...e, created_at: now }));
         return { result: out.result, stored, changed: out.changed };
       });
-      if (stored.length > 0) await this.bus.publish({ kind: 'events', events: stored });
-      if (changed) await this.bus.publish({ kind: 'changed' });
+      if (stored.length > 0) this.bus.publish({ kind: 'events', events: stored });
+      if (changed) this.bus.publish({ kind: 'changed' });
       return { result, events: stored };
     };
     const next = this.tail.then(run, run);

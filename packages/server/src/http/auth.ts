@@ -1,13 +1,13 @@
 /** Login, token refresh, the current user, and admin-only user management. */
 import { CreateUserRequest, IdParams, LoginRequest, TokenResponse, UpdateUserRequest, User } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
-import { hashPassword, verifyPassword } from '../auth/passwords.js';
-import { conflict, DomainError, notFound } from '../domain/errors.js';
+import { verifyPassword } from '../auth/passwords.js';
+import { DomainError } from '../domain/errors.js';
 import { publicUser } from '../store/index.js';
 import { type App, errors, type RouteContext } from './context.js';
 
 export function authRoutes(app: App, ctx: RouteContext): void {
-  const { store, jwt, guard, bus, loginThrottle, loginWork } = ctx;
+  const { store, jwt, guard, users, loginThrottle, loginWork } = ctx;
   const issue = (u: { id: number; username: string; role: User['role']; token_version: number }) => ({
     access_token: jwt.sign(u),
     token_type: 'bearer' as const,
@@ -89,7 +89,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
       preHandler: admin,
       schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: Type.Array(User), ...errors } },
     },
-    async () => (await store.users.list()).map(publicUser),
+    () => users.list(),
   );
 
   app.post(
@@ -103,14 +103,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
         response: { 201: User, ...errors },
       },
     },
-    async (req, reply) => {
-      if (await store.users.byUsername(req.body.username)) throw conflict('That username is taken', 'username');
-      const user = await store.users.create(
-        { username: req.body.username, role: req.body.role, password_hash: await hashPassword(req.body.password) },
-        new Date().toISOString(),
-      );
-      return reply.code(201).send(publicUser(user));
-    },
+    async (req, reply) => reply.code(201).send(await users.create(req.body)),
   );
 
   app.get(
@@ -119,11 +112,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
       preHandler: admin,
       schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 200: User, ...errors } },
     },
-    async (req) => {
-      const user = await store.users.byId(req.params.id);
-      if (!user) throw notFound('User');
-      return publicUser(user);
-    },
+    (req) => users.get(req.params.id),
   );
 
   app.patch(
@@ -138,19 +127,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
         response: { 200: User, ...errors },
       },
     },
-    async (req) => {
-      const { password, ...rest } = req.body;
-      const user = await store.users.update(req.params.id, {
-        ...rest,
-        ...(password === undefined ? {} : { password_hash: await hashPassword(password) }),
-      });
-      if (!user) throw notFound('User');
-      // Disabled, or a new password (every older token is now invalid): close the user's sockets everywhere.
-      if (user.disabled || rest.role !== undefined || password !== undefined) {
-        await bus.publish({ kind: 'user_revoked', userId: user.id });
-      }
-      return publicUser(user);
-    },
+    (req) => users.update(req.params.id, req.body),
   );
 
   app.delete(
@@ -165,9 +142,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
       },
     },
     async (req, reply) => {
-      if (req.params.id === req.user!.id) throw new DomainError(409, 'conflict', 'You cannot delete your own account');
-      if (!(await store.users.delete(req.params.id))) throw notFound('User');
-      await bus.publish({ kind: 'user_revoked', userId: req.params.id });
+      await users.delete(req.params.id, req.user!.id);
       return reply.code(204).send(null);
     },
   );

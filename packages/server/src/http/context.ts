@@ -9,12 +9,11 @@ import type {
 import type { Guard } from '../auth/guard.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { LoginThrottle, WorkLimit } from '../auth/login-throttle.js';
+import type { ClusterEngine } from '../cluster/engine.js';
 import type { Config } from '../config.js';
 import type { DomainService } from '../domain/service.js';
 import type { StatisticsService } from '../domain/statistics.js';
-import type { Bus } from '../realtime/bus.js';
-import type { ClusterView } from '../realtime/cluster-view.js';
-import type { Hub } from '../realtime/hub.js';
+import type { UsersService } from '../domain/users.js';
 import type { Store } from '../store/index.js';
 
 export type App = FastifyInstance<
@@ -33,9 +32,9 @@ export interface RouteContext {
   statistics: StatisticsService;
   jwt: JwtService;
   guard: Guard;
-  hub: Hub;
-  cluster: ClusterView;
-  bus: Bus;
+  users: UsersService;
+  /** The cluster's figures (connections, presence). */
+  engine: ClusterEngine;
   loginThrottle: LoginThrottle;
   /** Bounds password hashing for unauthenticated requests. */
   loginWork: WorkLimit;

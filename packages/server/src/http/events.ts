@@ -7,25 +7,25 @@ import {
   CreateRecognitionRequest,
   EventsQuery,
   EventsResponse,
+  isStoredEventType,
   Presence,
   Recognition,
   Statistics,
+  type StoredEventType,
   WsStatusResponse,
 } from '@openeye/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, DomainError } from '../domain/errors.js';
 import { TokenBucket } from '../realtime/rate-limit.js';
-import { type EventKind, parseEventId } from '../store/index.js';
+import { parseEventId } from '../store/index.js';
 import { type App, errors, type RouteContext } from './context.js';
-
-const KINDS: readonly EventKind[] = ['camera_event', 'alert'];
 
 /** Requests per second (and burst) one user may make to the polling routes. */
 const POLL_RATE = 20;
 const POLL_BURST = 60;
 
 export function eventRoutes(app: App, ctx: RouteContext): void {
-  const { domain, guard, store, statistics, cluster } = ctx;
+  const { domain, guard, store, statistics, engine } = ctx;
   const authenticated = guard();
   // The polling fallback is read in a loop: a client gone wild gets 429 instead of the store's time.
   const buckets = new Map<number, TokenBucket>();
@@ -99,16 +99,15 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     },
     async (req) => {
       const limit = req.query.limit ?? 100;
-      let kinds: EventKind[] | undefined;
+      let kinds: StoredEventType[] | undefined;
       if (req.query.types !== undefined) {
         kinds = [];
         for (const t of req.query.types
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean)) {
-          if (!KINDS.includes(t as EventKind))
-            throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
-          if (!kinds.includes(t as EventKind)) kinds.push(t as EventKind);
+          if (!isStoredEventType(t)) throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
+          if (!kinds.includes(t)) kinds.push(t);
         }
         if (kinds.length === 0) kinds = undefined;
       }
@@ -133,7 +132,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     '/api/ws/status',
     { preHandler: read, schema: { tags: ['realtime'], security, response: { 200: WsStatusResponse, ...errors } } },
     async (req) => {
-      const all = await cluster.statistics();
+      const all = await engine.statistics();
       const me = String(req.user!.id);
       const mine = all.connections_by_user[me] ?? 0;
       const statistics: ConnectionStatistics =
@@ -153,7 +152,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
         response: { 200: Presence, ...errors },
       },
     },
-    () => cluster.presence(),
+    () => engine.presence(),
   );
 
   app.post(

@@ -1,17 +1,16 @@
 /** One open, authenticated WebSocket and what the hub keeps for it. Nothing here grows without bound. */
-import type { EventMessage, EventType, Role } from '@openeye/protocol';
+import type { EventType, Role, SubscriptionFilter, Subscriptions } from '@openeye/protocol';
 import type { WebSocket } from 'ws';
 import { TokenBucket } from './rate-limit.js';
+import { ResumeCursor } from './resume.js';
 
-export class Connection {
+export class Connection implements SubscriptionFilter {
   readonly subscriptions = new Set<EventType>();
   cameraIds: Set<number> | null = null;
   /** Answered the last heartbeat ping (or sent anything since). */
   alive = true;
-  /** Highest event id delivered, so that replay and live traffic never overlap. */
-  lastEventId = 0;
-  /** While the resume replay runs, live events wait here instead of being sent. */
-  pending: EventMessage[] | null = [];
+  /** Where this connection is in the event stream: owned by resume.ts. */
+  readonly cursor = new ResumeCursor();
   /** Messages received over the rate, since it was last respected. */
   overflow = 0;
   violationsLogged = 0;
@@ -21,10 +20,8 @@ export class Connection {
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
   sent = 0;
-  /** Frames waiting for the end of this event-loop turn, written together (one buffer or several). */
+  /** Frames waiting for the end of this event-loop turn: owned by outbox.ts. */
   outbox: Buffer | Buffer[] | null = null;
-  /** Client messages that arrived before the welcome/replay phase ended. */
-  queued: [Buffer, boolean][] | undefined;
 
   constructor(
     readonly id: string,
@@ -41,7 +38,11 @@ export class Connection {
     this.bucket = new TokenBucket(rate, burst, this.openedAt);
   }
 
-  subscriptionState(): { event_types: EventType[]; camera_ids: number[] | null } {
+  has(type: EventType): boolean {
+    return this.subscriptions.has(type);
+  }
+
+  subscriptionState(): Subscriptions {
     return {
       event_types: [...this.subscriptions],
       camera_ids: this.cameraIds === null ? null : [...this.cameraIds],

@@ -9,19 +9,18 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, CloseReason, type EventMessage, PROTOCOL_VERSION, WS_PATH } from '@openeye/protocol';
+import { CloseCode, CloseReason, WS_PATH } from '@openeye/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { JwtService } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import { parseEventId, type Store, type UserRecord } from '../store/index.js';
-import type { Connection } from './connection.js';
+import type { Store, UserRecord } from '../store/index.js';
 import { statisticsFrame } from './frame.js';
-import { type Hub, passes } from './hub.js';
+import type { Hub } from './hub.js';
+import { type HeldMessage, Resume } from './resume.js';
 
-const REPLAY_PAGE = 1000;
 const USER_CACHE_MS = 30_000;
 
 export interface EndpointDeps {
@@ -41,9 +40,18 @@ export class WebSocketEndpoint {
   enabled: boolean;
   /** Upgraded sockets not yet welcomed or refused (the async auth step); capped. */
   private pendingUpgrades = 0;
+  private readonly resume: Resume;
 
   constructor(private readonly deps: EndpointDeps) {
     this.enabled = deps.config.websocketEnabled;
+    this.resume = new Resume({
+      store: deps.store,
+      send: (conn, frame) => deps.hub.outbox.send(conn, frame),
+      statisticsFrame: () => this.statisticsFrame(),
+      deliveredPosition: deps.deliveredPosition,
+      heartbeatIntervalMs: deps.hub.heartbeatIntervalMs,
+      handleHeld: (conn, held) => deps.hub.messages.handleHeld(conn, held),
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.maxMessageBytes,
@@ -185,7 +193,7 @@ export class WebSocketEndpoint {
         : this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
     }
     // Whatever the client sends before the welcome waits, within the message rate.
-    const early: [Buffer, boolean][] = [];
+    const early: HeldMessage[] = [];
     const hold = (data: Buffer, isBinary: boolean) => {
       if (early.length < 40) early.push([data, isBinary]);
     };
@@ -227,85 +235,10 @@ export class WebSocketEndpoint {
       return;
     }
     ws.off('message', hold);
-    const conn = hub.register(ws, user, verified.claims.exp, remote);
-    conn.queued = early.length ? early : undefined;
+    const conn = hub.register(ws, user, verified.claims.exp, remote, early);
     this.outcome('accepted');
     log.info({ event: 'ws.open', conn: conn.id, user: user.id, remote }, 'connection accepted');
-    try {
-      await this.welcome(conn, lastEventId);
-    } finally {
-      this.goLive(conn);
-    }
-  }
-
-  private async welcome(conn: Connection, lastEventIdParam: string | null): Promise<void> {
-    const { hub, store } = this.deps;
-    // Without a resume cursor, no query: the newest event this node has delivered is the boundary.
-    const [newest, floor] =
-      lastEventIdParam === null
-        ? [this.deps.deliveredPosition() || null, 0]
-        : await Promise.all([store.events.newestId(), store.events.historyFloor()]);
-    let resumed: boolean | null = null;
-    let from: number | null = null;
-    if (lastEventIdParam !== null) {
-      const after = parseEventId(lastEventIdParam);
-      // Untrusted input: a malformed id, one from the future or one older than the history fails closed.
-      resumed = after !== null && after >= floor && after <= (newest ?? 0);
-      if (resumed) from = after;
-    }
-    conn.lastEventId = newest ?? 0;
-    if (from !== null) conn.lastEventId = from;
-    hub.send(
-      conn,
-      JSON.stringify({
-        type: 'connection_status',
-        timestamp: new Date().toISOString(),
-        status: 'connected',
-        connection_id: conn.id,
-        user: { id: conn.userId, username: conn.username },
-        message: 'WebSocket connection established successfully',
-        protocol_version: PROTOCOL_VERSION,
-        subscriptions: conn.subscriptionState(),
-        heartbeat_interval_ms: hub.heartbeatIntervalMs,
-        token_expires_at: new Date(conn.tokenExpiresAt * 1000).toISOString(),
-        resumed,
-        last_event_id: newest === null ? null : String(newest),
-      }),
-    );
-    // The newest numbers (cached until the next change), framed once per second for all new connections.
-    hub.send(conn, await this.statisticsFrame());
-    hub.handleQueued(conn);
-    if (from === null) return;
-    // Replay: page through the history up to the newest id seen at welcome time; live events
-    // published meanwhile wait in conn.pending and are sent after, without overlap.
-    let cursor = from;
-    const until = newest ?? 0;
-    while (cursor < until && !conn.closing) {
-      const page = await store.events.after(cursor, REPLAY_PAGE);
-      if (page.length === 0) break;
-      for (const event of page) {
-        const id = Number(event.id);
-        if (id > until) break;
-        cursor = id;
-        this.sendIfSubscribed(conn, event);
-      }
-      if (page.length < REPLAY_PAGE) break;
-    }
-  }
-
-  private sendIfSubscribed(conn: Connection, event: EventMessage): void {
-    const id = Number(event.id);
-    if (id <= conn.lastEventId) return;
-    conn.lastEventId = id;
-    if (passes(conn, event)) this.deps.hub.send(conn, JSON.stringify(event));
-  }
-
-  /** Ends the replay phase: events that arrived meanwhile go out in order, then live traffic flows. */
-  private goLive(conn: Connection): void {
-    const pending = conn.pending ?? [];
-    conn.pending = null;
-    for (const event of pending) this.sendIfSubscribed(conn, event);
-    this.deps.hub.handleQueued(conn);
+    await this.resume.run(conn, lastEventId);
   }
 
   close(): void {

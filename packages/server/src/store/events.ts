@@ -4,53 +4,34 @@
  * cannot be complete.
  */
 import {
-  ALERT_TYPES,
-  type AlertMessage,
-  type CameraEventMessage,
   type EventMessage,
+  type EventRecord,
+  eventOf,
   jsonDepthExceeds,
   MAX_BODY_DEPTH,
+  STORED_EVENT_TYPES,
+  type StoredEventType,
 } from '@openeye/protocol';
 import { type Kysely, sql } from 'kysely';
 import type { Database, EventsTable } from './schema.js';
 
-export type EventKind = EventsTable['kind'];
+export type EventKind = StoredEventType;
 
 type Row = Omit<EventsTable, 'id'> & { id: number | string };
 
-/**
- * A stored row as the message it was sent as. Never throws, and always fits the schema: a row
- * that an older version or a hand edit left malformed (data not an object, too deep, an alert's
- * `camera_id` not an id) is read with the offending parts left out, so no read path fails on it.
- */
+/** A stored row as the message it was sent as; never throws (see eventOf). */
 export function toMessage(r: Row): EventMessage {
-  const data = readData(r.data);
-  if (r.kind === 'camera_event') {
-    const m: CameraEventMessage = {
-      type: 'camera_event',
-      id: String(r.id),
-      timestamp: r.created_at,
-      camera_id: Number(r.camera_id),
+  return eventOf(
+    {
+      kind: r.kind,
+      camera_id: r.camera_id === null ? null : Number(r.camera_id),
       event_type: r.event_type,
-      data,
-    };
-    return m;
-  }
-  if (typeof data.message !== 'string') data.message = '';
-  if (Object.hasOwn(data, 'camera_id') && !isId(data.camera_id)) delete data.camera_id;
-  const m: AlertMessage = {
-    type: 'alert',
-    id: String(r.id),
-    timestamp: r.created_at,
-    alert_type: (ALERT_TYPES as readonly string[]).includes(r.event_type)
-      ? (r.event_type as AlertMessage['alert_type'])
-      : 'info',
-    data: data as AlertMessage['data'],
-  };
-  return m;
+      data: readData(r.data),
+    },
+    String(r.id),
+    r.created_at,
+  );
 }
-
-const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
 
 function readData(text: string): Record<string, unknown> {
   // Deeper than any producer may send (MAX_DATA_DEPTH): serializing it could overflow the stack.
@@ -83,7 +64,7 @@ export class EventsRepository {
     if (engine === 'postgres') await sql`select pg_advisory_xact_lock(7263117)`.execute(this.db);
   }
 
-  async insert(e: { kind: EventKind; camera_id: number | null; event_type: string; data: object; created_at: string }) {
+  async insert(e: EventRecord & { created_at: string }): Promise<EventMessage> {
     const row = await this.db
       .insertInto('events')
       .values({ ...e, data: JSON.stringify(e.data) })
@@ -95,14 +76,16 @@ export class EventsRepository {
   /** Events with id > after, oldest first. */
   async after(after: number, limit: number, kinds?: readonly EventKind[]): Promise<EventMessage[]> {
     let q = this.db.selectFrom('events').selectAll().where('id', '>', after);
-    if (kinds && kinds.length < 2) q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+    if (kinds && kinds.length < STORED_EVENT_TYPES.length)
+      q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
     return (await q.orderBy('id', 'asc').limit(limit).execute()).map(toMessage);
   }
 
   /** The newest `limit` events, oldest first. */
   async newest(limit: number, kinds?: readonly EventKind[]): Promise<EventMessage[]> {
     let q = this.db.selectFrom('events').selectAll();
-    if (kinds && kinds.length < 2) q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+    if (kinds && kinds.length < STORED_EVENT_TYPES.length)
+      q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
     return (await q.orderBy('id', 'desc').limit(limit).execute()).map(toMessage).reverse();
   }
 

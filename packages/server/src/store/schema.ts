@@ -1,4 +1,5 @@
 /** Row types of the tables, as Kysely sees them. Times are ISO 8601 UTC strings; booleans are 0/1. */
+import type { StoredEventType } from '@openeye/protocol';
 import type { Generated } from 'kysely';
 
 export interface UsersTable {
@@ -40,7 +41,7 @@ export interface RecognitionsTable {
 export interface EventsTable {
   /** The event id of protocol.md section 5 (as a decimal string on the wire). */
   id: Generated<number | string>;
-  kind: 'camera_event' | 'alert';
+  kind: StoredEventType;
   camera_id: number | null;
   /** The camera event's `event_type`, or the alert's `alert_type`. */
   event_type: string;

@@ -1,7 +1,7 @@
 /**
  * The per-user connection limit. `acquire` reserves a slot atomically (false when the user is at
  * the limit), `release` gives it back when the socket closes. The local limiter counts this
- * process; the Redis limiter (redis-bus.ts) counts every node of the cluster.
+ * process; a cluster engine's limiter (cluster/redis.ts) counts every node.
  */
 export interface ConnectionLimiter {
   acquire(userId: number): Promise<boolean> | boolean;

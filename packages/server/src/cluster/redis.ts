@@ -1,27 +1,32 @@
 /**
- * The multi-node engine, on Redis.
+ * The Redis engine (`REDIS_URL`).
  *
  * Delivery: the store (PostgreSQL) is the log; Redis pub/sub only carries what was stored, fast.
  * An event is committed before it is published, and ids are assigned in commit order (an advisory
  * lock serializes appends), so a node that misses a message (pub/sub is at-most-once; Redis may be
- * away) finds the gap by id and reads it back from the store: on the next message, on reconnection
- * and every `pollMs`. Every node delivers every event, in id order, once: at-least-once transport,
- * exactly-once, ordered delivery to the hub (see docs/architecture.md).
+ * away) finds the gap by id and reads it back from the store (realtime/sequencer.ts).
  *
- * Coordination: each node keeps a liveness key (`alive:<node>`, expiring after `leaseMs`) and a
- * snapshot of its connections and presence (`node:<node>`, same expiry), refreshed every `leaseMs/3`.
- * The per-user connection limit is one Lua script over `user:<id>` (node -> count) that ignores and
- * removes nodes whose liveness key expired: a node killed with -9 stops counting within `leaseMs`.
+ * Coordination: each node keeps a liveness key (`alive:<node>`, expiring after `leaseMs`) and its
+ * snapshot (`node:<node>`, same expiry), refreshed every `leaseMs/3`. The per-user connection limit
+ * is one Lua script over `user:<id>` (node -> count) that ignores and removes nodes whose liveness
+ * key expired: a node killed with -9 stops counting within `leaseMs`. Named leases are `SET NX PX`
+ * renewed by a script that checks the holder.
  */
 import { randomUUID } from 'node:crypto';
-import type { ConnectionStatistics, Presence, PresenceWatcher } from '@openeye/protocol';
+import type { ConnectionStatistics, Presence } from '@openeye/protocol';
 import { Redis } from 'ioredis';
-import type { AttemptCounter } from '../auth/login-throttle.js';
+import { type AttemptCounter, LocalAttemptCounter } from '../auth/login-throttle.js';
 import type { Logger } from '../logger.js';
-import type { Bus, BusHandler, BusMessage } from './bus.js';
-import { type ClusterView, localClusterView } from './cluster-view.js';
-import type { Hub } from './hub.js';
-import type { ConnectionLimiter } from './limiter.js';
+import {
+  type BusHandler,
+  type BusMessage,
+  type ClusterEngine,
+  type EngineHealth,
+  mergePresence,
+  mergeStatistics,
+  type NodeSnapshot,
+} from './engine.js';
+import { type ConnectionLimiter, LocalLimiter } from './limiter.js';
 
 const ACQUIRE = `
 local fields = redis.call('HGETALL', KEYS[1])
@@ -46,34 +51,56 @@ if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
 return n
 `;
 
-export interface RedisBusOptions {
+/** Takes the lease if free, renews it if ours; 1 when held by ARGV[1] afterwards. */
+const LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`;
+
+const UNLEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export interface RedisEngineOptions {
   url: string;
   prefix: string;
   maxConnectionsPerUser: number;
   leaseMs?: number;
 }
 
-interface NodeSnapshot {
-  users: Record<string, number>;
-  presence: Presence['cameras'];
-}
+type Scripts = Redis & {
+  openeyeAcquire(...a: (string | number)[]): Promise<number>;
+  openeyeRelease(...a: (string | number)[]): Promise<number>;
+  openeyeLease(...a: (string | number)[]): Promise<number>;
+  openeyeUnlease(...a: (string | number)[]): Promise<number>;
+};
 
-export class RedisBus implements Bus {
+export class RedisEngine implements ClusterEngine {
+  readonly name = 'redis' as const;
   readonly nodeId = randomUUID();
-  private readonly pub: Redis;
+  readonly lossy = true;
+  readonly limiter: ConnectionLimiter;
+  readonly attempts: AttemptCounter;
+  private readonly pub: Scripts;
   private readonly sub: Redis;
   private readonly handlers: BusHandler[] = [];
+  private readonly reconnectHandlers: Array<() => void> = [];
   private readonly channel: string;
   private readonly leaseMs: number;
-  private hub: Hub | null = null;
+  private snapshot: () => NodeSnapshot = () => ({ users: {}, presence: {} });
   private timer: NodeJS.Timeout | null = null;
   private up = false;
+  private started = false;
   private refreshSoon: NodeJS.Timeout | null = null;
-  /** Called when the subscription (re)connects: the node catches up on what it may have missed. */
-  onReconnect: () => void = () => undefined;
+  private readonly local: LocalLimiter;
 
   constructor(
-    private readonly options: RedisBusOptions,
+    private readonly options: RedisEngineOptions,
     private readonly log: Logger,
   ) {
     this.leaseMs = options.leaseMs ?? 15_000;
@@ -86,16 +113,18 @@ export class RedisBus implements Bus {
     };
     // Commands fail at once while Redis is away (no offline queue that grows without bound).
     // A stalled Redis (connected, not answering) fails commands after 2 s instead of piling them up.
-    this.pub = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: 2000 });
+    this.pub = new Redis(options.url, { ...common, enableOfflineQueue: false, commandTimeout: 2000 }) as Scripts;
     this.sub = new Redis(options.url, { ...common, enableOfflineQueue: true, autoResubscribe: true });
     this.pub.defineCommand('openeyeAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     this.pub.defineCommand('openeyeRelease', { numberOfKeys: 1, lua: RELEASE });
+    this.pub.defineCommand('openeyeLease', { numberOfKeys: 1, lua: LEASE });
+    this.pub.defineCommand('openeyeUnlease', { numberOfKeys: 1, lua: UNLEASE });
     for (const client of [this.pub, this.sub]) client.on('error', () => undefined);
     this.sub.on('ready', () => {
-      if (!this.up) {
+      if (!this.up && this.started) {
         this.up = true;
         this.log.info({ event: 'redis.up', node: this.nodeId }, 'Redis connected');
-        this.onReconnect();
+        for (const h of this.reconnectHandlers) h();
         void this.refresh();
       }
     });
@@ -109,26 +138,33 @@ export class RedisBus implements Bus {
       }
     });
     this.sub.on('message', (_channel: string, raw: string) => this.onMessage(raw));
+    this.local = new LocalLimiter(options.maxConnectionsPerUser);
+    this.limiter = this.sharedLimiter();
+    this.attempts = this.sharedCounter(new LocalAttemptCounter());
   }
 
-  get healthy(): boolean {
-    return this.up && this.pub.status === 'ready';
+  private get ready(): boolean {
+    return this.pub.status === 'ready';
+  }
+
+  health(): EngineHealth {
+    return this.up && this.ready ? 'up' : 'down';
   }
 
   private key(...parts: (string | number)[]): string {
     return [this.options.prefix, ...parts].join(':');
   }
 
-  /** Connects both clients and subscribes; throws with a clear message when Redis does not answer. */
-  async start(hub: Hub): Promise<void> {
-    this.hub = hub;
+  async start(snapshot: () => NodeSnapshot): Promise<void> {
+    this.snapshot = snapshot;
     try {
       await Promise.all([this.pub.connect(), this.sub.connect()]);
       await this.sub.subscribe(this.channel);
     } catch (err) {
-      await this.close();
+      await this.stop();
       throw new Error(`cannot reach Redis at ${redactRedisUrl(this.options.url)}: ${(err as Error).message}`);
     }
+    this.started = true;
     this.up = true;
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), Math.max(500, Math.floor(this.leaseMs / 3)));
@@ -141,9 +177,13 @@ export class RedisBus implements Bus {
     this.handlers.push(handler);
   }
 
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
+  }
+
   publish(message: BusMessage): void {
     for (const h of this.handlers) h(message);
-    if (this.pub.status !== 'ready') return;
+    if (!this.ready) return;
     this.pub.publish(this.channel, JSON.stringify({ n: this.nodeId, m: message })).catch(() => {
       // The other nodes find the gap by id and read it from the store.
     });
@@ -162,8 +202,7 @@ export class RedisBus implements Bus {
 
   // ------------------------------------------------------------------ liveness and figures
 
-  /** Refreshes the snapshot shortly (coalesced), after connections opened or closed. */
-  scheduleRefresh(): void {
+  connectionsChanged(): void {
     if (this.refreshSoon) return;
     this.refreshSoon = setTimeout(() => {
       this.refreshSoon = null;
@@ -171,18 +210,19 @@ export class RedisBus implements Bus {
     }, 50);
   }
 
+  presenceChanged(): void {
+    void this.refresh().then(() => this.publish({ kind: 'presence' }));
+  }
+
   /** Renews this node's lease and snapshot, and re-asserts its per-user counts. */
-  async refresh(): Promise<void> {
-    const hub = this.hub;
-    if (!hub || this.pub.status !== 'ready') return;
-    const counts = hub.localCounts();
-    const snapshot: NodeSnapshot = { users: {}, presence: hub.getPresence().cameras };
-    for (const [userId, n] of counts) snapshot.users[String(userId)] = n;
+  private async refresh(): Promise<void> {
+    if (!this.started || !this.ready) return;
+    const snapshot = this.snapshot();
     const m = this.pub.multi();
     m.set(this.key('alive', this.nodeId), '1', 'PX', this.leaseMs);
     m.set(this.key('node', this.nodeId), JSON.stringify(snapshot), 'PX', this.leaseMs);
     m.sadd(this.key('nodes'), this.nodeId);
-    for (const [userId, n] of counts) {
+    for (const [userId, n] of Object.entries(snapshot.users)) {
       m.hset(this.key('user', userId), this.nodeId, n);
       m.pexpire(this.key('user', userId), this.leaseMs * 4);
     }
@@ -190,6 +230,7 @@ export class RedisBus implements Bus {
   }
 
   private async snapshots(): Promise<NodeSnapshot[]> {
+    await this.refresh();
     const nodes = await this.pub.smembers(this.key('nodes'));
     if (nodes.length === 0) return [];
     const values = await this.pub.mget(...nodes.map((n) => this.key('node', n)));
@@ -203,57 +244,23 @@ export class RedisBus implements Bus {
     return out;
   }
 
-  clusterView(hub: Hub): ClusterView {
-    const local = localClusterView(hub);
-    return {
-      statistics: async () => {
-        if (!this.healthy) return local.statistics();
-        await this.refresh();
-        const byUser: Record<string, number> = {};
-        for (const s of await this.snapshots()) {
-          for (const [u, n] of Object.entries(s.users)) byUser[u] = (byUser[u] ?? 0) + n;
-        }
-        const stats: ConnectionStatistics = {
-          total_connections: Object.values(byUser).reduce((a, b) => a + b, 0),
-          total_users: Object.keys(byUser).length,
-          connections_by_user: byUser,
-        };
-        return stats;
-      },
-      presence: async () => {
-        if (!this.healthy) return local.presence();
-        await this.refresh();
-        const merged = new Map<string, Map<number, PresenceWatcher>>();
-        for (const s of await this.snapshots()) {
-          for (const [camera, watchers] of Object.entries(s.presence)) {
-            let users = merged.get(camera);
-            if (!users) {
-              users = new Map();
-              merged.set(camera, users);
-            }
-            for (const w of watchers) {
-              const u = users.get(w.user_id);
-              if (u) u.connections += w.connections;
-              else users.set(w.user_id, { ...w });
-            }
-          }
-        }
-        const cameras: Presence['cameras'] = {};
-        for (const [camera, users] of merged) cameras[camera] = [...users.values()];
-        return { cameras };
-      },
-    };
+  async statistics(): Promise<ConnectionStatistics> {
+    // While Redis is away, this node answers for itself.
+    return mergeStatistics(this.health() === 'up' ? await this.snapshots() : [this.snapshot()]);
   }
 
-  limiter(fallback: ConnectionLimiter): ConnectionLimiter {
+  async presence(): Promise<Presence> {
+    return mergePresence(this.health() === 'up' ? await this.snapshots() : [this.snapshot()]);
+  }
+
+  private sharedLimiter(): ConnectionLimiter {
     // While Redis is away, the node falls back to counting its own connections.
+    const local = this.local;
     return {
       acquire: async (userId) => {
-        if (this.pub.status !== 'ready') return fallback.acquire(userId);
+        if (!this.ready) return local.acquire(userId);
         try {
-          const ok = await (
-            this.pub as unknown as { openeyeAcquire(...a: (string | number)[]): Promise<number> }
-          ).openeyeAcquire(
+          const ok = await this.pub.openeyeAcquire(
             this.key('user', userId),
             this.nodeId,
             this.options.maxConnectionsPerUser,
@@ -262,32 +269,29 @@ export class RedisBus implements Bus {
           );
           if (ok !== 1) return false;
           // Keep the local count too, so a fallback during an outage still knows this node's share.
-          fallback.acquire(userId);
+          local.acquire(userId);
           return true;
         } catch {
-          return fallback.acquire(userId);
+          return local.acquire(userId);
         }
       },
       release: (userId) => {
-        fallback.release(userId);
-        if (this.pub.status !== 'ready') return;
-        (this.pub as unknown as { openeyeRelease(...a: (string | number)[]): Promise<number> })
-          .openeyeRelease(this.key('user', userId), this.nodeId)
-          .catch(() => undefined);
+        local.release(userId);
+        if (!this.ready) return;
+        this.pub.openeyeRelease(this.key('user', userId), this.nodeId).catch(() => undefined);
       },
     };
   }
 
-  /** Failure counters shared by every node (login throttling); this node's own while Redis is away. */
-  attemptCounter(fallback: AttemptCounter): AttemptCounter {
-    const read = (r: [Error | null, unknown][] | null) => {
-      const count = Number(r?.[0]?.[1] ?? 0);
-      const ttl = Number(r?.at(-1)?.[1] ?? 0);
-      return { count, resetInMs: Math.max(0, ttl) };
-    };
+  /** Window counters shared by every node (login throttling); this node's own while Redis is away. */
+  private sharedCounter(fallback: AttemptCounter): AttemptCounter {
+    const read = (r: [Error | null, unknown][] | null) => ({
+      count: Number(r?.[0]?.[1] ?? 0),
+      resetInMs: Math.max(0, Number(r?.at(-1)?.[1] ?? 0)),
+    });
     return {
       add: async (key, windowMs) => {
-        if (this.pub.status !== 'ready') return fallback.add(key, windowMs);
+        if (!this.ready) return fallback.add(key, windowMs);
         const k = this.key(key);
         try {
           return read(await this.pub.multi().incr(k).pexpire(k, windowMs, 'NX').pttl(k).exec());
@@ -296,27 +300,41 @@ export class RedisBus implements Bus {
         }
       },
       peek: async (key) => {
-        if (this.pub.status !== 'ready') return fallback.peek(key);
+        if (!this.ready) return fallback.peek(key);
         const k = this.key(key);
         try {
-          const r = await this.pub.multi().get(k).pttl(k).exec();
-          return read(r);
+          return read(await this.pub.multi().get(k).pttl(k).exec());
         } catch {
           return fallback.peek(key);
         }
       },
       clear: async (key) => {
         await fallback.clear(key);
-        if (this.pub.status === 'ready') await this.pub.del(this.key(key)).catch(() => undefined);
+        if (this.ready) await this.pub.del(this.key(key)).catch(() => undefined);
       },
     };
   }
 
-  async close(): Promise<void> {
+  async lease(name: string, ttlMs: number): Promise<boolean> {
+    if (!this.ready) return false;
+    try {
+      return (await this.pub.openeyeLease(this.key('lease', name), this.nodeId, ttlMs)) === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  async releaseLease(name: string): Promise<void> {
+    if (!this.ready) return;
+    await this.pub.openeyeUnlease(this.key('lease', name), this.nodeId).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.refreshSoon) clearTimeout(this.refreshSoon);
     this.handlers.length = 0;
-    if (this.pub.status === 'ready') {
+    this.started = false;
+    if (this.ready) {
       await this.pub
         .multi()
         .del(this.key('alive', this.nodeId))
@@ -330,7 +348,7 @@ export class RedisBus implements Bus {
   }
 }
 
-function redactRedisUrl(url: string): string {
+export function redactRedisUrl(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';

@@ -1,0 +1,96 @@
+/**
+ * What every side needs to know about events with ids, in one place: which camera an event is
+ * about, whether a subscription lets it through, and how it is kept as a history record. The
+ * server's index and replay, the client's local filter and polling, and the dashboard all use
+ * these, so a new event type changes this package only.
+ */
+import { ALERT_TYPES, type AlertType, type EventType, STORED_EVENT_TYPES, type StoredEventType } from './constants.js';
+import type { AlertMessage, CameraEventMessage, EventMessage } from './schemas.js';
+
+const storedTypes: ReadonlySet<string> = new Set(STORED_EVENT_TYPES);
+
+/** Whether `type` names an event with an id (stored, replayed, camera-filterable). */
+export function isStoredEventType(type: string): type is StoredEventType {
+  return storedTypes.has(type);
+}
+
+/** The camera an event is about: its own `camera_id`, or its data's; undefined when none. */
+export function cameraOf(event: EventMessage): number | undefined {
+  if ('camera_id' in event && typeof event.camera_id === 'number') return event.camera_id;
+  const id = (event.data as { camera_id?: unknown }).camera_id;
+  return typeof id === 'number' ? id : undefined;
+}
+
+/** A subscription as the filter sees it: types, and the camera filter (null: every camera). */
+export interface SubscriptionFilter {
+  has(type: EventType): boolean;
+  readonly cameraIds: { has(id: number): boolean } | null;
+}
+
+/**
+ * Whether `filter` lets `event` through: its type is subscribed, and it is about no camera, or the
+ * filter takes every camera, or the camera is in the filter. The one rule for live delivery,
+ * replay, polling and the dashboard.
+ */
+export function passes(event: EventMessage, filter: SubscriptionFilter): boolean {
+  if (!filter.has(event.type)) return false;
+  if (filter.cameraIds === null) return true;
+  const cameraId = cameraOf(event);
+  return cameraId === undefined || filter.cameraIds.has(cameraId);
+}
+
+/** How the server keeps an event in its history (one row per event; `id` is the row id). */
+export interface EventRecord {
+  kind: StoredEventType;
+  /** The camera it is about, for filtering in queries; null when none. */
+  camera_id: number | null;
+  /** The camera event's `event_type`, or the alert's `alert_type`. */
+  event_type: string;
+  data: Record<string, unknown>;
+}
+
+/** The history record of a new event (everything but its id and time). */
+export function recordOf(
+  event: Omit<CameraEventMessage, 'id' | 'timestamp'> | Omit<AlertMessage, 'id' | 'timestamp'>,
+): EventRecord {
+  switch (event.type) {
+    case 'camera_event':
+      return { kind: 'camera_event', camera_id: event.camera_id, event_type: event.event_type, data: event.data };
+    case 'alert':
+      return {
+        kind: 'alert',
+        camera_id: event.data.camera_id ?? null,
+        event_type: event.alert_type,
+        data: event.data,
+      };
+  }
+}
+
+/**
+ * The message a history record was sent as. The record comes from storage the reader did not
+ * write: the result always fits the schema (a malformed part is left out), so no read path fails.
+ */
+export function eventOf(record: EventRecord, id: string, timestamp: string): EventMessage {
+  const data = { ...record.data };
+  switch (record.kind) {
+    case 'camera_event':
+      return {
+        type: 'camera_event',
+        id,
+        timestamp,
+        camera_id: record.camera_id ?? 0,
+        event_type: record.event_type,
+        data,
+      };
+    case 'alert': {
+      if (typeof data.message !== 'string') data.message = '';
+      if (Object.hasOwn(data, 'camera_id') && !isId(data.camera_id)) delete data.camera_id;
+      const alertType = (ALERT_TYPES as readonly string[]).includes(record.event_type)
+        ? (record.event_type as AlertType)
+        : 'info';
+      return { type: 'alert', id, timestamp, alert_type: alertType, data: data as AlertMessage['data'] };
+    }
+  }
+}
+
+const isId = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;

@@ -1,0 +1,21 @@
+/** Picks the cluster engine the configuration names: Redis, or the in-process one. */
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { ClusterEngine } from './engine.js';
+import { LocalEngine } from './local.js';
+import { RedisEngine } from './redis.js';
+
+export function createEngine(config: Config, log: Logger): ClusterEngine {
+  if (config.redisUrl) {
+    return new RedisEngine(
+      {
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        maxConnectionsPerUser: config.maxConnectionsPerUser,
+        leaseMs: config.nodeLeaseMs,
+      },
+      log,
+    );
+  }
+  return new LocalEngine(config.maxConnectionsPerUser);
+}

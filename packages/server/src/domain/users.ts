@@ -1,0 +1,57 @@
+/**
+ * Accounts: listed, created, changed and removed by admins. A change that ends a user's sessions
+ * (disabled, deleted, a new password, a new role) is published, so every node closes that user's
+ * sockets; a new password also invalidates every older token (the users repository bumps the
+ * token version).
+ */
+import type { CreateUserRequest, UpdateUserRequest, User } from '@openeye/protocol';
+import { hashPassword } from '../auth/passwords.js';
+import type { EventPublisher } from '../cluster/engine.js';
+import { publicUser, type Store } from '../store/index.js';
+import { conflict, DomainError, notFound } from './errors.js';
+
+export class UsersService {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventPublisher,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async list(): Promise<User[]> {
+    return (await this.store.users.list()).map(publicUser);
+  }
+
+  async get(id: number): Promise<User> {
+    const user = await this.store.users.byId(id);
+    if (!user) throw notFound('User');
+    return publicUser(user);
+  }
+
+  async create(input: CreateUserRequest): Promise<User> {
+    if (await this.store.users.byUsername(input.username)) throw conflict('That username is taken', 'username');
+    const user = await this.store.users.create(
+      { username: input.username, role: input.role, password_hash: await hashPassword(input.password) },
+      this.now().toISOString(),
+    );
+    return publicUser(user);
+  }
+
+  async update(id: number, patch: UpdateUserRequest): Promise<User> {
+    const { password, ...rest } = patch;
+    const user = await this.store.users.update(id, {
+      ...rest,
+      ...(password === undefined ? {} : { password_hash: await hashPassword(password) }),
+    });
+    if (!user) throw notFound('User');
+    if (user.disabled || rest.role !== undefined || password !== undefined) {
+      this.bus.publish({ kind: 'user_revoked', userId: user.id });
+    }
+    return publicUser(user);
+  }
+
+  async delete(id: number, actingUserId: number): Promise<void> {
+    if (id === actingUserId) throw new DomainError(409, 'conflict', 'You cannot delete your own account');
+    if (!(await this.store.users.delete(id))) throw notFound('User');
+    this.bus.publish({ kind: 'user_revoked', userId: id });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Operations: `/healthz` (the process), `/readyz` (the store answers; the cluster engine's state),
+ * `/metrics` (Prometheus), and the request log (our own line per request, with the URL's token
+ * redacted; Fastify's lines are off because they carry the query string).
+ */
+
+import type { ClusterEngine } from '../cluster/engine.js';
+import type { App } from '../http/context.js';
+import { redactUrl } from '../logger.js';
+import type { Store } from '../store/index.js';
+import type { Metrics } from './metrics.js';
+
+export function opsRoutes(app: App, deps: { store: Store; engine: ClusterEngine; metrics: Metrics }): void {
+  const { store, engine, metrics } = deps;
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    if (route !== '/metrics' && route !== '/healthz') {
+      req.log.info(
+        {
+          event: 'http',
+          method: req.method,
+          url: redactUrl(req.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          remote: req.ip,
+        },
+        'request',
+      );
+    }
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const health = engine.health();
+    const cluster = health === 'local' ? {} : { [engine.name]: health };
+    try {
+      await store.ping();
+      // Without its cluster engine a node still serves its own clients and catches up later.
+      return { status: health === 'down' ? 'degraded' : 'ready', storage: store.engine, ...cluster };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', storage: store.engine, ...cluster });
+    }
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+}

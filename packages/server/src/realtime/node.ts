@@ -1,0 +1,130 @@
+/**
+ * This node's realtime side: the hub and its WebSocket endpoint, fed by the cluster engine.
+ *
+ *   domain (store, then publish) ──► engine ──► onBus: events ──► sequencer (id order, gaps read
+ *   from the store) ──► hub.deliverEvents ──► outbox ──► sockets
+ *                                          changed ──► broadcaster (statistics, coalesced)
+ *                                          user_revoked ──► endpoint forgets, hub closes 1008
+ *                                          presence ──► hub.presence (merged view to subscribers)
+ */
+import type { Server } from 'node:http';
+import type { JwtService } from '../auth/jwt.js';
+import type { BusMessage, ClusterEngine } from '../cluster/engine.js';
+import type { Config } from '../config.js';
+import type { StatisticsService } from '../domain/statistics.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Store } from '../store/index.js';
+import { StatisticsBroadcaster } from './broadcaster.js';
+import { WebSocketEndpoint } from './endpoint.js';
+import { Hub } from './hub.js';
+import { Sequencer } from './sequencer.js';
+
+/** How often a node on a lossy bus checks the store for events it missed. */
+const STORE_POLL_MS = 2000;
+
+export interface RealtimeDeps {
+  config: Config;
+  store: Store;
+  engine: ClusterEngine;
+  jwt: JwtService;
+  statistics: StatisticsService;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export class RealtimeNode {
+  readonly hub: Hub;
+  readonly endpoint: WebSocketEndpoint;
+  readonly broadcaster: StatisticsBroadcaster;
+  private readonly sequencer: Sequencer;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private started = false;
+
+  constructor(private readonly deps: RealtimeDeps) {
+    const { config, store, engine, jwt, statistics, log, metrics } = deps;
+    this.hub = new Hub(
+      {
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxBufferedBytes: config.maxBufferedBytes,
+        messageRate: config.messageRate,
+        messageBurst: config.messageBurst,
+      },
+      (token) => jwt.verify(token),
+      log,
+      metrics,
+      engine.limiter,
+    );
+    this.hub.onConnectionsChange = () => engine.connectionsChanged();
+    this.hub.presence.announce = () => engine.presenceChanged();
+    this.hub.presence.fetch = () => engine.presence();
+    this.sequencer = new Sequencer(store, (events) => this.hub.deliverEvents(events), log);
+    this.broadcaster = new StatisticsBroadcaster(this.hub, statistics, log, config.broadcastIntervalMs);
+    this.endpoint = new WebSocketEndpoint({
+      config,
+      jwt,
+      store,
+      hub: this.hub,
+      statistics,
+      log,
+      metrics,
+      deliveredPosition: () => this.sequencer.position,
+    });
+    engine.subscribe((m) => this.onBus(m));
+    engine.onReconnect(() => {
+      void this.sequencer.catchUp();
+      this.broadcaster.changed();
+    });
+  }
+
+  private onBus(m: BusMessage): void {
+    switch (m.kind) {
+      case 'events':
+        // Before start, the sequencer's first read of the store covers these.
+        if (this.started) this.sequencer.offer(m.events);
+        return;
+      case 'changed':
+        this.broadcaster.changed();
+        return;
+      case 'user_revoked':
+        this.endpoint.forgetUser(m.userId);
+        this.hub.revokeUser(m.userId);
+        return;
+      case 'presence':
+        this.hub.presence.clusterChange();
+        return;
+    }
+  }
+
+  attach(server: Server): void {
+    this.endpoint.attach(server);
+  }
+
+  /** Joins the cluster, positions the sequencer at the newest stored event, starts the timers. */
+  async start(): Promise<void> {
+    const { engine } = this.deps;
+    await this.sequencer.init();
+    this.started = true;
+    await engine.start(() => this.hub.snapshot());
+    if (engine.lossy) {
+      this.pollTimer = setInterval(() => void this.sequencer.poll(), STORE_POLL_MS);
+      this.pollTimer.unref();
+    }
+    this.hub.start();
+    this.broadcaster.start();
+  }
+
+  setEnabled(enabled: boolean): void {
+    this.endpoint.enabled = enabled;
+    if (!enabled) this.hub.closeAll();
+  }
+
+  /** Closes every socket 1001 and leaves the cluster. */
+  async stop(): Promise<{ closed: number; terminated: number }> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.broadcaster.stop();
+    const result = await this.hub.shutdown();
+    this.endpoint.close();
+    return result;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The outbox: how frames reach sockets. A broadcast is framed once and the same buffer is queued
+ * on every recipient; at the end of the event-loop turn each connection's frames are written in
+ * one write straight to its TCP socket (connections that got the same frames share one joined
+ * buffer). After the write, a connection whose send buffer passed the bound is closed 1013.
+ *
+ * The only code that knows `ws` internals (the socket under a WebSocket).
+ */
+import type { Socket } from 'node:net';
+import { CloseCode, CloseReason } from '@openeye/protocol';
+import type { Logger } from '../logger.js';
+import type { HubMetrics } from '../ops/metrics.js';
+import type { Connection } from './connection.js';
+import { textFrame } from './frame.js';
+
+export class Outbox {
+  private dirty: Connection[] = [];
+  private flushScheduled = false;
+  /** The frames of the previous connection flushed in this turn, and them joined into one buffer. */
+  private lastJoinedFrom: Buffer[] | null = null;
+  private lastJoined: Buffer | null = null;
+
+  constructor(
+    private readonly maxBufferedBytes: number,
+    private readonly log: Logger,
+    private readonly metrics: HubMetrics,
+  ) {}
+
+  /** Queues a frame (or a text, framed here) for `conn`; written at the end of this turn. */
+  send(conn: Connection, frame: Buffer | string): void {
+    if (conn.closing) return;
+    const buf = typeof frame === 'string' ? textFrame(frame) : frame;
+    const out = conn.outbox;
+    if (out === null) {
+      conn.outbox = buf;
+      this.dirty.push(conn);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flush);
+      }
+    } else if (Array.isArray(out)) out.push(buf);
+    else conn.outbox = [out, buf];
+    conn.sent++;
+  }
+
+  /** Whether `conn` is far behind (its send buffer over half the bound): skip state updates for it. */
+  isBehind(conn: Connection): boolean {
+    return conn.ws.bufferedAmount >= this.maxBufferedBytes / 2;
+  }
+
+  /** Closes `conn` after what was queued for it (so an `error` precedes the close frame). */
+  close(conn: Connection, code: number, reason: string): void {
+    if (conn.closing) return;
+    this.flushConnection(conn);
+    conn.closing = true;
+    conn.ws.close(code, reason);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const start = process.hrtime.bigint();
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const conn of dirty) this.flushConnection(conn);
+    this.lastJoinedFrom = null;
+    this.lastJoined = null;
+    this.metrics.flushSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
+  };
+
+  /**
+   * Several frames for one socket become one buffer, so the socket sees one write. Connections that
+   * got the same frames in the same turn (a burst of broadcasts) share the joined buffer: it is built
+   * once per distinct sequence, not once per recipient.
+   */
+  private joined(frames: Buffer[]): Buffer {
+    const prev = this.lastJoinedFrom;
+    if (prev !== null && prev.length === frames.length) {
+      let same = true;
+      for (let i = 0; i < frames.length; i++) {
+        if (prev[i] !== frames[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastJoined!;
+    }
+    const joined = Buffer.concat(frames);
+    this.lastJoinedFrom = frames;
+    this.lastJoined = joined;
+    return joined;
+  }
+
+  private flushConnection(conn: Connection): void {
+    const out = conn.outbox;
+    if (out === null) return;
+    conn.outbox = null;
+    const socket = (conn.ws as unknown as { _socket: Socket | null })._socket;
+    if (!socket || socket.destroyed || conn.ws.readyState !== conn.ws.OPEN) return;
+    socket.write(Array.isArray(out) ? this.joined(out) : out);
+    if (!conn.closing && conn.ws.bufferedAmount > this.maxBufferedBytes) {
+      this.log.warn(
+        { event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: conn.ws.bufferedAmount },
+        'slow consumer closed',
+      );
+      this.metrics.slowConsumerCloses.inc();
+      this.close(conn, CloseCode.TRY_AGAIN_LATER, CloseReason.TOO_SLOW);
+    }
+  }
+}
