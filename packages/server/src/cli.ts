@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 /**
- * `openeye`: serve | user add|list|passwd | token | simulate. Settings come from the environment
- * (see config.ts) and from the flags below, which win.
+ * `openeye`: serve | user add|list|passwd | token | config | cluster | simulate. Settings come from
+ * the environment and from their flags, which win (both defined in config.ts).
  */
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
 import { createServer, loadSecret } from './app.js';
 import { JwtService } from './auth/jwt.js';
 import { hashPassword } from './auth/passwords.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import {
+  type Config,
+  ConfigError,
+  describeConfig,
+  environmentHelp,
+  type ResolvedConfig,
+  resolveConfig,
+  SETTING_LIST,
+} from './config.js';
 import { domainSink, httpSink, startSimulator } from './simulate.js';
 import { Store } from './store/index.js';
 
@@ -20,19 +28,24 @@ Usage:
   openeye user list
   openeye user passwd <username> [--password P]
   openeye token <username> [--expires SECONDS]
+  openeye config          (the effective settings, secrets masked, and where each came from)
   openeye cluster [--nodes N] [--port FIRST]   (needs DATABASE_URL; REDIS_URL defaults to redis://127.0.0.1:6379)
   openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
 
-Environment: PORT, HOST, OPENEYE_DATA_DIR, DATABASE_URL, REDIS_URL, OPENEYE_JWT_SECRET,
-OPENEYE_ADMIN_USERNAME, OPENEYE_ADMIN_PASSWORD, OPENEYE_TIMEZONE, LOG_LEVEL, OPENEYE_ALLOWED_ORIGINS,
-OPENEYE_MAX_CONNECTIONS_PER_USER, OPENEYE_BROADCAST_INTERVAL_MS, OPENEYE_HEARTBEAT_INTERVAL_MS (see README).
+Environment (a flag wins over its variable; README "Configuration" says more):
+${environmentHelp()}
 `;
 
+/** The flags of the settings (`--port`, `--data-dir`, ...), from the definition in config.ts. */
+const settingOptions = Object.fromEntries(
+  SETTING_LIST.filter((s) => s.flag !== undefined).map((s) => [
+    s.flag!,
+    { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const) },
+  ]),
+);
+
 const options = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  'data-dir': { type: 'string' },
-  demo: { type: 'boolean' },
+  ...settingOptions,
   role: { type: 'string' },
   password: { type: 'string' },
   expires: { type: 'string' },
@@ -55,12 +68,22 @@ function number(value: string | undefined, name: string, fallback: number, min =
   return n;
 }
 
-function configFrom(values: Record<string, string | boolean | undefined>): Config {
-  const env = { ...process.env };
-  if (typeof values.port === 'string') env.PORT = values.port;
-  if (typeof values.host === 'string') env.HOST = values.host;
-  if (typeof values['data-dir'] === 'string') env.OPENEYE_DATA_DIR = values['data-dir'];
-  return loadConfig(env, values.demo ? { demo: true } : {});
+/** The settings: flags of the definition over the environment over the defaults. */
+function resolveFrom(values: Record<string, unknown>): ResolvedConfig {
+  const flags: Partial<Record<keyof Config, string>> = {};
+  for (const s of SETTING_LIST) {
+    const value = s.flag === undefined ? undefined : values[s.flag];
+    if (typeof value === 'string') flags[s.key] = value;
+    else if (value === true) flags[s.key] = 'true';
+  }
+  return resolveConfig(process.env, { flags });
+}
+
+function printConfig(resolved: ResolvedConfig): void {
+  const rows = [{ env: 'variable', value: 'value', source: 'from' }, ...describeConfig(resolved)];
+  const envWidth = Math.max(...rows.map((r) => r.env.length)) + 2;
+  const valueWidth = Math.max(...rows.map((r) => r.value.length)) + 2;
+  for (const r of rows) process.stdout.write(`${r.env.padEnd(envWidth)}${r.value.padEnd(valueWidth)}${r.source}\n`);
 }
 
 async function readPassword(given: string | undefined): Promise<string> {
@@ -173,10 +196,14 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const config = configFrom(values);
+  const resolved = resolveFrom(values);
+  const config = resolved.config;
   switch (command) {
     case 'serve':
       return serve(config);
+    case 'config':
+      printConfig(resolved);
+      return;
     case 'user': {
       if (sub === 'list') {
         const users = await withStore(config, (s) => s.users.list());

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { SETTING_LIST } from '../src/config.js';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../src/testing.js';
 import { api, sleep } from './helpers.js';
 
@@ -52,7 +53,10 @@ describe('openeye CLI', () => {
   it('explains bad input and exits 2', async () => {
     const bad = await openeye(['serve', '--port', 'x'], { OPENEYE_DATA_DIR: tempDir() });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('PORT must be an integer');
+    expect(bad.stderr).toContain('--port must be an integer');
+    const badEnv = await openeye(['serve'], { OPENEYE_DATA_DIR: tempDir(), PORT: 'x' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toBe('openeye: PORT must be an integer between 0 and 65535, got "x"\n');
     const flag = await openeye(['serve', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/bogus/);
@@ -62,6 +66,39 @@ describe('openeye CLI', () => {
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('--role must be admin, viewer or producer');
     expect((await openeye(['frobnicate'])).stderr).toContain('unknown command');
+  }, 30_000);
+
+  it('config prints every setting with its source, secrets masked; --help lists every variable', async () => {
+    const out = await openeye(['config', '--port', '9001'], {
+      OPENEYE_DATA_DIR: '/srv/openeye',
+      OPENEYE_JWT_SECRET: 'jwt-secret-jwt-secret-jwt-secret-42',
+      OPENEYE_ADMIN_PASSWORD: 'admin-secret-1',
+      DATABASE_URL: 'postgres://app:db-secret@db.example:5432/openeye',
+      REDIS_URL: 'redis://:redis-secret@cache.example:6379',
+    });
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    for (const secret of ['jwt-secret', 'admin-secret', 'db-secret', 'redis-secret']) {
+      expect(out.stdout).not.toContain(secret);
+    }
+    const line = (env: string) =>
+      out.stdout
+        .split('\n')
+        .find((l) => l.startsWith(`${env} `))
+        ?.split(/\s{2,}/);
+    expect(line('PORT')).toEqual(['PORT', '9001', 'flag']);
+    expect(line('OPENEYE_DATA_DIR')).toEqual(['OPENEYE_DATA_DIR', '/srv/openeye', 'env']);
+    expect(line('DATABASE_URL')).toEqual(['DATABASE_URL', 'postgres://app:****@db.example:5432/openeye', 'env']);
+    expect(line('REDIS_URL')).toEqual(['REDIS_URL', 'redis://:****@cache.example:6379', 'env']);
+    expect(line('OPENEYE_JWT_SECRET')).toEqual(['OPENEYE_JWT_SECRET', '****', 'env']);
+    expect(line('OPENEYE_ADMIN_PASSWORD')).toEqual(['OPENEYE_ADMIN_PASSWORD', '****', 'env']);
+    expect(line('OPENEYE_HEARTBEAT_INTERVAL_MS')).toEqual(['OPENEYE_HEARTBEAT_INTERVAL_MS', '30000', 'default']);
+
+    const help = await openeye(['--help']);
+    expect(help.code).toBe(0);
+    for (const s of SETTING_LIST) {
+      expect(help.stdout).toContain(s.env);
+      expect(out.stdout).toContain(`${s.env} `);
+    }
   }, 30_000);
 
   it('simulate moves the numbers of a running server', async () => {
