@@ -3,6 +3,7 @@
  * `openeye`: serve | user add|list|passwd | token | config | cluster | simulate. Settings come from
  * the environment and from their flags, which win (both defined in config.ts).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
 import { createServer, loadSecret } from './app.js';
@@ -20,21 +21,74 @@ import {
 import { domainSink, httpSink, startSimulator } from './simulate.js';
 import { Store } from './store/index.js';
 
+/** Each command's usage: `openeye <command> --help` prints it, `openeye --help` prints them all. */
+const COMMANDS: Record<string, string> = {
+  serve: `openeye serve [--port N] [--host H] [--data-dir DIR] [--demo]
+
+Starts the server (HTTP, WebSocket, dashboard). Every setting also comes from the environment:
+openeye --help lists them, openeye config shows the effective values.`,
+  user: `openeye user add <username> --role admin|viewer|producer [--password P]
+openeye user list
+openeye user passwd <username> [--password P]
+
+Manages the accounts in the store of OPENEYE_DATA_DIR (or DATABASE_URL). Without --password the
+password comes from OPENEYE_PASSWORD, else from standard input. A password has at least 8
+characters.`,
+  token: `openeye token <username> [--expires SECONDS]
+
+Prints a JWT for <username>, for scripts and producers, signed with OPENEYE_JWT_SECRET or the secret
+the server generated in the data dir. --expires defaults to OPENEYE_TOKEN_LIFETIME_SECONDS.`,
+  config: `openeye config [--port N] [--host H] [--data-dir DIR] [--demo]
+
+Prints every setting's effective value (secrets and URL passwords masked) and where it came from:
+env (an environment variable), flag, or default. A bad value is reported as the server would.`,
+  cluster: `openeye cluster [--nodes N] [--port FIRST]
+
+Starts N nodes (default 3) on consecutive ports for local trials. Needs DATABASE_URL; REDIS_URL
+defaults to redis://127.0.0.1:6379.`,
+  simulate: `openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
+
+Posts recognitions, unknown faces, motion events and camera status changes to a running server
+(default http://127.0.0.1:PORT) at --rate per second (5) for --duration seconds (60; 0: until Ctrl-C).`,
+};
+
+/** The usage lines of a command, indented. */
+function usageLines(command: string): string {
+  return COMMANDS[command]!.split('\n\n')[0]!
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+/** `openeye <command> --help`: its usage lines, then what it does. */
+function commandHelp(command: string): string {
+  const [, ...rest] = COMMANDS[command]!.split('\n\n');
+  return `Usage:\n${usageLines(command)}\n\n${rest.join('\n\n')}\n`;
+}
+
 const USAGE = `openeye: the OpenEye Realtime server
 
 Usage:
-  openeye serve [--port N] [--host H] [--data-dir DIR] [--demo]
-  openeye user add <username> --role admin|viewer|producer [--password P]
-  openeye user list
-  openeye user passwd <username> [--password P]
-  openeye token <username> [--expires SECONDS]
-  openeye config          (the effective settings, secrets masked, and where each came from)
-  openeye cluster [--nodes N] [--port FIRST]   (needs DATABASE_URL; REDIS_URL defaults to redis://127.0.0.1:6379)
-  openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
+${Object.keys(COMMANDS).map(usageLines).join('\n')}
+  openeye <command> --help
+  openeye --version
 
 Environment (a flag wins over its variable; README "Configuration" says more):
 ${environmentHelp()}
 `;
+
+/** The version of @openeye/server (package.json is one level above both src/ and dist/). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** One line for any error: its message, or what an error without one (an AggregateError) carries. */
+function describeError(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: unknown[] };
+  const message =
+    e?.message || (Array.isArray(e?.errors) ? e.errors.map(describeError).join('; ') : '') || e?.code || String(err);
+  return message.replace(/\s*\n\s*/g, ' ');
+}
 
 /** The flags of the settings (`--port`, `--data-dir`, ...), from the definition in config.ts. */
 const settingOptions = Object.fromEntries(
@@ -56,9 +110,16 @@ const options = {
   nodes: { type: 'string' },
   duration: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 class UsageError extends Error {}
+
+function unknownCommand(command: string): UsageError {
+  return new UsageError(
+    `unknown command: ${command} (commands: ${Object.keys(COMMANDS).join(', ')}; see openeye --help)`,
+  );
+}
 
 function number(value: string | undefined, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -130,7 +191,7 @@ async function serve(config: Config): Promise<void> {
 async function cluster(config: Config, nodes: number): Promise<void> {
   if (!config.databaseUrl) {
     throw new UsageError(
-      'openeye cluster needs DATABASE_URL (the nodes share one PostgreSQL database), e.g.\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/openeye npm run cluster',
+      'cluster needs DATABASE_URL (the nodes share one PostgreSQL database), e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/openeye npm run cluster',
     );
   }
   const { spawn } = await import('node:child_process');
@@ -192,8 +253,14 @@ async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): P
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [command, sub, arg] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (command === 'help' || values.help || !command) {
+    const topic = command === 'help' ? sub : command;
+    if (topic !== undefined && COMMANDS[topic] === undefined) throw unknownCommand(topic);
+    process.stdout.write(topic === undefined ? USAGE : commandHelp(topic));
     return;
   }
   const resolved = resolveFrom(values);
@@ -238,7 +305,7 @@ async function main(argv: string[]): Promise<void> {
         });
         return;
       }
-      throw new UsageError(`unknown command: openeye user ${sub}`);
+      throw new UsageError(`unknown command: openeye user ${sub} (see openeye user --help)`);
     }
     case 'token': {
       if (!sub) throw new UsageError('openeye token needs a username');
@@ -286,19 +353,19 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(`unknown command: ${command}\n\n${USAGE}`);
+      throw unknownCommand(command);
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (
+  // One line on stderr; 2 for a usage or configuration error, 1 for anything else.
+  const usage =
     err instanceof UsageError ||
     err instanceof ConfigError ||
-    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-  ) {
-    process.stderr.write(`openeye: ${(err as Error).message}\n`);
-    process.exit(2);
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+  process.stderr.write(`openeye: ${describeError(err)}\n`);
+  if (!usage && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) {
+    process.stderr.write(`${(err as Error).stack ?? ''}\n`);
   }
-  process.stderr.write(`openeye: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  process.exit(usage ? 2 : 1);
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -65,7 +66,9 @@ describe('openeye CLI', () => {
     });
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('--role must be admin, viewer or producer');
-    expect((await openeye(['frobnicate'])).stderr).toContain('unknown command');
+    const unknown = await openeye(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^openeye: unknown command: frobnicate [^\n]*\n$/);
   }, 30_000);
 
   it('config prints every setting with its source, secrets masked; --help lists every variable', async () => {
@@ -99,6 +102,26 @@ describe('openeye CLI', () => {
       expect(help.stdout).toContain(s.env);
       expect(out.stdout).toContain(`${s.env} `);
     }
+  }, 30_000);
+
+  it("--version prints the version of @openeye/server; <command> --help prints that command's usage", async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(path.dirname(cli), '../package.json'), 'utf8'));
+    expect(await openeye(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    const commands = ['serve', 'user', 'token', 'config', 'cluster', 'simulate'];
+    const helps = await Promise.all(commands.map((c) => openeye([c, '--help'])));
+    commands.forEach((command, i) => {
+      const help = helps[i]!;
+      expect(help.code, command).toBe(0);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toMatch(new RegExp(`^Usage:\n  openeye ${command} `));
+      for (const other of commands.filter((c) => c !== command))
+        expect(help.stdout).not.toMatch(new RegExp(`^  openeye ${other} `, 'm'));
+    });
+    expect(helps[1]!.stdout).toContain('openeye user passwd <username>');
+    expect((await openeye(['help', 'token'])).stdout).toBe(helps[2]!.stdout);
+    const unknown = await openeye(['frobnicate', '--help']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^openeye: unknown command: frobnicate \(commands: serve, user, token, .*\)\n$/);
   }, 30_000);
 
   it('simulate moves the numbers of a running server', async () => {
