@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
 import { createServer, loadSecret } from './app.js';
-import { JwtService } from './auth/jwt.js';
+import { JwtService, MAX_TOKEN_LIFETIME_SECONDS } from './auth/jwt.js';
 import { hashPassword } from './auth/passwords.js';
 import {
   type Config,
@@ -37,7 +37,8 @@ characters.`,
   token: `openeye token <username> [--expires SECONDS]
 
 Prints a JWT for <username>, for scripts and producers, signed with OPENEYE_JWT_SECRET or the secret
-the server generated in the data dir. --expires defaults to OPENEYE_TOKEN_LIFETIME_SECONDS.`,
+the server generated in the data dir. --expires: seconds, default OPENEYE_TOKEN_LIFETIME_SECONDS,
+at most 2592000 (30 days), the longest lifetime a server accepts.`,
   config: `openeye config [--port N] [--host H] [--data-dir DIR] [--demo]
 
 Prints every setting's effective value (secrets and URL passwords masked) and where it came from:
@@ -126,6 +127,18 @@ function number(value: string | undefined, name: string, fallback: number, min =
   const n = Number(value);
   if (!Number.isFinite(n) || n < min)
     throw new UsageError(`--${name} must be a number >= ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** `token --expires`: whole seconds, 10 up to the lifetime cap every server enforces (30 days). */
+function expiresFlag(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new UsageError(
+      `--expires must be whole seconds, at least 10 and at most ${MAX_TOKEN_LIFETIME_SECONDS} seconds (30 days): no server accepts a longer token, got ${JSON.stringify(value)}`,
+    );
+  }
   return n;
 }
 
@@ -309,7 +322,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'token': {
       if (!sub) throw new UsageError('openeye token needs a username');
-      const expires = number(values.expires, 'expires', config.tokenLifetimeSeconds, 10);
+      const expires = expiresFlag(values.expires, config.tokenLifetimeSeconds);
       const secret =
         config.jwtSecret ?? (await import('node:fs')).readFileSync(`${config.dataDir}/jwt-secret`, 'utf8').trim();
       const user = await withStore(config, (s) => s.users.byUsername(sub));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { JwtService } from '../src/auth/jwt.js';
 import { SETTING_LIST } from '../src/config.js';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../src/testing.js';
 import { api, sleep } from './helpers.js';
@@ -122,6 +123,24 @@ describe('openeye CLI', () => {
     const unknown = await openeye(['frobnicate', '--help']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^openeye: unknown command: frobnicate \(commands: serve, user, token, .*\)\n$/);
+  }, 30_000);
+
+  it('token --expires above the 30-day cap is a usage error naming the cap', async () => {
+    const secret = 'a-jwt-secret-of-at-least-32-characters';
+    const env = { OPENEYE_DATA_DIR: tempDir(), OPENEYE_JWT_SECRET: secret };
+    expect((await openeye(['user', 'add', 'cam', '--role', 'producer', '--password', 'cam-password'], env)).code).toBe(
+      0,
+    );
+    const over = await openeye(['token', 'cam', '--expires', String(30 * 86400 + 1)], env);
+    expect(over.code).toBe(2);
+    expect(over.stdout).toBe('');
+    expect(over.stderr).toMatch(/^openeye: --expires must be [^\n]*at most 2592000 seconds \(30 days\)[^\n]*\n$/);
+    expect((await openeye(['token', 'cam', '--expires', '9.5'], env)).stderr).toContain('--expires must be');
+    const atCap = await openeye(['token', 'cam', '--expires', String(30 * 86400)], env);
+    expect(atCap.code).toBe(0);
+    const verified = new JwtService(secret, 3600).verify(atCap.stdout.trim());
+    expect(verified).toMatchObject({ ok: true, claims: { username: 'cam', role: 'producer' } });
+    if (verified.ok) expect(verified.claims.exp - verified.claims.iat).toBe(30 * 86400);
   }, 30_000);
 
   it('simulate moves the numbers of a running server', async () => {
