@@ -4,6 +4,7 @@
  * the environment and from their flags, which win (both defined in config.ts).
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
 import { createServer, loadSecret } from './app.js';
@@ -140,6 +141,23 @@ function expiresFlag(value: string | undefined, fallback: number): number {
     );
   }
   return n;
+}
+
+/** The secret a server generated in the data dir; a usage error saying what to do when there is none. */
+function readSecretFile(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  let secret = '';
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err;
+  }
+  if (secret === '') {
+    throw new UsageError(
+      `no JWT secret: ${file} does not exist yet and OPENEYE_JWT_SECRET is not set; start the server once (npx openeye serve) with this data dir to generate it, or set OPENEYE_JWT_SECRET to the secret your servers use`,
+    );
+  }
+  return secret;
 }
 
 /** The settings: flags of the definition over the environment over the defaults. */
@@ -323,8 +341,7 @@ async function main(argv: string[]): Promise<void> {
     case 'token': {
       if (!sub) throw new UsageError('openeye token needs a username');
       const expires = expiresFlag(values.expires, config.tokenLifetimeSeconds);
-      const secret =
-        config.jwtSecret ?? (await import('node:fs')).readFileSync(`${config.dataDir}/jwt-secret`, 'utf8').trim();
+      const secret = config.jwtSecret ?? readSecretFile(config.dataDir);
       const user = await withStore(config, (s) => s.users.byUsername(sub));
       if (!user) throw new UsageError(`no user ${sub}`);
       process.stdout.write(`${new JwtService(secret, config.tokenLifetimeSeconds).sign(user, expires)}\n`);

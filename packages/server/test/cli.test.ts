@@ -143,6 +143,19 @@ describe('openeye CLI', () => {
     if (verified.ok) expect(verified.claims.exp - verified.claims.iat).toBe(30 * 86400);
   }, 30_000);
 
+  it('token on a fresh data dir says what to do instead of an ENOENT stack trace', async () => {
+    const dataDir = path.join(tempDir(), 'never-started');
+    const out = await openeye(['token', 'admin'], { OPENEYE_DATA_DIR: dataDir });
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).not.toContain('ENOENT');
+    expect(out.stderr).toMatch(
+      /^openeye: no JWT secret: [^\n]*start the server once[^\n]*or set OPENEYE_JWT_SECRET[^\n]*\n$/,
+    );
+    // Nothing was created by the failed command.
+    expect(fs.existsSync(dataDir)).toBe(false);
+  }, 30_000);
+
   it('simulate moves the numbers of a running server', async () => {
     const port = await freePort();
     const proc = await spawnServerProcess({ port, dataDir: tempDir() });
