@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
 import { createServer, loadSecret } from './app.js';
@@ -33,8 +35,8 @@ openeye user list
 openeye user passwd <username> [--password P]
 
 Manages the accounts in the store of OPENEYE_DATA_DIR (or DATABASE_URL). Without --password the
-password comes from OPENEYE_PASSWORD, else from standard input. A password has at least 8
-characters.`,
+password comes from OPENEYE_PASSWORD, else from standard input: piped, or asked for twice without
+echo on a terminal. A password has at least 8 characters.`,
   token: `openeye token <username> [--expires SECONDS]
 
 Prints a JWT for <username>, for scripts and producers, signed with OPENEYE_JWT_SECRET or the secret
@@ -178,7 +180,11 @@ function printConfig(resolved: ResolvedConfig): void {
   for (const r of rows) process.stdout.write(`${r.env.padEnd(envWidth)}${r.value.padEnd(valueWidth)}${r.source}\n`);
 }
 
-async function readPassword(given: string | undefined): Promise<string> {
+/**
+ * The password for `user add` / `user passwd`: --password, else OPENEYE_PASSWORD, else standard
+ * input: piped (read to the end), or asked for twice on a terminal without echo.
+ */
+async function readPassword(given: string | undefined, username: string): Promise<string> {
   if (given) return given;
   if (process.env.OPENEYE_PASSWORD) return process.env.OPENEYE_PASSWORD;
   if (!process.stdin.isTTY) {
@@ -186,7 +192,47 @@ async function readPassword(given: string | undefined): Promise<string> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8').trim();
   }
-  throw new UsageError('give the password with --password, OPENEYE_PASSWORD or on standard input');
+  const [first, second] = await askHidden([`Password for ${username}: `, 'Repeat it: ']);
+  if (first !== second) throw new UsageError('the two passwords differ; nothing was changed');
+  return first!;
+}
+
+/**
+ * Asks each question on the terminal (prompts on stderr) and reads the answers without echoing
+ * them: readline puts the terminal in raw mode and its echo goes to an output that is muted once
+ * the prompt is written. Ctrl-C exits 130; Ctrl-D (end of input) is a usage error.
+ */
+async function askHidden(questions: string[]): Promise<string[]> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _encoding, callback) {
+      if (!muted) process.stderr.write(chunk);
+      callback();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  rl.on('SIGINT', () => {
+    process.stderr.write('\n');
+    process.exit(130);
+  });
+  const closed = new Promise<never>((_resolve, reject) =>
+    rl.once('close', () => reject(new UsageError('no password given (end of input)'))),
+  );
+  closed.catch(() => {});
+  const answers: string[] = [];
+  try {
+    for (const question of questions) {
+      muted = false;
+      const answer = new Promise<string>((resolve) => rl.question(question, resolve));
+      muted = true;
+      answers.push(await Promise.race([answer, closed]));
+      process.stderr.write('\n');
+    }
+  } finally {
+    muted = false;
+    rl.close();
+  }
+  return answers;
 }
 
 async function serve(config: Config): Promise<void> {
@@ -313,7 +359,7 @@ async function main(argv: string[]): Promise<void> {
       if (sub === 'add') {
         const role = values.role as Role | undefined;
         if (!role || !ROLES.includes(role)) throw new UsageError('--role must be admin, viewer or producer');
-        const password = await readPassword(values.password);
+        const password = await readPassword(values.password, arg);
         if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
         await withStore(config, async (s) => {
           if (await s.users.byUsername(arg)) throw new UsageError(`user ${arg} already exists`);
@@ -326,7 +372,7 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (sub === 'passwd') {
-        const password = await readPassword(values.password);
+        const password = await readPassword(values.password, arg);
         if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
         await withStore(config, async (s) => {
           const u = await s.users.byUsername(arg);

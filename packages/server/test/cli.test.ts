@@ -1,11 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { JwtService } from '../src/auth/jwt.js';
+import { verifyPassword } from '../src/auth/passwords.js';
 import { SETTING_LIST } from '../src/config.js';
+import { Store } from '../src/store/index.js';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../src/testing.js';
 import { api, sleep } from './helpers.js';
 
@@ -23,6 +25,54 @@ async function openeye(args: string[], env: Record<string, string> = {}) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+const hasScript = fs.existsSync('/usr/bin/script');
+
+async function storedPasswordIs(dataDir: string, username: string, password: string): Promise<boolean> {
+  const store = await Store.open({ databaseUrl: null, dataDir });
+  try {
+    return verifyPassword(password, (await store.users.byUsername(username))?.password_hash ?? null);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing each answer once its prompt has
+ * appeared (by then readline has switched the terminal to raw mode: no echo). Returns everything
+ * the terminal showed.
+ */
+function onTerminal(
+  args: string[],
+  env: Record<string, string>,
+  answers: { after: RegExp; type: string }[],
+): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, '--conditions=source', '--import', 'tsx', cli, ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(' ');
+  const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', TERM: 'dumb', ...env },
+    cwd: path.dirname(cli),
+  });
+  let output = '';
+  let next = 0;
+  const onData = (d: Buffer) => {
+    output += String(d);
+    const answer = answers[next];
+    if (answer?.after.test(output)) {
+      next++;
+      child.stdin.write(answer.type);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      child.stdin.destroy();
+      resolve({ code, output });
+    });
+  });
 }
 
 describe('openeye CLI', () => {
@@ -155,6 +205,46 @@ describe('openeye CLI', () => {
     // Nothing was created by the failed command.
     expect(fs.existsSync(dataDir)).toBe(false);
   }, 30_000);
+
+  it.skipIf(!hasScript)(
+    'asks for the password on a terminal without echoing it',
+    async () => {
+      const dataDir = tempDir();
+      const typed = 'typed-secret-42';
+      const session = await onTerminal(['user', 'add', 'carol', '--role', 'viewer'], { OPENEYE_DATA_DIR: dataDir }, [
+        { after: /Password for carol: $/, type: `${typed}\r` },
+        { after: /Repeat it: $/, type: `${typed}\r` },
+      ]);
+      expect(session.code).toBe(0);
+      expect(session.output).toContain('created user carol');
+      expect(session.output).not.toContain(typed);
+      expect(await storedPasswordIs(dataDir, 'carol', typed)).toBe(true);
+      const mismatch = await onTerminal(['user', 'passwd', 'carol'], { OPENEYE_DATA_DIR: dataDir }, [
+        { after: /Password for carol: $/, type: 'first-password\r' },
+        { after: /Repeat it: $/, type: 'other-password\r' },
+      ]);
+      expect(mismatch.code).toBe(2);
+      expect(mismatch.output).toContain('the two passwords differ');
+      expect(mismatch.output).not.toMatch(/first-password|other-password/);
+      // Piped standard input and --password keep working (the first test uses --password).
+      const piped = spawn(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', cli, 'user', 'passwd', 'carol'],
+        {
+          env: { PATH: process.env.PATH ?? '', OPENEYE_DATA_DIR: dataDir },
+        },
+      );
+      piped.stdin.end('piped-password\n');
+      let out = '';
+      piped.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      expect(await new Promise((resolve) => piped.once('exit', resolve))).toBe(0);
+      expect(out).toBe('password of carol changed\n');
+      expect(await storedPasswordIs(dataDir, 'carol', 'piped-password')).toBe(true);
+    },
+    60_000,
+  );
 
   it('simulate moves the numbers of a running server', async () => {
     const port = await freePort();
