@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `openeye`: serve | user add|list|passwd | token | config | cluster | simulate. Settings come from
+ * `openeye`: serve | user add|list|passwd|disable|enable | token | config | cluster | simulate. Settings come from
  * the environment and from their flags, which win (both defined in config.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -33,10 +33,16 @@ openeye --help lists them, openeye config shows the effective values.`,
   user: `openeye user add <username> --role admin|viewer|producer [--password P]
 openeye user list
 openeye user passwd <username> [--password P]
+openeye user disable <username>
+openeye user enable <username>
 
 Manages the accounts in the store of OPENEYE_DATA_DIR (or DATABASE_URL). Without --password the
 password comes from OPENEYE_PASSWORD, else from standard input: piped, or asked for twice without
-echo on a terminal. A password has at least 8 characters.`,
+echo on a terminal. A password has at least 8 characters.
+
+A disabled account cannot log in and its tokens are refused by the REST API at once. On a running
+server, its open WebSocket connections stay until they close (a new one is refused within 30 s);
+disabling it from the Admin page (PATCH /api/users/:id) closes them at once.`,
   token: `openeye token <username> [--expires SECONDS]
 
 Prints a JWT for <username>, for scripts and producers, signed with OPENEYE_JWT_SECRET or the secret
@@ -355,7 +361,7 @@ async function main(argv: string[]): Promise<void> {
           process.stdout.write(`${u.id}\t${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
         return;
       }
-      if (!arg) throw new UsageError(`openeye user ${sub ?? '<add|list|passwd>'} needs a username`);
+      if (!arg) throw new UsageError(`openeye user ${sub ?? '<add|list|passwd|disable|enable>'} needs a username`);
       if (sub === 'add') {
         const role = values.role as Role | undefined;
         if (!role || !ROLES.includes(role)) throw new UsageError('--role must be admin, viewer or producer');
@@ -379,6 +385,15 @@ async function main(argv: string[]): Promise<void> {
           if (!u) throw new UsageError(`no user ${arg}`);
           await s.users.update(u.id, { password_hash: await hashPassword(password) });
           process.stdout.write(`password of ${arg} changed\n`);
+        });
+        return;
+      }
+      if (sub === 'disable' || sub === 'enable') {
+        await withStore(config, async (s) => {
+          const u = await s.users.byUsername(arg);
+          if (!u) throw new UsageError(`no user ${arg}`);
+          await s.users.update(u.id, { disabled: sub === 'disable' });
+          process.stdout.write(`user ${arg} ${sub}d\n`);
         });
         return;
       }

@@ -97,6 +97,21 @@ describe('openeye CLI', () => {
         password: 'new-password',
       });
       expect(login.status).toBe(200);
+
+      // disable: the store refuses the account at once (login and REST); enable gives it back.
+      const disabled = await openeye(['user', 'disable', 'bob'], env);
+      expect(disabled).toMatchObject({ code: 0, stdout: 'user bob disabled\n' });
+      expect((await openeye(['user', 'list'], env)).stdout).toMatch(/\tbob\tviewer\tdisabled\n/);
+      const credentials = { username: 'bob', password: 'new-password' };
+      expect((await api(proc.url, 'POST', '/api/auth/login', undefined, credentials)).status).toBe(401);
+      expect((await api(proc.url, 'GET', '/api/users/me', token)).status).toBe(401);
+      expect(await openeye(['user', 'enable', 'bob'], env)).toMatchObject({ code: 0, stdout: 'user bob enabled\n' });
+      expect((await openeye(['user', 'list'], env)).stdout).toMatch(/\tbob\tviewer\n/);
+      expect((await api(proc.url, 'POST', '/api/auth/login', undefined, credentials)).status).toBe(200);
+      const nobody = await openeye(['user', 'disable', 'nobody'], env);
+      expect(nobody.code).toBe(2);
+      expect(nobody.stderr).toBe('openeye: no user nobody\n');
+      expect((await openeye(['user', 'enable'], env)).stderr).toBe('openeye: openeye user enable needs a username\n');
     } finally {
       await proc.kill();
     }
