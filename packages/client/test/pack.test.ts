@@ -2,7 +2,8 @@
  * `@openeye/client` as a user gets it: `npm pack` of protocol and client into a temporary
  * directory, a fresh project that depends on the client tarball only (the protocol tarball stands
  * in for the registry through `overrides`, so it is installed only if the client declares it), then
- * an ESM import in Node and a Vite build of a page that imports it. Nothing is written inside the repository except the packages' ignored dist/.
+ * an ESM import in Node, a Vite build of a page that imports it, and the `<script>` build evaluated
+ * in a `vm` context. Nothing is written inside the repository except the packages' ignored dist/.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -78,6 +80,7 @@ describe('@openeye/client from its tarball', () => {
       for (const target of targets) expect(fs.existsSync(path.join(dir, target)), `${name}: ${target}`).toBe(true);
       expect(packed[name]!.files.some((f) => f.path.endsWith('.test.ts'))).toBe(false);
     }
+    expect(packed['@openeye/client']!.files.map((f) => f.path)).toContain('dist/openeye-client.iife.js');
   });
 
   it('imports in Node (ESM) and constructs a client', async () => {
@@ -114,4 +117,21 @@ describe('@openeye/client from its tarball', () => {
     expect(code).toContain('/api/ws/statistics'); // WS_PATH, from @openeye/protocol/constants
     expect(code).not.toMatch(/from\s*["']@openeye\//);
   }, 120_000);
+
+  it('ships a minified <script> build that defines the global OpenEye', () => {
+    const file = path.join(project, 'node_modules/@openeye/client/dist/openeye-client.iife.js');
+    const code = fs.readFileSync(file, 'utf8');
+    expect(code.split('\n').length).toBeLessThan(10);
+    expect(code).not.toMatch(/\bimport\s*[{(*]|\brequire\(/);
+    const context = vm.createContext({});
+    vm.runInContext(code, context, { filename: file });
+    const OpenEye = context.OpenEye as Record<string, unknown> & {
+      OpenEyeClient: new (o: object) => { getStatus(): string };
+      wsService: { getStatus(): string };
+    };
+    expect(typeof OpenEye.OpenEyeClient).toBe('function');
+    expect(typeof OpenEye.OpenEyeApi).toBe('function');
+    expect(new OpenEye.OpenEyeClient({ baseUrl: 'https://openeye.example' }).getStatus()).toBe('disconnected');
+    expect(OpenEye.wsService.getStatus()).toBe('disconnected');
+  });
 });
