@@ -115,7 +115,7 @@ describe('openeye CLI', () => {
     } finally {
       await proc.kill();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('explains bad input and exits 2', async () => {
     const bad = await openeye(['serve', '--port', 'x'], { OPENEYE_DATA_DIR: tempDir() });
@@ -168,7 +168,7 @@ describe('openeye CLI', () => {
       expect(help.stdout).toContain(s.env);
       expect(out.stdout).toContain(`${s.env} `);
     }
-  }, 30_000);
+  }, 90_000);
 
   it("--version prints the version of @openeye/server; <command> --help prints that command's usage", async () => {
     const pkg = JSON.parse(fs.readFileSync(path.resolve(path.dirname(cli), '../package.json'), 'utf8'));
@@ -188,7 +188,7 @@ describe('openeye CLI', () => {
     const unknown = await openeye(['frobnicate', '--help']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^openeye: unknown command: frobnicate \(commands: serve, user, token, .*\)\n$/);
-  }, 30_000);
+  }, 90_000);
 
   it('token --expires above the 30-day cap is a usage error naming the cap', async () => {
     const secret = 'a-jwt-secret-of-at-least-32-characters';
@@ -206,7 +206,7 @@ describe('openeye CLI', () => {
     const verified = new JwtService(secret, 3600).verify(atCap.stdout.trim());
     expect(verified).toMatchObject({ ok: true, claims: { username: 'cam', role: 'producer' } });
     if (verified.ok) expect(verified.claims.exp - verified.claims.iat).toBe(30 * 86400);
-  }, 30_000);
+  }, 60_000);
 
   it('token on a fresh data dir says what to do instead of an ENOENT stack trace', async () => {
     const dataDir = path.join(tempDir(), 'never-started');
