@@ -79,6 +79,14 @@ export class OpenEyeClient {
   #pollAuthFailures = 0;
   /** The cursor is null because the server's history was empty: every event it holds now is new to us. */
   #fromStart = false;
+  /** Counts connect() and disconnect() calls: the answer of an older starting-point request is dropped. */
+  #session = 0;
+  /** connect() was called without a cursor: the first attempt asks where to start (#takeStartingPoint). */
+  #wantStartingPoint = false;
+  /** That request, pending until it is answered or failed; the first poll waits for it. */
+  #startingPoint: Promise<void> | null = null;
+  /** Whether the current attempt's URL carried `last_event_id` (then the server replays after it). */
+  #attemptHadCursor = false;
   #unlistenNetwork: (() => void) | null = null;
 
   constructor(options: ClientOptions = {}) {
@@ -93,6 +101,7 @@ export class OpenEyeClient {
       wants: (type) => this.#subscriptions.has(type),
       cursor: () => this.#dedupe.last,
       fromStart: () => this.#fromStart,
+      startingPoint: () => this.#startingPoint ?? Promise.resolve(),
       rebase: (cursor) => this.#rebase(cursor),
       deliver: (message) => this.#receive(message),
       gap: (resumeFrom) => this.#gap('polling', resumeFrom, true),
@@ -132,6 +141,9 @@ export class OpenEyeClient {
     this.#authRetry = false;
     this.#pollAuthFailures = 0;
     this.#lastError = null;
+    this.#session++;
+    this.#wantStartingPoint = this.#dedupe.last === null && !this.#fromStart;
+    this.#startingPoint = null;
     this.#setStatus('connect');
     this.#unlistenNetwork ??= onNetworkReturn(() => this.#retryNow());
     void this.#open();
@@ -139,6 +151,9 @@ export class OpenEyeClient {
 
   /** Closes the connection and stops every retry and poll; status `disconnected`. Listeners stay. */
   disconnect(): void {
+    this.#session++;
+    this.#wantStartingPoint = false;
+    this.#startingPoint = null;
     this.#attemptId++;
     this.#welcomed = false;
     this.#dropTransport(CloseCode.NORMAL, 'Client disconnect');
@@ -218,6 +233,11 @@ export class OpenEyeClient {
       this.#authFailed('No token available', null);
       return;
     }
+    if (this.#wantStartingPoint) {
+      this.#wantStartingPoint = false;
+      this.#startingPoint = this.#takeStartingPoint(this.#session, token);
+    }
+    this.#attemptHadCursor = this.#dedupe.last !== null;
     const url = buildSocketUrl(this.#baseUrls[this.#baseIndex]!, token, this.#dedupe.last);
     try {
       this.#transport = new Transport(id, url, this.#WebSocket!, this.#sink);
@@ -256,8 +276,16 @@ export class OpenEyeClient {
     if (cursor === null) {
       // No id to resume from: adopt the server's newest, or, if we saw its history empty, fetch what came since.
       if (message.last_event_id === null) this.#fromStart = true;
-      else if (this.#fromStart) void this.#backfill();
+      else if (this.#fromStart) void this.#backfill(null);
       else this.#rebase(message.last_event_id);
+    } else if (
+      !this.#attemptHadCursor &&
+      message.last_event_id !== null &&
+      compareEventIds(message.last_event_id, cursor) > 0
+    ) {
+      // The starting point of connect() came back after this socket was opened without it, so the
+      // server replays nothing: fetch what was posted in between.
+      void this.#backfill(cursor);
     }
     this.#heartbeatMs = message.heartbeat_interval_ms > 0 ? message.heartbeat_interval_ms : DEFAULT_HEARTBEAT_MS;
     this.#armWatchdog();
@@ -370,16 +398,42 @@ export class OpenEyeClient {
     this.#fromStart = cursor === null;
   }
 
-  /** Delivers over HTTP the events that reached an empty history while we were away (there is no id to resume from). */
-  async #backfill(): Promise<void> {
+  /**
+   * Delivers over HTTP what the socket will not replay: the events after `after`, or (null) every
+   * event of a history that was empty when last seen.
+   */
+  async #backfill(after: string | null): Promise<void> {
     const id = this.#attemptId;
     const types = this.#subscriptions.eventKinds();
     if (types.length === 0) return;
     try {
-      const answer = await this.#apis[this.#baseIndex]!.events({ limit: 1000, types });
+      const answer = await this.#apis[this.#baseIndex]!.events({ after, limit: 1000, types });
       if (id === this.#attemptId) for (const event of answer.events) this.#receive(event);
     } catch (error) {
       this.#lastError = (error as Error).message;
+    }
+  }
+
+  /**
+   * Where a client without a cursor starts: the server's newest event id when connect() was called
+   * (`GET /api/events?limit=1`, sent with the first attempt's token beside that attempt), so that
+   * nothing posted between connect() and the first poll, or the welcome of a socket opened before
+   * this answer, is missed. An empty history: every event is new. Dropped when a cursor came first
+   * (a welcome) or the client was disconnected meanwhile; on failure the first poll or welcome
+   * takes the server's newest id, as it did before.
+   */
+  async #takeStartingPoint(session: number, token: string | null): Promise<void> {
+    const api = new OpenEyeApi({
+      baseUrl: this.#baseUrls[this.#baseIndex]!,
+      fetch: this.#options.fetch,
+      getToken: () => token,
+    });
+    try {
+      const answer = await api.events({ limit: 1 });
+      if (session !== this.#session || this.#dedupe.last !== null || this.#fromStart) return;
+      this.#rebase(answer.last_event_id);
+    } catch {
+      // Nothing to do: see above.
     }
   }
 

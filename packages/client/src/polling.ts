@@ -21,6 +21,8 @@ export interface PollerDeps {
   cursor(): string | null;
   /** True when the cursor is null because the history was empty: every event in it is new. */
   fromStart(): boolean;
+  /** Settles when the starting point asked at connect() (which may set the cursor) is known. */
+  startingPoint(): Promise<void>;
   /** Moves the cursor without delivering anything; null: the history is empty. */
   rebase(cursor: string | null): void;
   /** Delivers one message as if the socket had carried it. */
@@ -93,6 +95,11 @@ export class Poller {
     const types = (['camera_event', 'alert'] as const).filter((t) => deps.wants(t));
     if (types.length === 0) return;
 
+    if (deps.cursor() === null && !deps.fromStart()) {
+      await deps.startingPoint();
+      if (!live()) return;
+    }
+
     if (deps.cursor() === null) {
       if (deps.fromStart()) {
         // The history was empty when last seen: everything in it now is new.
@@ -100,7 +107,7 @@ export class Poller {
         if (live()) for (const event of all.events) deps.deliver(event);
         return;
       }
-      // No cursor yet: start from the newest event, delivering nothing older.
+      // No cursor yet (the starting point of connect() failed): start from the newest event.
       const newest = await api.events({ limit: 1 });
       if (live() && deps.cursor() === null) deps.rebase(newest.last_event_id);
       return;

@@ -561,6 +561,96 @@ describe('OpenEyeClient: polling fallback', () => {
     b.client.disconnect();
   });
 
+  it('a brand-new client polls from the position at connect(): an alert posted before the first poll is delivered', async () => {
+    const events: ServerMessage[] = [alert('50')];
+    const http = server(events);
+    const { client, delivered } = makeClient({ fetch: http.fetch, pollingAfterFailures: 3, pollIntervalMs: 1000 });
+    client.connect('t');
+    await flush();
+    expect(client.getLastEventId()).toBe('50'); // asked at connect(): GET /api/events?limit=1
+    events.push(alert('51')); // posted while the socket attempts fail, before the first poll
+    for (let i = 0; i < 3; i++) {
+      await flush();
+      FakeSocket.last().serverClose(1006);
+      if (i < 2) await vi.advanceTimersByTimeAsync(1000);
+    }
+    expect(client.getStatus()).toBe('polling');
+    await flush();
+    expect(delivered).toEqual(['51']);
+    events.push(alert('52'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(delivered).toEqual(['51', '52']);
+    client.disconnect();
+  });
+
+  it('the first poll waits for the position asked at connect() when it has not come back yet', async () => {
+    const events: ServerMessage[] = [alert('50')];
+    const http = server(events);
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let first = true;
+    const slowFirst: typeof fetch = async (input, init) => {
+      if (first) {
+        first = false;
+        await held;
+      }
+      return http.fetch(input, init);
+    };
+    const { client, delivered } = makeClient({ fetch: slowFirst, pollingAfterFailures: 1, pollIntervalMs: 1000 });
+    client.connect('t');
+    await flush();
+    FakeSocket.last().serverClose(1006);
+    await flush();
+    expect(client.getStatus()).toBe('polling');
+    const eventCalls = () =>
+      http.calls.filter((c) => c.url.pathname === '/api/events').map((c) => c.url.searchParams.toString());
+    expect(eventCalls()).toEqual([]); // the poll did not go and take the newest id itself
+    release();
+    await flush();
+    expect(eventCalls()).toEqual(['limit=1', 'after=50&limit=1000&types=camera_event%2Calert']);
+    events.push(alert('51'));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(delivered).toEqual(['51']);
+    client.disconnect();
+  });
+
+  it('a socket opened before that position came back fetches what was posted in between', async () => {
+    const events: ServerMessage[] = [alert('50')];
+    const http = server(events);
+    const { client, delivered } = makeClient({ fetch: http.fetch });
+    client.connect('t');
+    await flush();
+    const socket = FakeSocket.last();
+    expect(socket.url.searchParams.get('last_event_id')).toBeNull();
+    expect(client.getLastEventId()).toBe('50');
+    events.push(alert('51'), cameraEvent('52'));
+    socket.welcome({ last_event_id: '52' });
+    await flush();
+    socket.receive(alert('53'));
+    expect(delivered).toEqual(['51', '52', '53']);
+    expect(client.getLastEventId()).toBe('53');
+    client.disconnect();
+  });
+
+  it('a welcome that comes before that position is the starting point, as before', async () => {
+    const events: ServerMessage[] = [alert('50')];
+    const http = server(events);
+    const { client, delivered } = makeClient({ fetch: http.fetch });
+    client.connect('t');
+    await Promise.resolve();
+    await Promise.resolve();
+    const socket = FakeSocket.last();
+    events.push(alert('51'));
+    socket.welcome({ last_event_id: '51' });
+    expect(client.getLastEventId()).toBe('51');
+    await flush(); // the answer (51 as well) is dropped: the welcome came first
+    socket.receive(alert('52'));
+    expect(delivered).toEqual(['52']);
+    client.disconnect();
+  });
+
   it('delivers everything once the history, empty when last seen, fills up (no cursor to resume from)', async () => {
     const events: ServerMessage[] = [];
     const http = server(events);

@@ -193,6 +193,28 @@ describe('integration: WebSocket endpoint switched off', () => {
     expect(statuses.at(-1)).toBe('connected');
   }, 30_000);
 
+  it('a brand-new client delivers an alert posted between connect() and its first poll', async () => {
+    const s = await server({ websocket: false });
+    const api = admin(s.url, s.adminToken);
+    await api.createAlert({ alert_type: 'info', message: 'history before the client' });
+    const { client, eventIds } = recordingClient({
+      baseUrl: s.url,
+      getToken: () => s.tokenFor('viewer-first-poll'),
+      backoff: { baseMs: 400, capMs: 800 },
+      pollingAfterFailures: 3,
+      pollIntervalMs: 200,
+    });
+    client.connect();
+    // The starting point is asked at connect(), not at the first poll.
+    await waitFor(() => client.getLastEventId() !== null, 'starting point');
+    expect(client.getStatus()).not.toBe('polling');
+    const posted = [(await api.createAlert({ alert_type: 'critical', message: 'right after connect' })).id];
+    expect(client.getStatus()).not.toBe('polling');
+    await waitFor(() => client.getStatus() === 'polling', 'polling', 10_000);
+    await waitFor(() => eventIds.length === 1, 'the alert posted before the first poll');
+    expect(eventIds).toEqual(posted);
+  }, 30_000);
+
   it('goes polling when the endpoint is switched off under a connected client, and back', async () => {
     const s = await server();
     const api = admin(s.url, s.adminToken);

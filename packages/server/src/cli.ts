@@ -1,38 +1,115 @@
 #!/usr/bin/env node
 /**
- * `openeye`: serve | user add|list|passwd | token | simulate. Settings come from the environment
- * (see config.ts) and from the flags below, which win.
+ * `openeye`: serve | user add|list|passwd|disable|enable | token | config | cluster | simulate. Settings come from
+ * the environment and from their flags, which win (both defined in config.ts).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { ROLES, type Role } from '@openeye/protocol';
 import { createServer, loadSecret } from './app.js';
-import { JwtService } from './auth/jwt.js';
+import { JwtService, MAX_TOKEN_LIFETIME_SECONDS } from './auth/jwt.js';
 import { hashPassword } from './auth/passwords.js';
-import { type Config, ConfigError, loadConfig } from './config.js';
+import {
+  type Config,
+  ConfigError,
+  describeConfig,
+  environmentHelp,
+  type ResolvedConfig,
+  resolveConfig,
+  SETTING_LIST,
+} from './config.js';
 import { domainSink, httpSink, startSimulator } from './simulate.js';
 import { Store } from './store/index.js';
+
+/** Each command's usage: `openeye <command> --help` prints it, `openeye --help` prints them all. */
+const COMMANDS: Record<string, string> = {
+  serve: `openeye serve [--port N] [--host H] [--data-dir DIR] [--demo]
+
+Starts the server (HTTP, WebSocket, dashboard). Every setting also comes from the environment:
+openeye --help lists them, openeye config shows the effective values.`,
+  user: `openeye user add <username> --role admin|viewer|producer [--password P]
+openeye user list
+openeye user passwd <username> [--password P]
+openeye user disable <username>
+openeye user enable <username>
+
+Manages the accounts in the store of OPENEYE_DATA_DIR (or DATABASE_URL). Without --password the
+password comes from OPENEYE_PASSWORD, else from standard input: piped, or asked for twice without
+echo on a terminal. A password has at least 8 characters.
+
+A disabled account cannot log in and its tokens are refused by the REST API at once. On a running
+server, its open WebSocket connections stay until they close (a new one is refused within 30 s);
+disabling it from the Admin page (PATCH /api/users/:id) closes them at once.`,
+  token: `openeye token <username> [--expires SECONDS]
+
+Prints a JWT for <username>, for scripts and producers, signed with OPENEYE_JWT_SECRET or the secret
+the server generated in the data dir. --expires: seconds, default OPENEYE_TOKEN_LIFETIME_SECONDS,
+at most 2592000 (30 days), the longest lifetime a server accepts.`,
+  config: `openeye config [--port N] [--host H] [--data-dir DIR] [--demo]
+
+Prints every setting's effective value (secrets and URL passwords masked) and where it came from:
+env (an environment variable), flag, or default. A bad value is reported as the server would.`,
+  cluster: `openeye cluster [--nodes N] [--port FIRST]
+
+Starts N nodes (default 3) on consecutive ports for local trials. Needs DATABASE_URL; REDIS_URL
+defaults to redis://127.0.0.1:6379.`,
+  simulate: `openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
+
+Posts recognitions, unknown faces, motion events and camera status changes to a running server
+(default http://127.0.0.1:PORT) at --rate per second (5) for --duration seconds (60; 0: until Ctrl-C).`,
+};
+
+/** The usage lines of a command, indented. */
+function usageLines(command: string): string {
+  return COMMANDS[command]!.split('\n\n')[0]!
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+/** `openeye <command> --help`: its usage lines, then what it does. */
+function commandHelp(command: string): string {
+  const [, ...rest] = COMMANDS[command]!.split('\n\n');
+  return `Usage:\n${usageLines(command)}\n\n${rest.join('\n\n')}\n`;
+}
 
 const USAGE = `openeye: the OpenEye Realtime server
 
 Usage:
-  openeye serve [--port N] [--host H] [--data-dir DIR] [--demo]
-  openeye user add <username> --role admin|viewer|producer [--password P]
-  openeye user list
-  openeye user passwd <username> [--password P]
-  openeye token <username> [--expires SECONDS]
-  openeye cluster [--nodes N] [--port FIRST]   (needs DATABASE_URL; REDIS_URL defaults to redis://127.0.0.1:6379)
-  openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
+${Object.keys(COMMANDS).map(usageLines).join('\n')}
+  openeye <command> --help
+  openeye --version
 
-Environment: PORT, HOST, OPENEYE_DATA_DIR, DATABASE_URL, REDIS_URL, OPENEYE_JWT_SECRET,
-OPENEYE_ADMIN_USERNAME, OPENEYE_ADMIN_PASSWORD, OPENEYE_TIMEZONE, LOG_LEVEL, OPENEYE_ALLOWED_ORIGINS,
-OPENEYE_MAX_CONNECTIONS_PER_USER, OPENEYE_BROADCAST_INTERVAL_MS, OPENEYE_HEARTBEAT_INTERVAL_MS (see README).
+Environment (a flag wins over its variable; README "Configuration" says more):
+${environmentHelp()}
 `;
 
+/** The version of @openeye/server (package.json is one level above both src/ and dist/). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+/** One line for any error: its message, or what an error without one (an AggregateError) carries. */
+function describeError(err: unknown): string {
+  const e = err as { message?: string; code?: string; errors?: unknown[] };
+  const message =
+    e?.message || (Array.isArray(e?.errors) ? e.errors.map(describeError).join('; ') : '') || e?.code || String(err);
+  return message.replace(/\s*\n\s*/g, ' ');
+}
+
+/** The flags of the settings (`--port`, `--data-dir`, ...), from the definition in config.ts. */
+const settingOptions = Object.fromEntries(
+  SETTING_LIST.filter((s) => s.flag !== undefined).map((s) => [
+    s.flag!,
+    { type: s.kind === 'boolean' ? ('boolean' as const) : ('string' as const) },
+  ]),
+);
+
 const options = {
-  port: { type: 'string' },
-  host: { type: 'string' },
-  'data-dir': { type: 'string' },
-  demo: { type: 'boolean' },
+  ...settingOptions,
   role: { type: 'string' },
   password: { type: 'string' },
   expires: { type: 'string' },
@@ -43,9 +120,16 @@ const options = {
   nodes: { type: 'string' },
   duration: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 class UsageError extends Error {}
+
+function unknownCommand(command: string): UsageError {
+  return new UsageError(
+    `unknown command: ${command} (commands: ${Object.keys(COMMANDS).join(', ')}; see openeye --help)`,
+  );
+}
 
 function number(value: string | undefined, name: string, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -55,15 +139,58 @@ function number(value: string | undefined, name: string, fallback: number, min =
   return n;
 }
 
-function configFrom(values: Record<string, string | boolean | undefined>): Config {
-  const env = { ...process.env };
-  if (typeof values.port === 'string') env.PORT = values.port;
-  if (typeof values.host === 'string') env.HOST = values.host;
-  if (typeof values['data-dir'] === 'string') env.OPENEYE_DATA_DIR = values['data-dir'];
-  return loadConfig(env, values.demo ? { demo: true } : {});
+/** `token --expires`: whole seconds, 10 up to the lifetime cap every server enforces (30 days). */
+function expiresFlag(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > MAX_TOKEN_LIFETIME_SECONDS) {
+    throw new UsageError(
+      `--expires must be whole seconds, at least 10 and at most ${MAX_TOKEN_LIFETIME_SECONDS} seconds (30 days): no server accepts a longer token, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
-async function readPassword(given: string | undefined): Promise<string> {
+/** The secret a server generated in the data dir; a usage error saying what to do when there is none. */
+function readSecretFile(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  let secret = '';
+  try {
+    secret = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err;
+  }
+  if (secret === '') {
+    throw new UsageError(
+      `no JWT secret: ${file} does not exist yet and OPENEYE_JWT_SECRET is not set; start the server once (npx openeye serve) with this data dir to generate it, or set OPENEYE_JWT_SECRET to the secret your servers use`,
+    );
+  }
+  return secret;
+}
+
+/** The settings: flags of the definition over the environment over the defaults. */
+function resolveFrom(values: Record<string, unknown>): ResolvedConfig {
+  const flags: Partial<Record<keyof Config, string>> = {};
+  for (const s of SETTING_LIST) {
+    const value = s.flag === undefined ? undefined : values[s.flag];
+    if (typeof value === 'string') flags[s.key] = value;
+    else if (value === true) flags[s.key] = 'true';
+  }
+  return resolveConfig(process.env, { flags });
+}
+
+function printConfig(resolved: ResolvedConfig): void {
+  const rows = [{ env: 'variable', value: 'value', source: 'from' }, ...describeConfig(resolved)];
+  const envWidth = Math.max(...rows.map((r) => r.env.length)) + 2;
+  const valueWidth = Math.max(...rows.map((r) => r.value.length)) + 2;
+  for (const r of rows) process.stdout.write(`${r.env.padEnd(envWidth)}${r.value.padEnd(valueWidth)}${r.source}\n`);
+}
+
+/**
+ * The password for `user add` / `user passwd`: --password, else OPENEYE_PASSWORD, else standard
+ * input: piped (read to the end), or asked for twice on a terminal without echo.
+ */
+async function readPassword(given: string | undefined, username: string): Promise<string> {
   if (given) return given;
   if (process.env.OPENEYE_PASSWORD) return process.env.OPENEYE_PASSWORD;
   if (!process.stdin.isTTY) {
@@ -71,7 +198,47 @@ async function readPassword(given: string | undefined): Promise<string> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8').trim();
   }
-  throw new UsageError('give the password with --password, OPENEYE_PASSWORD or on standard input');
+  const [first, second] = await askHidden([`Password for ${username}: `, 'Repeat it: ']);
+  if (first !== second) throw new UsageError('the two passwords differ; nothing was changed');
+  return first!;
+}
+
+/**
+ * Asks each question on the terminal (prompts on stderr) and reads the answers without echoing
+ * them: readline puts the terminal in raw mode and its echo goes to an output that is muted once
+ * the prompt is written. Ctrl-C exits 130; Ctrl-D (end of input) is a usage error.
+ */
+async function askHidden(questions: string[]): Promise<string[]> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk, _encoding, callback) {
+      if (!muted) process.stderr.write(chunk);
+      callback();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  rl.on('SIGINT', () => {
+    process.stderr.write('\n');
+    process.exit(130);
+  });
+  const closed = new Promise<never>((_resolve, reject) =>
+    rl.once('close', () => reject(new UsageError('no password given (end of input)'))),
+  );
+  closed.catch(() => {});
+  const answers: string[] = [];
+  try {
+    for (const question of questions) {
+      muted = false;
+      const answer = new Promise<string>((resolve) => rl.question(question, resolve));
+      muted = true;
+      answers.push(await Promise.race([answer, closed]));
+      process.stderr.write('\n');
+    }
+  } finally {
+    muted = false;
+    rl.close();
+  }
+  return answers;
 }
 
 async function serve(config: Config): Promise<void> {
@@ -107,7 +274,7 @@ async function serve(config: Config): Promise<void> {
 async function cluster(config: Config, nodes: number): Promise<void> {
   if (!config.databaseUrl) {
     throw new UsageError(
-      'openeye cluster needs DATABASE_URL (the nodes share one PostgreSQL database), e.g.\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/openeye npm run cluster',
+      'cluster needs DATABASE_URL (the nodes share one PostgreSQL database), e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/openeye npm run cluster',
     );
   }
   const { spawn } = await import('node:child_process');
@@ -169,14 +336,24 @@ async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): P
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [command, sub, arg] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
     return;
   }
-  const config = configFrom(values);
+  if (command === 'help' || values.help || !command) {
+    const topic = command === 'help' ? sub : command;
+    if (topic !== undefined && COMMANDS[topic] === undefined) throw unknownCommand(topic);
+    process.stdout.write(topic === undefined ? USAGE : commandHelp(topic));
+    return;
+  }
+  const resolved = resolveFrom(values);
+  const config = resolved.config;
   switch (command) {
     case 'serve':
       return serve(config);
+    case 'config':
+      printConfig(resolved);
+      return;
     case 'user': {
       if (sub === 'list') {
         const users = await withStore(config, (s) => s.users.list());
@@ -184,11 +361,11 @@ async function main(argv: string[]): Promise<void> {
           process.stdout.write(`${u.id}\t${u.username}\t${u.role}${u.disabled ? '\tdisabled' : ''}\n`);
         return;
       }
-      if (!arg) throw new UsageError(`openeye user ${sub ?? '<add|list|passwd>'} needs a username`);
+      if (!arg) throw new UsageError(`openeye user ${sub ?? '<add|list|passwd|disable|enable>'} needs a username`);
       if (sub === 'add') {
         const role = values.role as Role | undefined;
         if (!role || !ROLES.includes(role)) throw new UsageError('--role must be admin, viewer or producer');
-        const password = await readPassword(values.password);
+        const password = await readPassword(values.password, arg);
         if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
         await withStore(config, async (s) => {
           if (await s.users.byUsername(arg)) throw new UsageError(`user ${arg} already exists`);
@@ -201,7 +378,7 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       if (sub === 'passwd') {
-        const password = await readPassword(values.password);
+        const password = await readPassword(values.password, arg);
         if (password.length < 8) throw new UsageError('the password must be at least 8 characters long');
         await withStore(config, async (s) => {
           const u = await s.users.byUsername(arg);
@@ -211,13 +388,21 @@ async function main(argv: string[]): Promise<void> {
         });
         return;
       }
-      throw new UsageError(`unknown command: openeye user ${sub}`);
+      if (sub === 'disable' || sub === 'enable') {
+        await withStore(config, async (s) => {
+          const u = await s.users.byUsername(arg);
+          if (!u) throw new UsageError(`no user ${arg}`);
+          await s.users.update(u.id, { disabled: sub === 'disable' });
+          process.stdout.write(`user ${arg} ${sub}d\n`);
+        });
+        return;
+      }
+      throw new UsageError(`unknown command: openeye user ${sub} (see openeye user --help)`);
     }
     case 'token': {
       if (!sub) throw new UsageError('openeye token needs a username');
-      const expires = number(values.expires, 'expires', config.tokenLifetimeSeconds, 10);
-      const secret =
-        config.jwtSecret ?? (await import('node:fs')).readFileSync(`${config.dataDir}/jwt-secret`, 'utf8').trim();
+      const expires = expiresFlag(values.expires, config.tokenLifetimeSeconds);
+      const secret = config.jwtSecret ?? readSecretFile(config.dataDir);
       const user = await withStore(config, (s) => s.users.byUsername(sub));
       if (!user) throw new UsageError(`no user ${sub}`);
       process.stdout.write(`${new JwtService(secret, config.tokenLifetimeSeconds).sign(user, expires)}\n`);
@@ -259,19 +444,19 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(`unknown command: ${command}\n\n${USAGE}`);
+      throw unknownCommand(command);
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (
+  // One line on stderr; 2 for a usage or configuration error, 1 for anything else.
+  const usage =
     err instanceof UsageError ||
     err instanceof ConfigError ||
-    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-  ) {
-    process.stderr.write(`openeye: ${(err as Error).message}\n`);
-    process.exit(2);
+    (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+  process.stderr.write(`openeye: ${describeError(err)}\n`);
+  if (!usage && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) {
+    process.stderr.write(`${(err as Error).stack ?? ''}\n`);
   }
-  process.stderr.write(`openeye: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
+  process.exit(usage ? 2 : 1);
 });

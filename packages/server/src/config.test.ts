@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import {
+  ConfigError,
+  describeConfig,
+  environmentHelp,
+  loadConfig,
+  maskUrlPassword,
+  resolveConfig,
+  SETTING_LIST,
+} from './config.js';
 
 describe('loadConfig', () => {
   it('has the documented defaults', () => {
@@ -42,5 +50,84 @@ describe('loadConfig', () => {
     });
     expect(c.allowedOrigins).toEqual(['https://a.example', 'http://b.example:8080']);
     expect(c.websocketEnabled).toBe(false);
+  });
+
+  it('reads OPENEYE_TRUST_PROXY as Fastify trustProxy: a boolean or a list of addresses and ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ OPENEYE_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ OPENEYE_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+    expect(loadConfig({ OPENEYE_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1,fd00::/8,loopback' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    expect(loadConfig({ OPENEYE_TRUST_PROXY: '10.0.0.0/255.0.0.0' }).trustProxy).toEqual(['10.0.0.0/255.0.0.0']);
+    for (const bad of ['proxy.example', '10.0.0.0/33', '::1/129', ',']) {
+      expect(() => loadConfig({ OPENEYE_TRUST_PROXY: bad })).toThrow(/OPENEYE_TRUST_PROXY must be true, false or/);
+    }
+    // Fastify 5 trusts nobody for a hop count: refused rather than silently doing nothing.
+    expect(() => loadConfig({ OPENEYE_TRUST_PROXY: '1' })).toThrow(/hop count/);
+  });
+
+  it('keeps the cross-field rules', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/REDIS_URL .*needs DATABASE_URL/);
+    expect(() => loadConfig({ OPENEYE_TLS_KEY: '/k.pem' })).toThrow(/must be given together/);
+    expect(
+      loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://postgres@127.0.0.1/x' }).redisUrl,
+    ).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('has one entry per Config field, each variable and flag once', () => {
+    const c = loadConfig({});
+    expect(SETTING_LIST.map((s) => s.key).sort()).toEqual(Object.keys(c).sort());
+    const envs = SETTING_LIST.map((s) => s.env);
+    expect(new Set(envs).size).toBe(envs.length);
+    const flags = SETTING_LIST.flatMap((s) => (s.flag ? [s.flag] : []));
+    expect(new Set(flags).size).toBe(flags.length);
+    for (const s of SETTING_LIST) expect(s.meaning.length, s.env).toBeGreaterThan(3);
+  });
+
+  it('says where each value came from: flag over environment over default; overrides on top', () => {
+    const r = resolveConfig({ PORT: '9000', HOST: '0.0.0.0', LOG_LEVEL: '' }, { flags: { port: '9100' } });
+    expect(r.config.port).toBe(9100);
+    expect(r.sources).toMatchObject({ port: 'flag', host: 'env', logLevel: 'default' });
+    expect(() => resolveConfig({}, { flags: { port: 'x' } })).toThrow(/--port must be an integer/);
+    const o = resolveConfig({}, { overrides: { port: 0 } });
+    expect(o.config.port).toBe(0);
+    expect(o.sources.port).toBe('override');
+  });
+
+  it('masks secrets and URL passwords when describing the config', () => {
+    const resolved = resolveConfig({
+      OPENEYE_JWT_SECRET: 'j'.repeat(40),
+      OPENEYE_ADMIN_PASSWORD: 'admin-password',
+      DATABASE_URL: 'postgres://app:p%40ss:w@db.example:5432/openeye',
+      REDIS_URL: 'rediss://:redis-pass@cache.example:6380/0',
+    });
+    const rows = describeConfig(resolved);
+    const text = JSON.stringify(rows);
+    for (const secret of ['jjjj', 'admin-password', 'p%40ss', 'redis-pass']) expect(text).not.toContain(secret);
+    const row = (env: string) => rows.find((r) => r.env === env);
+    expect(row('DATABASE_URL')).toEqual({
+      env: 'DATABASE_URL',
+      value: 'postgres://app:****@db.example:5432/openeye',
+      source: 'env',
+    });
+    expect(row('REDIS_URL')?.value).toBe('rediss://:****@cache.example:6380/0');
+    expect(row('OPENEYE_JWT_SECRET')?.value).toBe('****');
+    expect(row('PORT')).toEqual({ env: 'PORT', value: '8000', source: 'default' });
+    expect(maskUrlPassword('postgres://postgres@127.0.0.1:5432/openeye')).toBe(
+      'postgres://postgres@127.0.0.1:5432/openeye',
+    );
+    const unset = describeConfig(resolveConfig({}));
+    expect(unset.find((r) => r.env === 'OPENEYE_JWT_SECRET')?.value).toBe('unset (generated, kept in the data dir)');
+  });
+
+  it('lists every setting in the help text', () => {
+    const help = environmentHelp();
+    for (const s of SETTING_LIST) expect(help).toContain(s.env);
+    expect(help).toContain('PORT (--port)');
   });
 });

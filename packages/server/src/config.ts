@@ -1,8 +1,17 @@
 /**
  * The one place that reads the environment. Every setting is typed, has a default, and is checked
  * at start with a message that names the variable and the bad value.
+ *
+ * TO ADD A SETTING: add its field to `Config` and one entry to `SETTINGS` below (the type checker
+ * refuses a `Config` field without an entry). Everything else follows from that entry: `loadConfig`,
+ * the environment section of `openeye --help`, `openeye config` (effective values, secrets masked,
+ * where each came from), and the README check (`config-readme.test.ts` fails until the README's
+ * configuration table has a row for the new variable). Rules that involve several settings go in
+ * `CROSS_FIELD_RULES`.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
+import { MAX_TOKEN_LIFETIME_SECONDS } from './auth/jwt.js';
 
 export interface Config {
   port: number;
@@ -39,6 +48,11 @@ export interface Config {
   tlsKey: string | null;
   webRoot: string | null;
   demo: boolean;
+  /**
+   * Which peers may set `X-Forwarded-*` (Fastify's `trustProxy`): `false` none, `true` every peer,
+   * or a list of addresses / CIDR ranges (and proxy-addr's `loopback`, `linklocal`, `uniquelocal`).
+   */
+  trustProxy: boolean | string[];
 }
 
 export class ConfigError extends Error {
@@ -47,125 +61,488 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return n;
+/** One setting: where it comes from, how it is read and checked, what it means. */
+export interface Setting<T> {
+  /** The environment variable. */
+  env: string;
+  /** The flag of `openeye` that sets it too (and wins), without the dashes. */
+  flag?: string;
+  /** `boolean` settings take a flag without a value (`--demo`). */
+  kind: 'string' | 'integer' | 'boolean' | 'list';
+  /** Reads a non-empty raw value; throws `ConfigError` naming `name` (the variable or the flag). */
+  parse: (raw: string, name: string) => T;
+  /** The value when the variable is unset or empty; a function when it depends on the machine. */
+  default: T | (() => T);
+  /** How the default reads in help and docs, when the value alone does not say it. */
+  defaultText?: string;
+  /** One line: what it does. */
+  meaning: string;
+  /** `true`: never printed; `'url'`: printed with the password of the URL masked. */
+  secret?: true | 'url';
 }
 
-function str(env: Env, name: string): string | null {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? null : raw;
+// ------------------------------------------------------------------ parsers
+
+function integer(min: number, max: number) {
+  return (raw: string, name: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  };
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
+const text = (raw: string): string => raw;
+
+function matching(pattern: RegExp, message: string) {
+  return (raw: string, name: string): string => {
+    if (!pattern.test(raw)) throw new ConfigError(`${name} ${message}`);
+    return raw;
+  };
+}
+
+function atLeast(length: number) {
+  return (raw: string, name: string): string => {
+    if (raw.length < length) throw new ConfigError(`${name} must be at least ${length} characters long`);
+    return raw;
+  };
+}
+
+function oneOf(values: readonly string[]) {
+  return (raw: string, name: string): string => {
+    if (!values.includes(raw)) {
+      throw new ConfigError(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+    }
+    return raw;
+  };
+}
+
+const TRUE = /^(1|true|yes|on)$/i;
+const FALSE = /^(0|false|no|off)$/i;
+
+function boolean(raw: string, name: string): boolean {
+  if (TRUE.test(raw)) return true;
+  if (FALSE.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
-function validTimezone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function origins(raw: string, name: string): string[] {
+  const items = list(raw);
+  for (const o of items) {
+    if (!/^https?:\/\/[^/]+$/.test(o)) {
+      throw new ConfigError(`${name} entries must be origins like https://host:port, got ${o}`);
+    }
   }
+  return items;
+}
+
+function timezone(raw: string, name: string): string {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+    return raw;
+  } catch {
+    throw new ConfigError(`${name} is not a known IANA time zone: ${JSON.stringify(raw)}`);
+  }
+}
+
+/** proxy-addr's names for address ranges, accepted by Fastify's `trustProxy`. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function proxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const slash = entry.lastIndexOf('/');
+  if (slash < 0) return isIP(entry) !== 0;
+  const family = isIP(entry.slice(0, slash));
+  const range = entry.slice(slash + 1);
+  if (family === 0) return false;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4; // a netmask: 10.0.0.0/255.0.0.0
+}
+
+function trustProxy(raw: string, name: string): boolean | string[] {
+  if (TRUE.test(raw) && raw !== '1') return true;
+  if (FALSE.test(raw) && raw !== '0') return false;
+  if (/^\d+$/.test(raw)) {
+    // Fastify 5 ignores a hop count (it trusts nobody then: it cannot check the nearest peer).
+    throw new ConfigError(
+      `${name} must be true, false or a comma list of proxy addresses or CIDR ranges; a hop count (${raw}) is not supported by Fastify 5, name the proxies instead`,
+    );
+  }
+  const entries = list(raw);
+  const bad = entries.find((e) => !proxyEntry(e));
+  if (entries.length === 0 || bad !== undefined) {
+    throw new ConfigError(
+      `${name} must be true, false or a comma list of addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8), got ${JSON.stringify(bad ?? raw)}`,
+    );
+  }
+  return entries;
+}
+
+// ------------------------------------------------------------------ the definition
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every setting, in the order of `openeye --help` and `openeye config`. One entry per `Config` field.
+ * A value that is unset or empty takes the default.
+ */
+export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
+  port: {
+    env: 'PORT',
+    flag: 'port',
+    kind: 'integer',
+    parse: integer(0, 65535),
+    default: 8000,
+    meaning: 'HTTP and WebSocket port',
+  },
+  host: {
+    env: 'HOST',
+    flag: 'host',
+    kind: 'string',
+    parse: text,
+    default: '127.0.0.1',
+    meaning: 'listen address (0.0.0.0 to serve the network)',
+  },
+  dataDir: {
+    env: 'OPENEYE_DATA_DIR',
+    flag: 'data-dir',
+    kind: 'string',
+    parse: (raw) => path.resolve(raw),
+    default: () => path.resolve('./data'),
+    defaultText: './data',
+    meaning: 'SQLite file, generated JWT secret',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    kind: 'string',
+    parse: matching(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave it unset for the embedded SQLite store)'),
+    default: null,
+    defaultText: 'unset (SQLite)',
+    meaning: 'postgres://user@host:5432/db to use PostgreSQL',
+    secret: 'url',
+  },
+  jwtSecret: {
+    env: 'OPENEYE_JWT_SECRET',
+    kind: 'string',
+    parse: atLeast(32),
+    default: null,
+    defaultText: 'generated, kept in the data dir',
+    meaning: 'HMAC secret (>= 32 chars); set the same on every node of a cluster',
+    secret: true,
+  },
+  tokenLifetimeSeconds: {
+    env: 'OPENEYE_TOKEN_LIFETIME_SECONDS',
+    kind: 'integer',
+    parse: integer(10, MAX_TOKEN_LIFETIME_SECONDS),
+    default: 3600,
+    meaning: 'lifetime of issued tokens (at most 30 days)',
+  },
+  adminUsername: {
+    env: 'OPENEYE_ADMIN_USERNAME',
+    kind: 'string',
+    parse: text,
+    default: 'admin',
+    meaning: 'the account created on the first start',
+  },
+  adminPassword: {
+    env: 'OPENEYE_ADMIN_PASSWORD',
+    kind: 'string',
+    parse: atLeast(8),
+    default: null,
+    defaultText: 'generated and printed once',
+    meaning: 'its password (at least 8 characters)',
+    secret: true,
+  },
+  timezone: {
+    env: 'OPENEYE_TIMEZONE',
+    kind: 'string',
+    parse: timezone,
+    default: () => Intl.DateTimeFormat().resolvedOptions().timeZone,
+    defaultText: "the system's",
+    meaning: 'IANA time zone where "today" starts for recognitions_today',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    kind: 'string',
+    parse: oneOf(LOG_LEVELS),
+    default: 'info',
+    meaning: `log level: ${LOG_LEVELS.join(', ')}`,
+  },
+  allowedOrigins: {
+    env: 'OPENEYE_ALLOWED_ORIGINS',
+    kind: 'list',
+    parse: origins,
+    default: null,
+    defaultText: "the server's own origin",
+    meaning: 'comma-separated origins allowed to open the WebSocket',
+  },
+  trustProxy: {
+    env: 'OPENEYE_TRUST_PROXY',
+    kind: 'list',
+    parse: trustProxy,
+    default: false,
+    meaning: 'true, or a comma list of proxy addresses/CIDRs whose X-Forwarded-* headers are believed',
+  },
+  maxConnectionsPerUser: {
+    env: 'OPENEYE_MAX_CONNECTIONS_PER_USER',
+    kind: 'integer',
+    parse: integer(1, 100_000),
+    default: 5,
+    meaning: 'per-user WebSocket connection limit',
+  },
+  broadcastIntervalMs: {
+    env: 'OPENEYE_BROADCAST_INTERVAL_MS',
+    kind: 'integer',
+    parse: integer(50, 3_600_000),
+    default: 5000,
+    meaning: 'periodic statistics broadcast, ms',
+  },
+  heartbeatIntervalMs: {
+    env: 'OPENEYE_HEARTBEAT_INTERVAL_MS',
+    kind: 'integer',
+    parse: integer(100, 3_600_000),
+    default: 30_000,
+    meaning: 'protocol pings, ms; a peer silent for one interval is dropped',
+  },
+  maxMessageBytes: {
+    env: 'OPENEYE_MAX_MESSAGE_BYTES',
+    kind: 'integer',
+    parse: integer(1024, 16 * 1024 * 1024),
+    default: 64 * 1024,
+    meaning: 'largest client frame (bigger: close 1009)',
+  },
+  maxBufferedBytes: {
+    env: 'OPENEYE_MAX_BUFFERED_BYTES',
+    kind: 'integer',
+    parse: integer(1024, 1024 * 1024 * 1024),
+    default: 1024 * 1024,
+    meaning: 'send buffer bound per connection (past it: close 1013)',
+  },
+  messageRate: {
+    env: 'OPENEYE_MESSAGE_RATE',
+    kind: 'integer',
+    parse: integer(1, 100_000),
+    default: 20,
+    meaning: 'client messages per second',
+  },
+  messageBurst: {
+    env: 'OPENEYE_MESSAGE_BURST',
+    kind: 'integer',
+    parse: integer(1, 100_000),
+    default: 40,
+    meaning: 'client message burst',
+  },
+  historyMaxEvents: {
+    env: 'OPENEYE_HISTORY_MAX_EVENTS',
+    kind: 'integer',
+    parse: integer(1, 100_000_000),
+    default: 10_000,
+    meaning: 'events kept for resume',
+  },
+  historyMaxAgeDays: {
+    env: 'OPENEYE_HISTORY_MAX_AGE_DAYS',
+    kind: 'integer',
+    parse: integer(1, 3650),
+    default: 7,
+    meaning: 'days of events kept for resume',
+  },
+  websocketEnabled: {
+    env: 'OPENEYE_WEBSOCKET_ENABLED',
+    kind: 'boolean',
+    parse: boolean,
+    default: true,
+    meaning: 'false refuses WebSocket upgrades (503): clients fall back to polling',
+  },
+  headersTimeoutMs: {
+    env: 'OPENEYE_HEADERS_TIMEOUT_MS',
+    kind: 'integer',
+    parse: integer(200, 15_000),
+    default: 10_000,
+    meaning: 'a client gets this long to send its request headers (slowloris), ms',
+  },
+  handshakeTimeoutMs: {
+    env: 'OPENEYE_HANDSHAKE_TIMEOUT_MS',
+    kind: 'integer',
+    parse: integer(100, 60_000),
+    default: 5000,
+    meaning: 'budget of the user check and connection limit after the upgrade (then 1013), ms',
+  },
+  maxPendingUpgrades: {
+    env: 'OPENEYE_MAX_PENDING_UPGRADES',
+    kind: 'integer',
+    parse: integer(1, 100_000),
+    default: 1000,
+    meaning: 'upgrades allowed in that step at once (beyond: HTTP 503)',
+  },
+  tlsCert: {
+    env: 'OPENEYE_TLS_CERT',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: 'unset',
+    meaning: 'PEM certificate file: serve HTTPS and wss:// (with OPENEYE_TLS_KEY)',
+  },
+  tlsKey: {
+    env: 'OPENEYE_TLS_KEY',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: 'unset',
+    meaning: 'PEM private key file (with OPENEYE_TLS_CERT)',
+  },
+  webRoot: {
+    env: 'OPENEYE_WEB_ROOT',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: 'packages/web/dist',
+    meaning: 'directory of the dashboard served at /',
+  },
+  demo: {
+    env: 'OPENEYE_DEMO',
+    flag: 'demo',
+    kind: 'boolean',
+    parse: boolean,
+    default: false,
+    meaning: 'run the simulator inside the server',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    kind: 'string',
+    parse: matching(/^rediss?:\/\//, 'must be a redis:// URL'),
+    default: null,
+    defaultText: 'unset',
+    meaning: 'redis://127.0.0.1:6379: several nodes (needs DATABASE_URL)',
+    secret: 'url',
+  },
+  redisPrefix: {
+    env: 'OPENEYE_REDIS_PREFIX',
+    kind: 'string',
+    parse: matching(/^[A-Za-z0-9_.-]{1,64}$/, 'may contain letters, digits, _ . - (at most 64)'),
+    default: 'openeye',
+    meaning: 'key and channel prefix in Redis',
+  },
+  nodeLeaseMs: {
+    env: 'OPENEYE_NODE_LEASE_MS',
+    kind: 'integer',
+    parse: integer(1000, 30_000),
+    default: 15_000,
+    meaning: 'how long a silent node keeps counting, ms',
+  },
+};
+
+/** The settings as a list, in definition order. */
+export const SETTING_LIST: readonly (Setting<unknown> & { key: keyof Config })[] = (
+  Object.keys(SETTINGS) as (keyof Config)[]
+).map((key) => ({ key, ...(SETTINGS[key] as Setting<unknown>) }));
+
+/** Rules between settings, checked after each value on its own (before `overrides`). */
+const CROSS_FIELD_RULES: ((c: Config) => string | null)[] = [
+  (c) =>
+    c.redisUrl !== null && c.databaseUrl === null
+      ? 'REDIS_URL (several nodes) needs DATABASE_URL: the nodes share one PostgreSQL database'
+      : null,
+  (c) =>
+    (c.tlsCert === null) !== (c.tlsKey === null) ? 'OPENEYE_TLS_CERT and OPENEYE_TLS_KEY must be given together' : null,
+];
+
+// ------------------------------------------------------------------ loading
+
+/** Where a value came from: the environment, a flag of `openeye`, the default, or code (`overrides`). */
+export type SettingSource = 'env' | 'flag' | 'default' | 'override';
+
+export interface ResolvedConfig {
+  config: Config;
+  sources: Record<keyof Config, SettingSource>;
+}
+
+/**
+ * Builds the config: for each setting the flag (raw, as typed after `--name`), else the environment
+ * variable, else the default; then the cross-field rules; then `overrides` on top.
+ */
+export function resolveConfig(
+  env: Env = process.env,
+  options: { flags?: Partial<Record<keyof Config, string>>; overrides?: Partial<Config> } = {},
+): ResolvedConfig {
+  const config = {} as Record<keyof Config, unknown>;
+  const sources = {} as Record<keyof Config, SettingSource>;
+  for (const s of SETTING_LIST) {
+    const flag = options.flags?.[s.key];
+    const raw = env[s.env];
+    if (flag !== undefined && flag !== '' && s.flag !== undefined) {
+      config[s.key] = s.parse(flag, `--${s.flag}`);
+      sources[s.key] = 'flag';
+    } else if (raw !== undefined && raw !== '') {
+      config[s.key] = s.parse(raw, s.env);
+      sources[s.key] = 'env';
+    } else {
+      config[s.key] = typeof s.default === 'function' ? (s.default as () => unknown)() : s.default;
+      sources[s.key] = 'default';
+    }
+  }
+  for (const rule of CROSS_FIELD_RULES) {
+    const message = rule(config as unknown as Config);
+    if (message !== null) throw new ConfigError(message);
+  }
+  for (const key of Object.keys(options.overrides ?? {}) as (keyof Config)[]) {
+    config[key] = options.overrides![key];
+    sources[key] = 'override';
+  }
+  return { config: config as unknown as Config, sources };
 }
 
 /** Builds the config from environment variables, with `overrides` (from CLI flags or tests) on top. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
-  const databaseUrl = str(env, 'DATABASE_URL');
-  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite store)');
-  }
-  const redisUrl = str(env, 'REDIS_URL');
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new ConfigError('REDIS_URL must be a redis:// URL');
-  }
-  if (redisUrl !== null && databaseUrl === null) {
-    throw new ConfigError('REDIS_URL (several nodes) needs DATABASE_URL: the nodes share one PostgreSQL database');
-  }
-  const redisPrefix = str(env, 'OPENEYE_REDIS_PREFIX') ?? 'openeye';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) {
-    throw new ConfigError('OPENEYE_REDIS_PREFIX may contain letters, digits, _ . - (at most 64)');
-  }
-  const jwtSecret = str(env, 'OPENEYE_JWT_SECRET');
-  if (jwtSecret !== null && jwtSecret.length < 32) {
-    throw new ConfigError('OPENEYE_JWT_SECRET must be at least 32 characters long');
-  }
-  const timezone = str(env, 'OPENEYE_TIMEZONE') ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  if (!validTimezone(timezone)) {
-    throw new ConfigError(`OPENEYE_TIMEZONE is not a known IANA time zone: ${JSON.stringify(timezone)}`);
-  }
-  const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  }
-  const origins = str(env, 'OPENEYE_ALLOWED_ORIGINS');
-  const allowedOrigins =
-    origins === null
-      ? null
-      : origins
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean);
-  for (const o of allowedOrigins ?? []) {
-    if (!/^https?:\/\/[^/]+$/.test(o)) {
-      throw new ConfigError(`OPENEYE_ALLOWED_ORIGINS entries must be origins like https://host:port, got ${o}`);
-    }
-  }
-  const adminUsername = str(env, 'OPENEYE_ADMIN_USERNAME') ?? 'admin';
-  const adminPassword = str(env, 'OPENEYE_ADMIN_PASSWORD');
-  if (adminPassword !== null && adminPassword.length < 8) {
-    throw new ConfigError('OPENEYE_ADMIN_PASSWORD must be at least 8 characters long');
-  }
-  const tlsCert = str(env, 'OPENEYE_TLS_CERT');
-  const tlsKey = str(env, 'OPENEYE_TLS_KEY');
-  if ((tlsCert === null) !== (tlsKey === null)) {
-    throw new ConfigError('OPENEYE_TLS_CERT and OPENEYE_TLS_KEY must be given together');
-  }
-  const config: Config = {
-    port: int(env, 'PORT', 8000, 0, 65535),
-    host: str(env, 'HOST') ?? '127.0.0.1',
-    dataDir: path.resolve(str(env, 'OPENEYE_DATA_DIR') ?? './data'),
-    databaseUrl,
-    redisUrl,
-    redisPrefix,
-    nodeLeaseMs: int(env, 'OPENEYE_NODE_LEASE_MS', 15_000, 1000, 30_000),
-    jwtSecret,
-    tokenLifetimeSeconds: int(env, 'OPENEYE_TOKEN_LIFETIME_SECONDS', 3600, 10, 30 * 86400),
-    adminUsername,
-    adminPassword,
-    timezone,
-    logLevel,
-    allowedOrigins,
-    maxConnectionsPerUser: int(env, 'OPENEYE_MAX_CONNECTIONS_PER_USER', 5, 1, 100_000),
-    broadcastIntervalMs: int(env, 'OPENEYE_BROADCAST_INTERVAL_MS', 5000, 50, 3_600_000),
-    heartbeatIntervalMs: int(env, 'OPENEYE_HEARTBEAT_INTERVAL_MS', 30_000, 100, 3_600_000),
-    maxMessageBytes: int(env, 'OPENEYE_MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    maxBufferedBytes: int(env, 'OPENEYE_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    messageRate: int(env, 'OPENEYE_MESSAGE_RATE', 20, 1, 100_000),
-    messageBurst: int(env, 'OPENEYE_MESSAGE_BURST', 40, 1, 100_000),
-    historyMaxEvents: int(env, 'OPENEYE_HISTORY_MAX_EVENTS', 10_000, 1, 100_000_000),
-    historyMaxAgeDays: int(env, 'OPENEYE_HISTORY_MAX_AGE_DAYS', 7, 1, 3650),
-    websocketEnabled: bool(env, 'OPENEYE_WEBSOCKET_ENABLED', true),
-    headersTimeoutMs: int(env, 'OPENEYE_HEADERS_TIMEOUT_MS', 10_000, 200, 15_000),
-    handshakeTimeoutMs: int(env, 'OPENEYE_HANDSHAKE_TIMEOUT_MS', 5000, 100, 60_000),
-    maxPendingUpgrades: int(env, 'OPENEYE_MAX_PENDING_UPGRADES', 1000, 1, 100_000),
-    tlsCert,
-    tlsKey,
-    webRoot: str(env, 'OPENEYE_WEB_ROOT'),
-    demo: bool(env, 'OPENEYE_DEMO', false),
-    ...overrides,
-  };
-  return config;
+  return resolveConfig(env, { overrides }).config;
+}
+
+// ------------------------------------------------------------------ describing
+
+/** A URL with its password (if any) replaced by `****`. */
+export function maskUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:****@');
+}
+
+/** A value as `openeye config` prints it: lists joined, unset as `unset`, secrets masked. */
+export function displayValue(setting: Pick<Setting<unknown>, 'secret'>, value: unknown): string {
+  if (value === null || value === undefined) return 'unset';
+  if (setting.secret === true) return '****';
+  const shown = Array.isArray(value) ? value.join(',') : String(value);
+  return setting.secret === 'url' ? maskUrlPassword(shown) : shown;
+}
+
+/** The default as help and docs show it. */
+export function defaultText(setting: Setting<unknown>): string {
+  if (setting.defaultText !== undefined) return setting.defaultText;
+  const value = typeof setting.default === 'function' ? (setting.default as () => unknown)() : setting.default;
+  return displayValue(setting, value);
+}
+
+/** The environment section of `openeye --help`, one line per setting. */
+export function environmentHelp(): string {
+  const names = SETTING_LIST.map((s) => (s.flag ? `${s.env} (--${s.flag})` : s.env));
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  return SETTING_LIST.map((s, i) => `  ${names[i]!.padEnd(width)}${s.meaning} [default: ${defaultText(s)}]`).join('\n');
+}
+
+/** The effective settings, one row each, for `openeye config`. */
+export function describeConfig(resolved: ResolvedConfig): { env: string; value: string; source: SettingSource }[] {
+  return SETTING_LIST.map((s) => {
+    const value = resolved.config[s.key];
+    const note = s.defaultText;
+    const unset = note === undefined ? 'unset' : note.startsWith('unset') ? note : `unset (${note})`;
+    return {
+      env: s.env,
+      value: value === null ? unset : displayValue(s, value),
+      source: resolved.sources[s.key],
+    };
+  });
 }

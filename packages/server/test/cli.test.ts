@@ -1,8 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { JwtService } from '../src/auth/jwt.js';
+import { verifyPassword } from '../src/auth/passwords.js';
+import { SETTING_LIST } from '../src/config.js';
+import { Store } from '../src/store/index.js';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../src/testing.js';
 import { api, sleep } from './helpers.js';
 
@@ -20,6 +25,54 @@ async function openeye(args: string[], env: Record<string, string> = {}) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+const hasScript = fs.existsSync('/usr/bin/script');
+
+async function storedPasswordIs(dataDir: string, username: string, password: string): Promise<boolean> {
+  const store = await Store.open({ databaseUrl: null, dataDir });
+  try {
+    return verifyPassword(password, (await store.users.byUsername(username))?.password_hash ?? null);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`), typing each answer once its prompt has
+ * appeared (by then readline has switched the terminal to raw mode: no echo). Returns everything
+ * the terminal showed.
+ */
+function onTerminal(
+  args: string[],
+  env: Record<string, string>,
+  answers: { after: RegExp; type: string }[],
+): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, '--conditions=source', '--import', 'tsx', cli, ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(' ');
+  const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', TERM: 'dumb', ...env },
+    cwd: path.dirname(cli),
+  });
+  let output = '';
+  let next = 0;
+  const onData = (d: Buffer) => {
+    output += String(d);
+    const answer = answers[next];
+    if (answer?.after.test(output)) {
+      next++;
+      child.stdin.write(answer.type);
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  return new Promise((resolve) => {
+    child.once('exit', (code) => {
+      child.stdin.destroy();
+      resolve({ code, output });
+    });
+  });
 }
 
 describe('openeye CLI', () => {
@@ -44,15 +97,33 @@ describe('openeye CLI', () => {
         password: 'new-password',
       });
       expect(login.status).toBe(200);
+
+      // disable: the store refuses the account at once (login and REST); enable gives it back.
+      const disabled = await openeye(['user', 'disable', 'bob'], env);
+      expect(disabled).toMatchObject({ code: 0, stdout: 'user bob disabled\n' });
+      expect((await openeye(['user', 'list'], env)).stdout).toMatch(/\tbob\tviewer\tdisabled\n/);
+      const credentials = { username: 'bob', password: 'new-password' };
+      expect((await api(proc.url, 'POST', '/api/auth/login', undefined, credentials)).status).toBe(401);
+      expect((await api(proc.url, 'GET', '/api/users/me', token)).status).toBe(401);
+      expect(await openeye(['user', 'enable', 'bob'], env)).toMatchObject({ code: 0, stdout: 'user bob enabled\n' });
+      expect((await openeye(['user', 'list'], env)).stdout).toMatch(/\tbob\tviewer\n/);
+      expect((await api(proc.url, 'POST', '/api/auth/login', undefined, credentials)).status).toBe(200);
+      const nobody = await openeye(['user', 'disable', 'nobody'], env);
+      expect(nobody.code).toBe(2);
+      expect(nobody.stderr).toBe('openeye: no user nobody\n');
+      expect((await openeye(['user', 'enable'], env)).stderr).toBe('openeye: openeye user enable needs a username\n');
     } finally {
       await proc.kill();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('explains bad input and exits 2', async () => {
     const bad = await openeye(['serve', '--port', 'x'], { OPENEYE_DATA_DIR: tempDir() });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('PORT must be an integer');
+    expect(bad.stderr).toContain('--port must be an integer');
+    const badEnv = await openeye(['serve'], { OPENEYE_DATA_DIR: tempDir(), PORT: 'x' });
+    expect(badEnv.code).toBe(2);
+    expect(badEnv.stderr).toBe('openeye: PORT must be an integer between 0 and 65535, got "x"\n');
     const flag = await openeye(['serve', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/bogus/);
@@ -61,8 +132,134 @@ describe('openeye CLI', () => {
     });
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('--role must be admin, viewer or producer');
-    expect((await openeye(['frobnicate'])).stderr).toContain('unknown command');
+    const unknown = await openeye(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^openeye: unknown command: frobnicate [^\n]*\n$/);
   }, 30_000);
+
+  it('config prints every setting with its source, secrets masked; --help lists every variable', async () => {
+    const out = await openeye(['config', '--port', '9001'], {
+      OPENEYE_DATA_DIR: '/srv/openeye',
+      OPENEYE_JWT_SECRET: 'jwt-secret-jwt-secret-jwt-secret-42',
+      OPENEYE_ADMIN_PASSWORD: 'admin-secret-1',
+      DATABASE_URL: 'postgres://app:db-secret@db.example:5432/openeye',
+      REDIS_URL: 'redis://:redis-secret@cache.example:6379',
+    });
+    expect(out).toMatchObject({ code: 0, stderr: '' });
+    for (const secret of ['jwt-secret', 'admin-secret', 'db-secret', 'redis-secret']) {
+      expect(out.stdout).not.toContain(secret);
+    }
+    const line = (env: string) =>
+      out.stdout
+        .split('\n')
+        .find((l) => l.startsWith(`${env} `))
+        ?.split(/\s{2,}/);
+    expect(line('PORT')).toEqual(['PORT', '9001', 'flag']);
+    expect(line('OPENEYE_DATA_DIR')).toEqual(['OPENEYE_DATA_DIR', '/srv/openeye', 'env']);
+    expect(line('DATABASE_URL')).toEqual(['DATABASE_URL', 'postgres://app:****@db.example:5432/openeye', 'env']);
+    expect(line('REDIS_URL')).toEqual(['REDIS_URL', 'redis://:****@cache.example:6379', 'env']);
+    expect(line('OPENEYE_JWT_SECRET')).toEqual(['OPENEYE_JWT_SECRET', '****', 'env']);
+    expect(line('OPENEYE_ADMIN_PASSWORD')).toEqual(['OPENEYE_ADMIN_PASSWORD', '****', 'env']);
+    expect(line('OPENEYE_HEARTBEAT_INTERVAL_MS')).toEqual(['OPENEYE_HEARTBEAT_INTERVAL_MS', '30000', 'default']);
+
+    const help = await openeye(['--help']);
+    expect(help.code).toBe(0);
+    for (const s of SETTING_LIST) {
+      expect(help.stdout).toContain(s.env);
+      expect(out.stdout).toContain(`${s.env} `);
+    }
+  }, 90_000);
+
+  it("--version prints the version of @openeye/server; <command> --help prints that command's usage", async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.resolve(path.dirname(cli), '../package.json'), 'utf8'));
+    expect(await openeye(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    const commands = ['serve', 'user', 'token', 'config', 'cluster', 'simulate'];
+    const helps = await Promise.all(commands.map((c) => openeye([c, '--help'])));
+    commands.forEach((command, i) => {
+      const help = helps[i]!;
+      expect(help.code, command).toBe(0);
+      expect(help.stderr).toBe('');
+      expect(help.stdout).toMatch(new RegExp(`^Usage:\n  openeye ${command} `));
+      for (const other of commands.filter((c) => c !== command))
+        expect(help.stdout).not.toMatch(new RegExp(`^  openeye ${other} `, 'm'));
+    });
+    expect(helps[1]!.stdout).toContain('openeye user passwd <username>');
+    expect((await openeye(['help', 'token'])).stdout).toBe(helps[2]!.stdout);
+    const unknown = await openeye(['frobnicate', '--help']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^openeye: unknown command: frobnicate \(commands: serve, user, token, .*\)\n$/);
+  }, 90_000);
+
+  it('token --expires above the 30-day cap is a usage error naming the cap', async () => {
+    const secret = 'a-jwt-secret-of-at-least-32-characters';
+    const env = { OPENEYE_DATA_DIR: tempDir(), OPENEYE_JWT_SECRET: secret };
+    expect((await openeye(['user', 'add', 'cam', '--role', 'producer', '--password', 'cam-password'], env)).code).toBe(
+      0,
+    );
+    const over = await openeye(['token', 'cam', '--expires', String(30 * 86400 + 1)], env);
+    expect(over.code).toBe(2);
+    expect(over.stdout).toBe('');
+    expect(over.stderr).toMatch(/^openeye: --expires must be [^\n]*at most 2592000 seconds \(30 days\)[^\n]*\n$/);
+    expect((await openeye(['token', 'cam', '--expires', '9.5'], env)).stderr).toContain('--expires must be');
+    const atCap = await openeye(['token', 'cam', '--expires', String(30 * 86400)], env);
+    expect(atCap.code).toBe(0);
+    const verified = new JwtService(secret, 3600).verify(atCap.stdout.trim());
+    expect(verified).toMatchObject({ ok: true, claims: { username: 'cam', role: 'producer' } });
+    if (verified.ok) expect(verified.claims.exp - verified.claims.iat).toBe(30 * 86400);
+  }, 60_000);
+
+  it('token on a fresh data dir says what to do instead of an ENOENT stack trace', async () => {
+    const dataDir = path.join(tempDir(), 'never-started');
+    const out = await openeye(['token', 'admin'], { OPENEYE_DATA_DIR: dataDir });
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).not.toContain('ENOENT');
+    expect(out.stderr).toMatch(
+      /^openeye: no JWT secret: [^\n]*start the server once[^\n]*or set OPENEYE_JWT_SECRET[^\n]*\n$/,
+    );
+    // Nothing was created by the failed command.
+    expect(fs.existsSync(dataDir)).toBe(false);
+  }, 30_000);
+
+  it.skipIf(!hasScript)(
+    'asks for the password on a terminal without echoing it',
+    async () => {
+      const dataDir = tempDir();
+      const typed = 'typed-secret-42';
+      const session = await onTerminal(['user', 'add', 'carol', '--role', 'viewer'], { OPENEYE_DATA_DIR: dataDir }, [
+        { after: /Password for carol: $/, type: `${typed}\r` },
+        { after: /Repeat it: $/, type: `${typed}\r` },
+      ]);
+      expect(session.code).toBe(0);
+      expect(session.output).toContain('created user carol');
+      expect(session.output).not.toContain(typed);
+      expect(await storedPasswordIs(dataDir, 'carol', typed)).toBe(true);
+      const mismatch = await onTerminal(['user', 'passwd', 'carol'], { OPENEYE_DATA_DIR: dataDir }, [
+        { after: /Password for carol: $/, type: 'first-password\r' },
+        { after: /Repeat it: $/, type: 'other-password\r' },
+      ]);
+      expect(mismatch.code).toBe(2);
+      expect(mismatch.output).toContain('the two passwords differ');
+      expect(mismatch.output).not.toMatch(/first-password|other-password/);
+      // Piped standard input and --password keep working (the first test uses --password).
+      const piped = spawn(
+        process.execPath,
+        ['--conditions=source', '--import', 'tsx', cli, 'user', 'passwd', 'carol'],
+        {
+          env: { PATH: process.env.PATH ?? '', OPENEYE_DATA_DIR: dataDir },
+        },
+      );
+      piped.stdin.end('piped-password\n');
+      let out = '';
+      piped.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      expect(await new Promise((resolve) => piped.once('exit', resolve))).toBe(0);
+      expect(out).toBe('password of carol changed\n');
+      expect(await storedPasswordIs(dataDir, 'carol', 'piped-password')).toBe(true);
+    },
+    60_000,
+  );
 
   it('simulate moves the numbers of a running server', async () => {
     const port = await freePort();
