@@ -128,6 +128,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 15_000,
     bodyLimit: 256 * 1024,
+    // Behind a reverse proxy, the client's address comes from X-Forwarded-For (only from these peers).
+    trustProxy: config.trustProxy,
     ...earlyErrorOptions(log),
     ...(config.tlsCert && config.tlsKey
       ? { https: { cert: fs.readFileSync(config.tlsCert), key: fs.readFileSync(config.tlsKey) } }

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import proxyAddr from '@fastify/proxy-addr';
 import { CloseCode, CloseReason, WS_PATH } from '@openeye/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { JwtService } from '../auth/jwt.js';
@@ -41,9 +42,12 @@ export class WebSocketEndpoint {
   /** Upgraded sockets not yet welcomed or refused (the async auth step); capped. */
   private pendingUpgrades = 0;
   private readonly resume: Resume;
+  private readonly trust: ((addr: string, i: number) => boolean) | null;
 
   constructor(private readonly deps: EndpointDeps) {
     this.enabled = deps.config.websocketEnabled;
+    const tp = deps.config.trustProxy;
+    this.trust = tp === false ? null : tp === true ? () => true : proxyAddr.compile(tp);
     this.resume = new Resume({
       store: deps.store,
       send: (conn, frame) => deps.hub.outbox.send(conn, frame),
@@ -109,7 +113,7 @@ export class WebSocketEndpoint {
       return;
     }
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    this.upgrade(req, socket, head, params.get('token'), params.get('last_event_id'), req.socket.remoteAddress ?? '');
+    this.upgrade(req, socket, head, params.get('token'), params.get('last_event_id'), this.clientAddress(req));
   }
 
   private upgrade(
@@ -158,6 +162,11 @@ export class WebSocketEndpoint {
 
   forgetUser(id: number): void {
     this.users.delete(id);
+  }
+
+  /** The client's address: the peer's, or behind a trusted proxy the one X-Forwarded-For names. */
+  private clientAddress(req: IncomingMessage): string {
+    return this.trust ? proxyAddr(req, this.trust) : (req.socket.remoteAddress ?? '');
   }
 
   private originAllowed(origin: string, req: IncomingMessage): boolean {

@@ -357,3 +357,27 @@ describe('7: no token in any log line or error body, at any level', () => {
     expect(leaked).toEqual([]);
   });
 });
+
+describe('3: the client address behind a proxy (OPENEYE_TRUST_PROXY)', () => {
+  const failedFrom = async (s: TestServer) => {
+    await fetch(`${s.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' },
+      body: JSON.stringify({ username: 'nobody-here', password: 'wrong-password' }),
+    });
+    return logEvents(s, 'auth.login_failed').at(-1)?.remote;
+  };
+
+  it('is the peer when no proxy is trusted (X-Forwarded-For cannot be spoofed)', async () => {
+    expect(await failedFrom(t)).toBe('127.0.0.1');
+  });
+
+  it('is the forwarded address when the proxy is trusted', async () => {
+    const behind = await startTestServer({ env: { OPENEYE_TRUST_PROXY: '127.0.0.1' } });
+    try {
+      expect(await failedFrom(behind)).toBe('203.0.113.7');
+    } finally {
+      await behind.close();
+    }
+  });
+});
