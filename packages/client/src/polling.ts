@@ -5,6 +5,7 @@
  * and `alert`s, with the same ids the socket would have carried. The client deduplicates.
  */
 import type { EventType, ServerMessage } from '@openeye/protocol';
+import { STORED_EVENT_TYPES } from '@openeye/protocol/constants';
 import { ApiError, type OpenEyeApi } from './api.js';
 
 /** The most pages of 1000 events fetched in one tick before waiting for the next. */
@@ -92,7 +93,7 @@ export class Poller {
       deps.deliver({ type: 'statistics_update', timestamp: new Date().toISOString(), data });
     }
 
-    const types = (['camera_event', 'alert'] as const).filter((t) => deps.wants(t));
+    const types = STORED_EVENT_TYPES.filter((t) => deps.wants(t));
     if (types.length === 0) return;
 
     if (deps.cursor() === null && !deps.fromStart()) {

@@ -4,7 +4,9 @@
  * the messages that bring a new connection's subscriptions in line, and the local filter that
  * applies them to what arrives before the server has them (the welcome's replay, polling).
  */
-import type { EventType, ServerMessage, Subscriptions } from '@openeye/protocol';
+import type { EventType, ServerMessage, StoredEventType, Subscriptions } from '@openeye/protocol';
+import { STORED_EVENT_TYPES } from '@openeye/protocol/constants';
+import { isStoredEventType, passes } from '@openeye/protocol/events';
 
 type Subscribe = { type: 'subscribe'; event_types: EventType[]; camera_ids?: number[] | null };
 type Unsubscribe = { type: 'unsubscribe'; event_types: EventType[] };
@@ -12,19 +14,26 @@ type Unsubscribe = { type: 'unsubscribe'; event_types: EventType[] };
 export class SubscriptionSet {
   readonly #types: Set<EventType>;
   #cameraIds: number[] | null;
+  #cameraSet: Set<number> | null;
 
   constructor(types: readonly EventType[], cameraIds: readonly number[] | null) {
     this.#types = new Set(types);
     this.#cameraIds = cameraIds === null ? null : [...cameraIds];
+    this.#cameraSet = cameraIds === null ? null : new Set(cameraIds);
   }
 
   has(type: EventType): boolean {
     return this.#types.has(type);
   }
 
-  /** The subscribed event types among `camera_event` and `alert` (the ones with ids). */
-  eventKinds(): ('camera_event' | 'alert')[] {
-    return (['camera_event', 'alert'] as const).filter((type) => this.#types.has(type));
+  /** The subscribed event types that have ids (stored, replayed, polled). */
+  eventKinds(): StoredEventType[] {
+    return STORED_EVENT_TYPES.filter((type) => this.#types.has(type));
+  }
+
+  /** The camera filter, as `passes()` reads it. */
+  get cameraIds(): ReadonlySet<number> | null {
+    return this.#cameraSet;
   }
 
   /** Adds types (and sets the camera filter when `cameraIds` is given); returns the message to send. */
@@ -33,6 +42,7 @@ export class SubscriptionSet {
     const message: Subscribe = { type: 'subscribe', event_types: [...types] };
     if (cameraIds !== undefined) {
       this.#cameraIds = cameraIds === null ? null : [...cameraIds];
+      this.#cameraSet = this.#cameraIds === null ? null : new Set(this.#cameraIds);
       message.camera_ids = this.#cameraIds;
     }
     return message;
@@ -44,22 +54,12 @@ export class SubscriptionSet {
     return { type: 'unsubscribe', event_types: [...types] };
   }
 
-  /** Whether a message passes the subscriptions, as the server would filter it. */
+  /** Whether a message passes the subscriptions, by the server's rule (`passes` of the protocol). */
   wants(message: ServerMessage): boolean {
-    switch (message.type) {
-      case 'statistics_update':
-      case 'presence_update':
-        return this.#types.has(message.type);
-      case 'camera_event':
-      case 'alert': {
-        if (!this.#types.has(message.type)) return false;
-        if (this.#cameraIds === null) return true;
-        const cameraId = message.type === 'camera_event' ? message.camera_id : message.data.camera_id;
-        return cameraId === undefined || this.#cameraIds.includes(cameraId);
-      }
-      default:
-        return true;
-    }
+    if (isStoredEventType(message.type)) return passes(message as Parameters<typeof passes>[0], this);
+    if (message.type === 'statistics_update' || message.type === 'presence_update')
+      return this.#types.has(message.type);
+    return true;
   }
 
   /** The messages that turn a new connection's subscriptions (from its welcome) into ours. */

@@ -2,6 +2,7 @@
  * The live feed of camera events and alerts, newest first, filterable by camera and by type.
  */
 import type { Camera } from '@openeye/protocol';
+import { cameraOf } from '@openeye/protocol/events';
 import { memo, useId, useMemo, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime, humanize, percent } from '../lib/format';
@@ -38,10 +39,6 @@ function kindOf(item: FeedItem): Kind {
     default:
       return 'other';
   }
-}
-
-function cameraIdOf(item: FeedItem): number | undefined {
-  return item.type === 'camera_event' ? item.camera_id : item.data.camera_id;
 }
 
 interface Look {
@@ -132,8 +129,7 @@ export function Feed({ items, cameras, seeded }: { items: FeedItem[]; cameras: C
   const shown = useMemo(
     () =>
       items.filter(
-        (item) =>
-          (camera === 'all' || String(cameraIdOf(item)) === camera) && (kind === 'all' || kindOf(item) === kind),
+        (item) => (camera === 'all' || String(cameraOf(item)) === camera) && (kind === 'all' || kindOf(item) === kind),
       ),
     [items, camera, kind],
   );
@@ -187,7 +183,7 @@ export function Feed({ items, cameras, seeded }: { items: FeedItem[]; cameras: C
       {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the scrolling list must be reachable by keyboard */}
       <ol className="feed-list" aria-label="Live events, newest first" tabIndex={0} data-testid="feed">
         {shown.map((item) => (
-          <FeedRow key={item.id} item={item} camera={cameraName(cameraIdOf(item), cameras)} />
+          <FeedRow key={item.id} item={item} camera={cameraName(cameraOf(item), cameras)} />
         ))}
       </ol>
       {shown.length === 0 ? (

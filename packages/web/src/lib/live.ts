@@ -11,6 +11,7 @@ import {
   type OpenEyeApi,
   type OpenEyeClient,
 } from '@openeye/client';
+import { cameraOf } from '@openeye/protocol/events';
 import { Store } from './store';
 
 export type FeedItem = CameraEventMessage | AlertMessage;
@@ -87,10 +88,6 @@ export function broadcastFrom(alert: AlertMessage): string | null {
 
 function isRecognition(item: FeedItem): item is CameraEventMessage {
   return item.type === 'camera_event' && (item.event_type === 'face_recognized' || item.event_type === 'unknown_face');
-}
-
-function cameraOf(item: FeedItem): number | undefined {
-  return item.type === 'camera_event' ? item.camera_id : item.data.camera_id;
 }
 
 function passes(item: FeedItem): boolean {
