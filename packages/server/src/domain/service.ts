@@ -82,7 +82,7 @@ export class DomainService {
     });
   }
 
-  postCameraEvent(cameraId: number, eventType: string, given: object = {}): Promise<CameraEventMessage> {
+  async postCameraEvent(cameraId: number, eventType: string, given: object = {}): Promise<CameraEventMessage> {
     const data = checkData(given);
     return this.writeWithEvents(async (tx, now) => {
       if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
@@ -161,7 +161,7 @@ export class DomainService {
 
   // ------------------------------------------------------------------ alerts
 
-  createAlert(input: CreateAlertRequest): Promise<AlertMessage> {
+  async createAlert(input: CreateAlertRequest): Promise<AlertMessage> {
     const given = input.data ?? {};
     checkAlertData(given);
     // The camera an alert is about: `camera_id`, or `data.camera_id`; when both are given they agree.
