@@ -205,21 +205,30 @@ export const TokenResponse = Type.Object({
 export const Username = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' });
 export const Password = Type.String({ minLength: 8, maxLength: 256 });
 
+/** The cameras a user may see: a list of camera ids, or null for every camera (admins see every camera). */
+export const CameraIds = Nullable(Type.Array(Id, { maxItems: 4096, uniqueItems: true }));
+
 export const User = Type.Object({
   id: Type.Integer(),
   username: Type.String(),
   role: RoleName,
   disabled: Type.Boolean(),
+  camera_ids: CameraIds,
   created_at: Timestamp,
 });
 
 export const CreateUserRequest = Type.Object(
-  { username: Username, password: Password, role: RoleName },
+  { username: Username, password: Password, role: RoleName, camera_ids: Type.Optional(CameraIds) },
   { additionalProperties: false },
 );
 
 export const UpdateUserRequest = Type.Object(
-  { password: Type.Optional(Password), role: Type.Optional(RoleName), disabled: Type.Optional(Type.Boolean()) },
+  {
+    password: Type.Optional(Password),
+    role: Type.Optional(RoleName),
+    disabled: Type.Optional(Type.Boolean()),
+    camera_ids: Type.Optional(CameraIds),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 

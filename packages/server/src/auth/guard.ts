@@ -3,6 +3,7 @@ import type { Role } from '@openeye/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { Store } from '../store/index.js';
+import { CameraAccess } from './access.js';
 import type { JwtService } from './jwt.js';
 
 export interface AuthUser {
@@ -12,6 +13,8 @@ export interface AuthUser {
   tokenExpiresAt: number;
   /** The user's current token version (tokens signed for this user carry it). */
   token_version: number;
+  /** The cameras this request may see or touch. */
+  access: CameraAccess;
 }
 
 declare module 'fastify' {
@@ -46,6 +49,7 @@ export function createGuard(jwt: JwtService, store: Store): Guard {
         role: user.role,
         tokenExpiresAt: result.claims.exp,
         token_version: user.token_version,
+        access: CameraAccess.forUser(user),
       };
     };
 }

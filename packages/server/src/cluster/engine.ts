@@ -21,6 +21,8 @@ export type BusMessage =
   | { kind: 'events'; events: EventMessage[] }
   | { kind: 'changed' }
   | { kind: 'user_revoked'; userId: number }
+  /** A user's cameras changed: nodes narrow (or widen) that user's open connections. */
+  | { kind: 'user_access'; userId: number }
   /** Who watches which camera changed somewhere in the cluster. */
   | { kind: 'presence' };
 

@@ -17,6 +17,7 @@ import type {
   Recognition,
   UpdateCameraRequest,
 } from '@openeye/protocol';
+import { CameraAccess } from '../auth/access.js';
 import type { EventPublisher } from '../cluster/engine.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
@@ -36,12 +37,16 @@ export class DomainService {
 
   // ------------------------------------------------------------------ cameras
 
-  listCameras(): Promise<Camera[]> {
-    return this.store.cameras.list();
+  /** The cameras `access` may see. */
+  async listCameras(access = CameraAccess.ALL): Promise<Camera[]> {
+    const all = await this.store.cameras.list();
+    return access.limited ? all.filter((c) => access.canSee(c.id)) : all;
   }
 
-  async getCamera(id: number): Promise<Camera> {
-    return (await this.store.cameras.byId(id)) ?? Promise.reject(notFound('Camera'));
+  /** A camera; one `access` may not see is not found (its existence is not told either). */
+  async getCamera(id: number, access = CameraAccess.ALL): Promise<Camera> {
+    const camera = access.canSee(id) ? await this.store.cameras.byId(id) : null;
+    return camera ?? Promise.reject(notFound('Camera'));
   }
 
   createCamera(input: CreateCameraRequest): Promise<Camera> {
@@ -49,7 +54,8 @@ export class DomainService {
   }
 
   /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
-  updateCamera(id: number, patch: UpdateCameraRequest): Promise<Camera> {
+  updateCamera(id: number, patch: UpdateCameraRequest, access = CameraAccess.ALL): Promise<Camera> {
+    if (!access.canSee(id)) return Promise.reject(notFound('Camera'));
     return this.write(async (tx) => {
       const before = await tx.cameras.byId(id);
       if (!before) throw notFound('Camera');
@@ -82,8 +88,14 @@ export class DomainService {
     });
   }
 
-  async postCameraEvent(cameraId: number, eventType: string, given: object = {}): Promise<CameraEventMessage> {
+  async postCameraEvent(
+    cameraId: number,
+    eventType: string,
+    given: object = {},
+    access = CameraAccess.ALL,
+  ): Promise<CameraEventMessage> {
     const data = checkData(given);
+    if (!access.canSee(cameraId)) throw notFound('Camera');
     return this.writeWithEvents(async (tx, now) => {
       if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
       const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
@@ -118,7 +130,8 @@ export class DomainService {
    * Stores a recognition. A known face becomes a `face_recognized` camera event; an unknown
    * face an `unknown_face` camera event and a `warning` alert.
    */
-  async createRecognition(input: CreateRecognitionRequest): Promise<Recognition> {
+  async createRecognition(input: CreateRecognitionRequest, access = CameraAccess.ALL): Promise<Recognition> {
+    if (!access.canSee(input.camera_id)) throw notFound('Camera');
     const { result, events } = await this.writeWithEvents(async (tx, now) => {
       const camera = await tx.cameras.byId(input.camera_id);
       if (!camera) throw notFound('Camera');
@@ -161,7 +174,7 @@ export class DomainService {
 
   // ------------------------------------------------------------------ alerts
 
-  async createAlert(input: CreateAlertRequest): Promise<AlertMessage> {
+  async createAlert(input: CreateAlertRequest, access = CameraAccess.ALL): Promise<AlertMessage> {
     const given = input.data ?? {};
     checkAlertData(given);
     // The camera an alert is about: `camera_id`, or `data.camera_id`; when both are given they agree.
@@ -171,6 +184,7 @@ export class DomainService {
     }
     const cameraId = input.camera_id ?? dataCamera;
     const field = input.camera_id !== undefined ? 'camera_id' : 'data.camera_id';
+    if (!access.canSee(cameraId)) throw new DomainError(404, 'not_found', 'Camera not found', field);
     return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
       if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
         throw new DomainError(404, 'not_found', 'Camera not found', field);

@@ -30,7 +30,12 @@ export class UsersService {
   async create(input: CreateUserRequest): Promise<User> {
     if (await this.store.users.byUsername(input.username)) throw conflict('That username is taken', 'username');
     const user = await this.store.users.create(
-      { username: input.username, role: input.role, password_hash: await hashPassword(input.password) },
+      {
+        username: input.username,
+        role: input.role,
+        camera_ids: input.camera_ids ?? null,
+        password_hash: await hashPassword(input.password),
+      },
       this.now().toISOString(),
     );
     return publicUser(user);
@@ -45,6 +50,8 @@ export class UsersService {
     if (!user) throw notFound('User');
     if (user.disabled || rest.role !== undefined || password !== undefined) {
       this.bus.publish({ kind: 'user_revoked', userId: user.id });
+    } else if (rest.camera_ids !== undefined) {
+      this.bus.publish({ kind: 'user_access', userId: user.id });
     }
     return publicUser(user);
   }

@@ -59,7 +59,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
         response: { 201: Recognition, ...errors },
       },
     },
-    async (req, reply) => reply.code(201).send(await domain.createRecognition(req.body)),
+    async (req, reply) => reply.code(201).send(await domain.createRecognition(req.body, req.user!.access)),
   );
 
   app.post(
@@ -68,7 +68,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       preHandler: write,
       schema: { tags: ['ingest'], security, body: CreateAlertRequest, response: { 201: AlertMessage, ...errors } },
     },
-    async (req, reply) => reply.code(201).send(await domain.createAlert(req.body)),
+    async (req, reply) => reply.code(201).send(await domain.createAlert(req.body, req.user!.access)),
   );
 
   app.get(
@@ -111,10 +111,13 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
         }
         if (kinds.length === 0) kinds = undefined;
       }
+      // A viewer limited to some cameras reads only events about those (or about no camera).
+      const cameras = req.user!.access.cameras;
       const newest = await store.events.newestId();
       const lastEventId = newest === null ? null : String(newest);
       if (req.query.after === undefined) {
-        return { events: await store.events.newest(limit, kinds), last_event_id: lastEventId, has_more: false };
+        const events = await store.events.newest(limit, kinds, cameras);
+        return { events, last_event_id: lastEventId, has_more: false };
       }
       const after = parseEventId(req.query.after);
       if (after === null) throw badRequest('after must be an event id', 'after');
@@ -122,7 +125,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       if (after < floor || after > (newest ?? 0)) {
         throw new DomainError(410, 'gone', 'Events after that id are no longer (or not) in the history');
       }
-      const page = await store.events.after(after, limit + 1, kinds);
+      const page = await store.events.after(after, limit + 1, kinds, cameras);
       const has_more = page.length > limit;
       return { events: has_more ? page.slice(0, limit) : page, last_event_id: lastEventId, has_more };
     },

@@ -23,7 +23,7 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
   app.get(
     '/api/cameras',
     { preHandler: read, schema: { tags: ['cameras'], security, response: { 200: Type.Array(Camera), ...errors } } },
-    () => domain.listCameras(),
+    (req) => domain.listCameras(req.user!.access),
   );
   app.get(
     '/api/cameras/:id',
@@ -31,7 +31,7 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
       preHandler: read,
       schema: { tags: ['cameras'], security, params: IdParams, response: { 200: Camera, ...errors } },
     },
-    (req) => domain.getCamera(req.params.id),
+    (req) => domain.getCamera(req.params.id, req.user!.access),
   );
   app.post(
     '/api/cameras',
@@ -54,7 +54,7 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
         response: { 200: Camera, ...errors },
       },
     },
-    (req) => domain.updateCamera(req.params.id, req.body),
+    (req) => domain.updateCamera(req.params.id, req.body, req.user!.access),
   );
   app.delete(
     '/api/cameras/:id',
@@ -81,7 +81,9 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
       },
     },
     async (req, reply) =>
-      reply.code(201).send(await domain.postCameraEvent(req.params.id, req.body.event_type, req.body.data)),
+      reply
+        .code(201)
+        .send(await domain.postCameraEvent(req.params.id, req.body.event_type, req.body.data, req.user!.access)),
   );
 
   app.get(

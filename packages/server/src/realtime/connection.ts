@@ -1,11 +1,17 @@
 /** One open, authenticated WebSocket and what the hub keeps for it. Nothing here grows without bound. */
 import type { EventType, Role, SubscriptionFilter, Subscriptions } from '@openeye/protocol';
 import type { WebSocket } from 'ws';
+import { CameraAccess } from '../auth/access.js';
 import { TokenBucket } from './rate-limit.js';
 import { ResumeCursor } from './resume.js';
 
 export class Connection implements SubscriptionFilter {
   readonly subscriptions = new Set<EventType>();
+  /** The camera filter the client asked for (null: every camera). */
+  requestedCameras: Set<number> | null = null;
+  /** The cameras this user may see. */
+  access: CameraAccess = CameraAccess.ALL;
+  /** The filter in force: what was asked, narrowed to what may be seen (`passes` reads this). */
   cameraIds: Set<number> | null = null;
   /** Answered the last heartbeat ping (or sent anything since). */
   alive = true;
@@ -42,10 +48,20 @@ export class Connection implements SubscriptionFilter {
     return this.subscriptions.has(type);
   }
 
+  /** Recomputes the filter in force after the request or the access changed. */
+  applyAccess(): void {
+    this.cameraIds = this.access.narrow(this.requestedCameras);
+  }
+
+  /** Whether this connection counts as watching cameras (presence): a filter asked for on camera events. */
+  get watchesCameras(): boolean {
+    return this.requestedCameras !== null && this.requestedCameras.size > 0 && this.subscriptions.has('camera_event');
+  }
+
   subscriptionState(): Subscriptions {
     return {
       event_types: [...this.subscriptions],
-      camera_ids: this.cameraIds === null ? null : [...this.cameraIds],
+      camera_ids: this.requestedCameras === null ? null : [...this.requestedCameras],
     };
   }
 }

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
 import { CloseCode, CloseReason, WS_PATH } from '@openeye/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { CameraAccess } from '../auth/access.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { Config } from '../config.js';
 import type { StatisticsService } from '../domain/statistics.js';
@@ -164,6 +165,13 @@ export class WebSocketEndpoint {
     this.users.delete(id);
   }
 
+  /** A user's cameras changed: reload them and narrow (or widen) their open connections. */
+  async refreshAccess(id: number): Promise<void> {
+    this.users.delete(id);
+    const user = await this.loadUser(id);
+    if (user) this.deps.hub.setAccess(id, CameraAccess.forUser(user));
+  }
+
   /** The client's address: the peer's, or behind a trusted proxy the one X-Forwarded-For names. */
   private clientAddress(req: IncomingMessage): string {
     return this.trust ? proxyAddr(req, this.trust) : (req.socket.remoteAddress ?? '');
@@ -244,7 +252,7 @@ export class WebSocketEndpoint {
       return;
     }
     ws.off('message', hold);
-    const conn = hub.register(ws, user, verified.claims.exp, remote, early);
+    const conn = hub.register(ws, user, verified.claims.exp, remote, early, CameraAccess.forUser(user));
     this.outcome('accepted');
     log.info({ event: 'ws.open', conn: conn.id, user: user.id, remote }, 'connection accepted');
     await this.resume.run(conn, lastEventId);

@@ -19,6 +19,7 @@ import {
   type Statistics,
 } from '@openeye/protocol';
 import type { WebSocket } from 'ws';
+import { CameraAccess } from '../auth/access.js';
 import type { VerifyResult } from '../auth/jwt.js';
 import type { NodeSnapshot } from '../cluster/engine.js';
 import type { ConnectionLimiter } from '../cluster/limiter.js';
@@ -121,6 +122,7 @@ export class Hub {
     tokenExpiresAt: number,
     remote: string,
     early: HeldMessage[] = [],
+    access: CameraAccess = CameraAccess.ALL,
   ): Connection {
     const { messageRate, messageBurst } = this.options;
     const conn = new Connection(
@@ -135,6 +137,8 @@ export class Hub {
       messageBurst,
     );
     conn.tokenVersion = user.token_version;
+    conn.access = access;
+    conn.applyAccess();
     for (const message of early) conn.cursor.hold(message);
     this.connections.set(conn.id, conn);
     let set = this.byUser.get(user.id);
@@ -253,6 +257,18 @@ export class Hub {
   /** This node's figures for the cluster engine. */
   snapshot(): NodeSnapshot {
     return { users: this.getStatistics().connections_by_user, presence: this.getPresence().cameras };
+  }
+
+  /** A user's cameras changed: their open connections see exactly the new set from now on. */
+  setAccess(userId: number, access: CameraAccess): void {
+    const set = this.byUser.get(userId);
+    if (!set) return;
+    for (const conn of set) {
+      this.index.remove(conn);
+      conn.access = access;
+      conn.applyAccess();
+      this.index.update(conn);
+    }
   }
 
   // ------------------------------------------------------------------ ending connections

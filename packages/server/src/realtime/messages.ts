@@ -109,7 +109,8 @@ export class ClientMessages {
               else conn.subscriptions.delete(t);
             }
             if (msg.type === 'subscribe' && msg.camera_ids !== undefined) {
-              conn.cameraIds = msg.camera_ids === null ? null : new Set(msg.camera_ids);
+              conn.requestedCameras = msg.camera_ids === null ? null : new Set(msg.camera_ids);
+              conn.applyAccess();
             }
           });
           const confirmation = subscriptionMessage(msg.type, msg.event_types, conn.subscriptionState());

@@ -5,6 +5,7 @@
  *   from the store) ──► hub.deliverEvents ──► outbox ──► sockets
  *                                          changed ──► broadcaster (statistics, coalesced)
  *                                          user_revoked ──► endpoint forgets, hub closes 1008
+ *                                          user_access ──► the user's connections re-filtered
  *                                          presence ──► hub.presence (merged view to subscribers)
  */
 import type { Server } from 'node:http';
@@ -89,6 +90,13 @@ export class RealtimeNode {
       case 'user_revoked':
         this.endpoint.forgetUser(m.userId);
         this.hub.revokeUser(m.userId);
+        return;
+      case 'user_access':
+        this.endpoint
+          .refreshAccess(m.userId)
+          .catch((err) =>
+            this.deps.log.warn({ event: 'access.refresh_failed', user: m.userId, err }, 'camera access not refreshed'),
+          );
         return;
       case 'presence':
         this.hub.presence.clusterChange();

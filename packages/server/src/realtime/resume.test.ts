@@ -105,7 +105,8 @@ describe('Resume: welcome, replay and the seam', () => {
 
   it('replays only what the subscriptions let through', async () => {
     const { resume, conn, ids } = setup(fakeStore(4));
-    conn.cameraIds = new Set([2]);
+    conn.requestedCameras = new Set([2]);
+    conn.applyAccess();
     await resume.run(conn, '0');
     expect(ids()).toEqual([]);
   });

@@ -9,7 +9,8 @@ let n = 0;
 function conn(types: EventType[], cameras: number[] | null, userId = 1): Connection {
   const c = new Connection(`c${++n}`, {} as WebSocket, userId, `user${userId}`, 'viewer', 0, '', 20, 40);
   for (const t of types) c.subscriptions.add(t);
-  c.cameraIds = cameras === null ? null : new Set(cameras);
+  c.requestedCameras = cameras === null ? null : new Set(cameras);
+  c.applyAccess();
   return c;
 }
 
@@ -66,7 +67,8 @@ describe('SubscriptionIndex', () => {
     expect(index.update(c)).toBe(true);
     expect(index.presence()).toEqual({ cameras: { '1': [{ user_id: 1, username: 'user1', connections: 1 }] } });
     expect(index.remove(c)).toBe(true);
-    c.cameraIds = new Set([2]);
+    c.requestedCameras = new Set([2]);
+    c.applyAccess();
     index.update(c);
     expect(recipients(index, cameraEvent(1))).toEqual([]);
     expect(recipients(index, cameraEvent(2))).toEqual([c]);

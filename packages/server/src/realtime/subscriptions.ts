@@ -58,27 +58,22 @@ export class SubscriptionIndex {
         }
       }
     }
-    return hadCameras || watchesCameras(conn);
+    return hadCameras || conn.watchesCameras;
   }
 
   /** Removes `conn` from every entry; true when it was counted as watching cameras. */
   remove(conn: Connection): boolean {
-    const watched = this.entries.get('camera_event')!;
-    let hadCameras = false;
     for (const entry of this.entries.values()) {
       entry.all.delete(conn);
       entry.unfiltered.delete(conn);
       if (conn.cameraIds) {
         for (const id of conn.cameraIds) {
           const s = entry.byCamera.get(id);
-          if (s?.delete(conn)) {
-            if (entry === watched) hadCameras = true;
-            if (s.size === 0) entry.byCamera.delete(id);
-          }
+          if (s?.delete(conn) && s.size === 0) entry.byCamera.delete(id);
         }
       }
     }
-    return hadCameras;
+    return conn.watchesCameras;
   }
 
   /** Who watches which camera on this node: connections with a camera filter on camera events. */
@@ -87,16 +82,14 @@ export class SubscriptionIndex {
     for (const [cameraId, set] of this.entries.get('camera_event')!.byCamera) {
       const users = new Map<number, { user_id: number; username: string; connections: number }>();
       for (const conn of set) {
+        // Watching is asking for the camera; a filter that only access narrows is not watching.
+        if (!conn.requestedCameras?.has(cameraId)) continue;
         const u = users.get(conn.userId);
         if (u) u.connections++;
         else users.set(conn.userId, { user_id: conn.userId, username: conn.username, connections: 1 });
       }
-      cameras[String(cameraId)] = [...users.values()];
+      if (users.size > 0) cameras[String(cameraId)] = [...users.values()];
     }
     return { cameras };
   }
-}
-
-function watchesCameras(conn: Connection): boolean {
-  return conn.cameraIds !== null && conn.cameraIds.size > 0 && conn.subscriptions.has('camera_event');
 }

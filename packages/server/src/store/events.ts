@@ -73,20 +73,39 @@ export class EventsRepository {
     return toMessage(row);
   }
 
-  /** Events with id > after, oldest first. */
-  async after(after: number, limit: number, kinds?: readonly EventKind[]): Promise<EventMessage[]> {
-    let q = this.db.selectFrom('events').selectAll().where('id', '>', after);
-    if (kinds && kinds.length < STORED_EVENT_TYPES.length)
-      q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+  /** Events with id > after, oldest first; of `kinds` only, and about `cameras` (or none) only. */
+  async after(
+    after: number,
+    limit: number,
+    kinds?: readonly EventKind[],
+    cameras?: ReadonlySet<number> | null,
+  ): Promise<EventMessage[]> {
+    const q = this.filtered(kinds, cameras).where('id', '>', after);
     return (await q.orderBy('id', 'asc').limit(limit).execute()).map(toMessage);
   }
 
-  /** The newest `limit` events, oldest first. */
-  async newest(limit: number, kinds?: readonly EventKind[]): Promise<EventMessage[]> {
-    let q = this.db.selectFrom('events').selectAll();
-    if (kinds && kinds.length < STORED_EVENT_TYPES.length)
-      q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+  /** The newest `limit` events, oldest first, with the same filters as `after`. */
+  async newest(
+    limit: number,
+    kinds?: readonly EventKind[],
+    cameras?: ReadonlySet<number> | null,
+  ): Promise<EventMessage[]> {
+    const q = this.filtered(kinds, cameras);
     return (await q.orderBy('id', 'desc').limit(limit).execute()).map(toMessage).reverse();
+  }
+
+  private filtered(kinds?: readonly EventKind[], cameras?: ReadonlySet<number> | null) {
+    let q = this.db.selectFrom('events').selectAll();
+    if (kinds && kinds.length < STORED_EVENT_TYPES.length) {
+      q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
+    }
+    if (cameras) {
+      const ids = [...cameras];
+      q = q.where((eb) =>
+        ids.length ? eb.or([eb('camera_id', 'is', null), eb('camera_id', 'in', ids)]) : eb('camera_id', 'is', null),
+      );
+    }
+    return q;
   }
 
   async newestId(): Promise<number | null> {

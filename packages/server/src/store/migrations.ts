@@ -73,6 +73,27 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('users').dropColumn('token_version').execute();
       },
     },
+    '003_camera_access_and_api_keys': {
+      async up(db: Kysely<unknown>) {
+        // The cameras a non-admin may see, as a JSON array of ids; null: every camera.
+        await db.schema.alterTable('users').addColumn('camera_ids', 'text').execute();
+        await id(db.schema.createTable('api_keys'))
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          /** The public part shown in lists and used to find the key: `oek_<prefix>_…`. */
+          .addColumn('prefix', 'text', (c) => c.notNull().unique())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('camera_ids', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('api_keys').execute();
+        await db.schema.alterTable('users').dropColumn('camera_ids').execute();
+      },
+    },
   };
 }
 

@@ -11,6 +11,20 @@ export interface UsersTable {
   created_at: string;
   /** Bumped by every password change; tokens carry the version they were signed with (`tv`). */
   token_version: Generated<number>;
+  /** JSON array of the camera ids a non-admin may see; null: every camera. */
+  camera_ids: string | null;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  prefix: string;
+  secret_hash: string;
+  camera_ids: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }
 
 export interface CamerasTable {
@@ -61,4 +75,5 @@ export interface Database {
   recognitions: RecognitionsTable;
   events: EventsTable;
   meta: MetaTable;
+  api_keys: ApiKeysTable;
 }

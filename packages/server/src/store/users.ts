@@ -15,13 +15,35 @@ const toRecord = (r: Row): UserRecord => ({
   username: r.username,
   role: r.role,
   disabled: Boolean(r.disabled),
+  camera_ids: readIds(r.camera_ids),
   created_at: r.created_at,
   password_hash: r.password_hash,
   token_version: Number(r.token_version),
 });
 
+/** A stored JSON list of camera ids; null (every camera) for null or anything unreadable. */
+export function readIds(text: string | null): number[] | null {
+  if (text === null) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v.filter((x): x is number => Number.isInteger(x) && x > 0) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const writeIds = (ids: readonly number[] | null): string | null =>
+  ids === null ? null : JSON.stringify([...new Set(ids)].sort((a, b) => a - b));
+
 export function publicUser(u: UserRecord): User {
-  return { id: u.id, username: u.username, role: u.role, disabled: u.disabled, created_at: u.created_at };
+  return {
+    id: u.id,
+    username: u.username,
+    role: u.role,
+    disabled: u.disabled,
+    camera_ids: u.camera_ids,
+    created_at: u.created_at,
+  };
 }
 
 export class UsersRepository {
@@ -49,10 +71,20 @@ export class UsersRepository {
     return r ? toRecord(r) : null;
   }
 
-  async create(u: { username: string; password_hash: string; role: Role }, now: string): Promise<UserRecord> {
+  async create(
+    u: { username: string; password_hash: string; role: Role; camera_ids?: number[] | null },
+    now: string,
+  ): Promise<UserRecord> {
     const r = await this.db
       .insertInto('users')
-      .values({ ...u, disabled: 0, created_at: now })
+      .values({
+        username: u.username,
+        password_hash: u.password_hash,
+        role: u.role,
+        camera_ids: writeIds(u.camera_ids ?? null),
+        disabled: 0,
+        created_at: now,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toRecord(r);
@@ -60,12 +92,13 @@ export class UsersRepository {
 
   async update(
     id: number,
-    patch: { password_hash?: string; role?: Role; disabled?: boolean },
+    patch: { password_hash?: string; role?: Role; disabled?: boolean; camera_ids?: number[] | null },
   ): Promise<UserRecord | null> {
     const r = await this.db
       .updateTable('users')
       .set((eb) => ({
         ...(patch.role === undefined ? {} : { role: patch.role }),
+        ...(patch.camera_ids === undefined ? {} : { camera_ids: writeIds(patch.camera_ids) }),
         ...(patch.disabled === undefined ? {} : { disabled: patch.disabled ? 1 : 0 }),
         // A new password revokes every token issued before it, whoever sets it (API or CLI).
         ...(patch.password_hash === undefined
