@@ -232,6 +232,32 @@ export const UpdateUserRequest = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+export const ApiKey = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  /** The user the key acts for (always with the producer role). */
+  user_id: Type.Integer(),
+  /** The key's public part, `oek_<prefix>_…`, to tell keys apart. */
+  prefix: Type.String(),
+  /** The cameras the key may post about (within its user's); null: its user's cameras. */
+  camera_ids: CameraIds,
+  created_at: Timestamp,
+  last_used_at: Nullable(Timestamp),
+  revoked_at: Nullable(Timestamp),
+});
+
+export const CreateApiKeyRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    user_id: Id,
+    camera_ids: Type.Optional(CameraIds),
+  },
+  { additionalProperties: false },
+);
+
+/** The answer to creating a key: the only time the whole key is shown. */
+export const CreatedApiKey = Type.Composite([ApiKey, Type.Object({ key: Type.String() })]);
+
 export const Camera = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -375,6 +401,9 @@ export type User = Static<typeof User>;
 export type CreateUserRequest = Static<typeof CreateUserRequest>;
 export type UpdateUserRequest = Static<typeof UpdateUserRequest>;
 export type Camera = Static<typeof Camera>;
+export type ApiKey = Static<typeof ApiKey>;
+export type CreateApiKeyRequest = Static<typeof CreateApiKeyRequest>;
+export type CreatedApiKey = Static<typeof CreatedApiKey>;
 export type CreateCameraRequest = Static<typeof CreateCameraRequest>;
 export type UpdateCameraRequest = Static<typeof UpdateCameraRequest>;
 export type CreateCameraEventRequest = Static<typeof CreateCameraEventRequest>;

@@ -11,6 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorResponse } from '@openeye/protocol';
 import Fastify, { LogController } from 'fastify';
 import type pino from 'pino';
+import { ApiKeyVerifier } from './auth/api-keys.js';
 import { createGuard } from './auth/guard.js';
 import { JwtService } from './auth/jwt.js';
 import { LoginThrottle, WorkLimit } from './auth/login-throttle.js';
@@ -18,6 +19,7 @@ import { hashPassword } from './auth/passwords.js';
 import type { ClusterEngine } from './cluster/engine.js';
 import { createEngine } from './cluster/select.js';
 import type { Config } from './config.js';
+import { ApiKeysService } from './domain/api-keys.js';
 import { HistoryRetention } from './domain/retention.js';
 import { DomainService } from './domain/service.js';
 import { StatisticsService } from './domain/statistics.js';
@@ -27,6 +29,7 @@ import { installInputRules } from './http/body.js';
 import type { App, RouteContext } from './http/context.js';
 import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
+import { keyRoutes } from './http/keys.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { staticRoutes } from './http/static.js';
@@ -156,8 +159,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
     domain,
     statistics,
     jwt,
-    guard: createGuard(jwt, store),
+    guard: createGuard(jwt, store, new ApiKeyVerifier(store)),
     users: new UsersService(store, engine),
+    keys: new ApiKeysService(store),
     engine,
     loginThrottle: new LoginThrottle(engine.attempts),
     // Two password hashes at a time (the cores), up to 256 waiting: a shift of operators logging in at
@@ -167,6 +171,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   authRoutes(app, ctx);
   resourceRoutes(app, ctx);
   eventRoutes(app, ctx);
+  keyRoutes(app, ctx);
   await staticRoutes(app, config.webRoot);
   realtime.attach(app.server);
 

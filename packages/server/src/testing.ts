@@ -69,7 +69,8 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     let user = await server.store.users.byUsername(username);
     if (!user) {
       user = await server.store.users.create(
-        { username, role, password_hash: await hashPassword(`${username}-password`) },
+        // Cheap parameters: tests create many users (a login re-hashes with the real ones).
+        { username, role, password_hash: await hashPassword(`${username}-password`, { N: 1024, r: 8, p: 1 }) },
         new Date().toISOString(),
       );
     }

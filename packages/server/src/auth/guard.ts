@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { Store } from '../store/index.js';
 import { CameraAccess } from './access.js';
+import { type ApiKeyVerifier, isApiKey } from './api-keys.js';
 import type { JwtService } from './jwt.js';
 
 export interface AuthUser {
@@ -25,31 +26,53 @@ declare module 'fastify' {
 
 export type Guard = (...roles: Role[]) => (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-export function createGuard(jwt: JwtService, store: Store): Guard {
+export function createGuard(jwt: JwtService, store: Store, keys: ApiKeyVerifier): Guard {
   return (...roles) =>
     async (req) => {
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
       if (!token) throw new DomainError(401, 'unauthorized', 'Missing bearer token');
-      const result = jwt.verify(token);
-      if (!result.ok) {
-        throw new DomainError(401, 'unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
-      }
-      const user = await store.users.byId(result.userId);
-      // Unknown, disabled, or the token predates a password change.
-      if (!user || user.disabled || user.token_version !== result.claims.tv) {
-        throw new DomainError(401, 'unauthorized', 'Invalid token');
-      }
-      if (roles.length > 0 && !roles.includes(user.role)) {
+      const principal = isApiKey(token) ? await byKey(token, keys, store) : await byToken(token, jwt, store);
+      if (roles.length > 0 && !roles.includes(principal.role)) {
         throw new DomainError(403, 'forbidden', `This needs the role ${roles.join(' or ')}`);
       }
-      req.user = {
-        id: user.id,
-        username: user.username,
-        role: user.role,
-        tokenExpiresAt: result.claims.exp,
-        token_version: user.token_version,
-        access: CameraAccess.forUser(user),
-      };
+      req.user = principal;
     };
+}
+
+async function byToken(token: string, jwt: JwtService, store: Store): Promise<AuthUser> {
+  const result = jwt.verify(token);
+  if (!result.ok) {
+    throw new DomainError(401, 'unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
+  }
+  const user = await store.users.byId(result.userId);
+  // Unknown, disabled, or the token predates a password change.
+  if (!user || user.disabled || user.token_version !== result.claims.tv) {
+    throw new DomainError(401, 'unauthorized', 'Invalid token');
+  }
+  return {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    tokenExpiresAt: result.claims.exp,
+    token_version: user.token_version,
+    access: CameraAccess.forUser(user),
+  };
+}
+
+/** An API key acts for its user, as a producer, within the user's cameras and the key's own. */
+async function byKey(token: string, keys: ApiKeyVerifier, store: Store): Promise<AuthUser> {
+  const key = await keys.verify(token);
+  const user = key ? await store.users.byId(key.user_id) : null;
+  if (!key || !user || user.disabled || user.role === 'viewer') {
+    throw new DomainError(401, 'unauthorized', 'Invalid API key');
+  }
+  return {
+    id: user.id,
+    username: user.username,
+    role: 'producer',
+    tokenExpiresAt: Number.POSITIVE_INFINITY,
+    token_version: user.token_version,
+    access: CameraAccess.forUser(user).and(CameraAccess.of(key.camera_ids)),
+  };
 }

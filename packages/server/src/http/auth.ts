@@ -1,7 +1,7 @@
 /** Login, token refresh, the current user, and admin-only user management. */
 import { CreateUserRequest, IdParams, LoginRequest, TokenResponse, UpdateUserRequest, User } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
-import { verifyPassword } from '../auth/passwords.js';
+import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { DomainError } from '../domain/errors.js';
 import { publicUser } from '../store/index.js';
 import { type App, errors, type RouteContext } from './context.js';
@@ -54,6 +54,8 @@ export function authRoutes(app: App, ctx: RouteContext): void {
         throw new DomainError(401, 'invalid_credentials', 'Wrong username or password');
       }
       await loginThrottle.succeeded(username);
+      // A hash made with older parameters is replaced now that the password is known.
+      if (needsRehash(user.password_hash)) await store.users.rehash(user.id, await hashPassword(password));
       return issue(user);
     },
   );

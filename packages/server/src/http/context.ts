@@ -11,6 +11,7 @@ import type { JwtService } from '../auth/jwt.js';
 import type { LoginThrottle, WorkLimit } from '../auth/login-throttle.js';
 import type { ClusterEngine } from '../cluster/engine.js';
 import type { Config } from '../config.js';
+import type { ApiKeysService } from '../domain/api-keys.js';
 import type { DomainService } from '../domain/service.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { UsersService } from '../domain/users.js';
@@ -33,6 +34,7 @@ export interface RouteContext {
   jwt: JwtService;
   guard: Guard;
   users: UsersService;
+  keys: ApiKeysService;
   /** The cluster's figures (connections, presence). */
   engine: ClusterEngine;
   loginThrottle: LoginThrottle;

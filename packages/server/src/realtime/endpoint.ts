@@ -10,7 +10,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
-import { CloseCode, CloseReason, WS_PATH } from '@openeye/protocol';
+import { CloseCode, CloseReason, parseClientMessage, WS_PATH } from '@openeye/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CameraAccess } from '../auth/access.js';
 import type { JwtService } from '../auth/jwt.js';
@@ -24,6 +24,9 @@ import type { Hub } from './hub.js';
 import { type HeldMessage, Resume } from './resume.js';
 
 const USER_CACHE_MS = 30_000;
+/** Marks a connection whose token is to come in its first message. */
+const FIRST_MESSAGE: unique symbol = Symbol('first message');
+type GivenToken = string | typeof FIRST_MESSAGE | null;
 
 export interface EndpointDeps {
   config: Config;
@@ -114,14 +117,16 @@ export class WebSocketEndpoint {
       return;
     }
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    this.upgrade(req, socket, head, params.get('token'), params.get('last_event_id'), this.clientAddress(req));
+    // `auth=message`: the token comes in the first message, so it appears in no URL or proxy log.
+    const token = params.get('token') ?? (params.get('auth') === 'message' ? FIRST_MESSAGE : null);
+    this.upgrade(req, socket, head, token, params.get('last_event_id'), this.clientAddress(req));
   }
 
   private upgrade(
     req: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    token: string | null,
+    token: GivenToken,
     lastEventId: string | null,
     remote: string,
   ): void {
@@ -196,9 +201,10 @@ export class WebSocketEndpoint {
     ws.close(CloseCode.POLICY_VIOLATION, reason);
   }
 
-  private async accept(ws: WebSocket, token: string | null, lastEventId: string | null, remote: string): Promise<void> {
+  private async accept(ws: WebSocket, given: GivenToken, lastEventId: string | null, remote: string): Promise<void> {
     const { hub, jwt, log } = this.deps;
     ws.on('error', terminateSocket);
+    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, this.deps.config.handshakeTimeoutMs) : given;
     if (!token) {
       this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
       return;
@@ -261,6 +267,29 @@ export class WebSocketEndpoint {
   close(): void {
     this.wss.close();
   }
+}
+
+/**
+ * The token of a first message `{"type":"auth","token":…}` sent within `ms`; null when the first
+ * message is anything else, or none comes.
+ */
+function firstMessageToken(ws: WebSocket, ms: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const done = (token: string | null) => {
+      clearTimeout(timer);
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
+      resolve(token);
+    };
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      const parsed = isBinary ? null : parseClientMessage(data.toString('utf8'));
+      done(parsed?.ok && parsed.message.type === 'auth' ? parsed.message.token : null);
+    };
+    const onClose = () => done(null);
+    const timer = setTimeout(() => done(null), ms);
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
+  });
 }
 
 function destroySocket(this: Duplex): void {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ApiKeysRepository } from './api-keys.js';
 import { CamerasRepository } from './cameras.js';
 import { type Engine, openDatabase } from './db.js';
 import { EventsRepository } from './events.js';
@@ -14,6 +15,7 @@ export class Repositories {
   readonly people: PeopleRepository;
   readonly recognitions: RecognitionsRepository;
   readonly events: EventsRepository;
+  readonly apiKeys: ApiKeysRepository;
 
   constructor(readonly db: Kysely<Database>) {
     this.users = new UsersRepository(db);
@@ -21,6 +23,7 @@ export class Repositories {
     this.people = new PeopleRepository(db);
     this.recognitions = new RecognitionsRepository(db);
     this.events = new EventsRepository(db);
+    this.apiKeys = new ApiKeysRepository(db);
   }
 }
 
@@ -52,6 +55,7 @@ export class Store extends Repositories {
   }
 }
 
+export type { ApiKeyRecord } from './api-keys.js';
 export type { Engine } from './db.js';
 export { type EventKind, parseEventId, toMessage } from './events.js';
 export { publicUser, type UserRecord } from './users.js';

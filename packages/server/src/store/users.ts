@@ -111,6 +111,11 @@ export class UsersRepository {
     return r ? toRecord(r) : null;
   }
 
+  /** Replaces the hash of the same password (new parameters): no token is revoked. */
+  async rehash(id: number, password_hash: string): Promise<void> {
+    await this.db.updateTable('users').set({ password_hash }).where('id', '=', id).execute();
+  }
+
   async delete(id: number): Promise<boolean> {
     const r = await this.db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
