@@ -238,9 +238,11 @@ export class OpenEyeClient {
       this.#startingPoint = this.#takeStartingPoint(this.#session, token);
     }
     this.#attemptHadCursor = this.#dedupe.last !== null;
-    const url = buildSocketUrl(this.#baseUrls[this.#baseIndex]!, token, this.#dedupe.last);
+    const inUrl = this.#settings.tokenInUrl;
+    const url = buildSocketUrl(this.#baseUrls[this.#baseIndex]!, token, this.#dedupe.last, inUrl);
+    const first = token && !inUrl ? { type: 'auth', token } : undefined;
     try {
-      this.#transport = new Transport(id, url, this.#WebSocket!, this.#sink);
+      this.#transport = new Transport(id, url, this.#WebSocket!, this.#sink, first);
     } catch {
       this.#lost(1006, 'The WebSocket implementation refused the URL');
       return;

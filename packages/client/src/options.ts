@@ -53,6 +53,12 @@ export interface ClientOptions {
   cameraIds?: number[] | null;
   /** Resume cursor to start from: events up to this id are treated as already delivered. */
   lastEventId?: string | null;
+  /**
+   * Put the token in the socket URL (`?token=`), as the seed guide does, instead of sending it as
+   * the first message (`?auth=message`, protocol version 2), which keeps it out of URLs and proxy
+   * logs. Default false; true only for a server that speaks version 1 of the protocol.
+   */
+  tokenInUrl?: boolean;
 }
 
 export interface Settings {
@@ -66,6 +72,7 @@ export interface Settings {
   rateLimitBackoffMs: number;
   eventTypes: EventType[];
   cameraIds: number[] | null;
+  tokenInUrl: boolean;
 }
 
 /** Defaults spread under the given options; throws a `TypeError` naming the first invalid option. */
@@ -81,6 +88,7 @@ export function resolveSettings(options: ClientOptions): Settings {
     rateLimitBackoffMs: options.rateLimitBackoffMs ?? 30_000,
     eventTypes: [...(options.eventTypes ?? DEFAULT_SUBSCRIPTIONS)],
     cameraIds: options.cameraIds ?? null,
+    tokenInUrl: options.tokenInUrl ?? false,
   };
   const checks: [keyof Settings, string, boolean][] = [
     ['baseMs', 'backoff.baseMs', settings.baseMs >= 0],

@@ -19,6 +19,7 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** The handler properties both implementations have; kept out of `WebSocketLike` so both types are assignable. */
 interface SocketHandlers {
+  onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
@@ -36,12 +37,16 @@ export class Transport {
   readonly id: number;
   readonly #socket: WebSocketLike & SocketHandlers;
 
-  /** Opens the socket at once. Throws when the implementation refuses the URL. */
-  constructor(id: number, url: string, Impl: WebSocketConstructor, sink: TransportSink) {
+  /**
+   * Opens the socket at once; `firstMessage` (the `auth` message of `?auth=message`) is sent as
+   * soon as it is open. Throws when the implementation refuses the URL.
+   */
+  constructor(id: number, url: string, Impl: WebSocketConstructor, sink: TransportSink, firstMessage?: object) {
     this.id = id;
     const socket = new Impl(url) as WebSocketLike & SocketHandlers;
     this.#socket = socket;
-    // No open handler: an attempt succeeds only when the welcome arrives.
+    // An attempt succeeds only when the welcome arrives; opening only sends the token, if asked.
+    socket.onopen = firstMessage ? () => this.send(firstMessage) : null;
     socket.onmessage = (event) => {
       const message = parseServerMessage(event.data);
       if (message !== null) sink.onMessage(this, message);
@@ -76,6 +81,7 @@ export class Transport {
   }
 
   #detach(): void {
+    this.#socket.onopen = null;
     this.#socket.onmessage = null;
     this.#socket.onclose = null;
     this.#socket.onerror = () => {};
@@ -98,13 +104,19 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
 
 /**
  * The socket URL for an http(s) (or ws(s)) base URL:
- * `ws(s)://host[/prefix]/api/ws/statistics?token=...&last_event_id=...`.
+ * `ws(s)://host[/prefix]/api/ws/statistics?auth=message&last_event_id=...` (the token follows as
+ * the first message), or with `token=...` in the URL when `tokenInUrl`.
  */
-export function buildSocketUrl(baseUrl: string, token: string | null, lastEventId: string | null): string {
+export function buildSocketUrl(
+  baseUrl: string,
+  token: string | null,
+  lastEventId: string | null,
+  tokenInUrl = false,
+): string {
   const url = new URL(baseUrl.replace(/\/+$/, '') + WS_PATH);
   if (url.protocol === 'https:') url.protocol = 'wss:';
   else if (url.protocol === 'http:') url.protocol = 'ws:';
-  if (token) url.searchParams.set('token', token);
+  if (token) url.searchParams.set(tokenInUrl ? 'token' : 'auth', tokenInUrl ? token : 'message');
   if (lastEventId !== null) url.searchParams.set('last_event_id', lastEventId);
   return url.toString();
 }

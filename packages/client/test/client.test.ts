@@ -49,7 +49,7 @@ afterEach(() => {
 });
 
 describe('OpenEyeClient: connecting', () => {
-  it('goes connecting → connected on the welcome, with the token in the URL', async () => {
+  it('goes connecting → connected on the welcome, the token sent as the first message, not in the URL', async () => {
     const { client, statuses } = makeClient();
     expect(client.getStatus()).toBe('disconnected');
     client.connect('jwt-1');
@@ -58,13 +58,26 @@ describe('OpenEyeClient: connecting', () => {
     const socket = FakeSocket.last();
     expect(socket.url.pathname).toBe('/api/ws/statistics');
     expect(socket.url.protocol).toBe('ws:');
-    expect(socket.url.searchParams.get('token')).toBe('jwt-1');
+    expect(socket.url.searchParams.get('auth')).toBe('message');
+    expect(socket.url.searchParams.has('token')).toBe(false);
     expect(socket.url.searchParams.has('last_event_id')).toBe(false);
     socket.open();
+    expect(socket.sent[0]).toEqual({ type: 'auth', token: 'jwt-1' });
     expect(client.isConnected()).toBe(false);
     socket.welcome();
     expect(client.isConnected()).toBe(true);
     expect(statuses).toEqual(['connecting', 'connected']);
+  });
+
+  it('puts the token in the URL, as the guide does, with tokenInUrl', async () => {
+    const { client } = makeClient({ tokenInUrl: true });
+    client.connect('jwt-1');
+    await flush();
+    const socket = FakeSocket.last();
+    expect(socket.url.searchParams.get('token')).toBe('jwt-1');
+    expect(socket.url.searchParams.has('auth')).toBe(false);
+    socket.open();
+    expect(socket.sent).toEqual([]);
   });
 
   it('status_change carries {status, previousStatus, timestamp}', async () => {
@@ -303,12 +316,14 @@ describe('OpenEyeClient: authentication', () => {
     client.on('auth_error', (e) => authErrors.push(e));
     client.connect();
     await flush();
-    expect(FakeSocket.last().url.searchParams.get('token')).toBe('token-1');
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sentOfType('auth')).toEqual([{ type: 'auth', token: 'token-1' }]);
     FakeSocket.last().welcome();
     FakeSocket.last().serverClose(1008, 'Token expired');
     await flush();
     expect(FakeSocket.instances).toHaveLength(2);
-    expect(FakeSocket.last().url.searchParams.get('token')).toBe('token-2');
+    FakeSocket.last().open();
+    expect(FakeSocket.last().sentOfType('auth')).toEqual([{ type: 'auth', token: 'token-2' }]);
     FakeSocket.last().serverClose(1008, 'Invalid token');
     expect(client.getStatus()).toBe('error');
     expect(authErrors).toEqual([expect.objectContaining({ type: 'auth_error', reason: 'Invalid token', code: 1008 })]);
@@ -352,7 +367,11 @@ describe('OpenEyeClient: authentication', () => {
 
   it('sends a fresh token as `auth` before expiry, without reconnecting; auth_ok reschedules', async () => {
     let n = 0;
-    const { client, statuses } = makeClient({ getToken: async () => `token-${++n}`, refreshBeforeExpiryMs: 3000 });
+    const { client, statuses } = makeClient({
+      getToken: async () => `token-${++n}`,
+      refreshBeforeExpiryMs: 3000,
+      tokenInUrl: true,
+    });
     client.connect();
     await flush();
     const socket = FakeSocket.last();
@@ -378,7 +397,7 @@ describe('OpenEyeClient: authentication', () => {
   });
 
   it('refreshes a token shorter-lived than refreshBeforeExpiryMs at half its lifetime', async () => {
-    const { client } = makeClient({ getToken: () => 'fresh', refreshBeforeExpiryMs: 60_000 });
+    const { client } = makeClient({ getToken: () => 'fresh', refreshBeforeExpiryMs: 60_000, tokenInUrl: true });
     client.connect();
     await flush();
     const t0 = Date.now();

@@ -70,7 +70,7 @@ describe('integration: normal flow', () => {
     client.connect();
     await waitFor(() => client.isConnected(), 'connected');
     expect(welcomes).toEqual([
-      expect.objectContaining({ type: 'connection_status', status: 'connected', protocol_version: 1, resumed: null }),
+      expect.objectContaining({ type: 'connection_status', status: 'connected', protocol_version: 2, resumed: null }),
     ]);
     await waitFor(() => client.getStatistics(), 'statistics');
 

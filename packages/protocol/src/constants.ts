@@ -3,7 +3,7 @@
  * See shared/design/protocol.md: these names and strings are part of the wire contract.
  */
 
-export const PROTOCOL_VERSION = 1 as const;
+export const PROTOCOL_VERSION = 2 as const;
 
 export const WS_PATH = '/api/ws/statistics';
 

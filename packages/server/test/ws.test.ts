@@ -36,7 +36,7 @@ describe('handshake', () => {
       status: 'connected',
       user: { id: await t.userId('wendy'), username: 'wendy' },
       message: 'WebSocket connection established successfully',
-      protocol_version: 1,
+      protocol_version: 2,
       subscriptions: { event_types: ['statistics_update', 'camera_event', 'alert'], camera_ids: null },
       heartbeat_interval_ms: 30000,
       resumed: null,

@@ -78,7 +78,7 @@ export function welcomeMessage(overrides: Partial<ConnectionStatusMessage> = {})
     connection_id: 'c1',
     user: { id: 1, username: 'admin' },
     message: 'WebSocket connection established successfully',
-    protocol_version: 1,
+    protocol_version: 2,
     subscriptions: { event_types: ['statistics_update', 'camera_event', 'alert'], camera_ids: null },
     heartbeat_interval_ms: 30_000,
     token_expires_at: new Date(Date.now() + 3_600_000).toISOString(),

@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '@openeye/protocol/constants';
 import { type FormEvent, useId, useState } from 'react';
 import { Icon, Logo } from '../components/Icon';
 import { loginErrorMessage, useAuth } from '../lib/auth';
@@ -84,7 +85,7 @@ export function LoginPage({ themeToggle }: { themeToggle: React.ReactNode }) {
           </button>
         </form>
       </main>
-      <p className="login-foot">OpenEye Realtime · protocol v1</p>
+      <p className="login-foot">OpenEye Realtime · protocol v{PROTOCOL_VERSION}</p>
     </div>
   );
 }
