@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `openeye`: serve | user add|list|passwd|disable|enable | token | config | cluster | simulate. Settings come from
+ * `openeye`: serve | user add|list|passwd|disable|enable | token | key create|list|revoke | config | cluster | simulate. Settings come from
  * the environment and from their flags, which win (both defined in config.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import {
   resolveConfig,
   SETTING_LIST,
 } from './config.js';
+import { ApiKeysService } from './domain/api-keys.js';
 import { domainSink, httpSink, startSimulator } from './simulate.js';
 import { Store } from './store/index.js';
 
@@ -56,6 +57,13 @@ env (an environment variable), flag, or default. A bad value is reported as the 
 
 Starts N nodes (default 3) on consecutive ports for local trials. Needs DATABASE_URL; REDIS_URL
 defaults to redis://127.0.0.1:6379.`,
+  key: `openeye key create <username> --name NAME [--cameras ID,ID,...]
+openeye key list
+openeye key revoke <id>
+
+API keys for machines (cameras, pipelines, bridges): a key acts as a producer for <username> (a
+producer or admin account), optionally only for some cameras, until it is revoked. create prints
+the key once; it is stored hashed. Use it as: Authorization: Bearer <key>.`,
   simulate: `openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
 
 Posts recognitions, unknown faces, motion events and camera status changes to a running server
@@ -118,6 +126,8 @@ const options = {
   token: { type: 'string' },
   rate: { type: 'string' },
   nodes: { type: 'string' },
+  name: { type: 'string' },
+  cameras: { type: 'string' },
   duration: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -333,6 +343,57 @@ async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): P
   }
 }
 
+async function keyCommand(
+  config: Config,
+  sub: string | undefined,
+  arg: string | undefined,
+  values: { name?: string; cameras?: string },
+): Promise<void> {
+  await withStore(config, async (s) => {
+    const keys = new ApiKeysService(s);
+    if (sub === 'list') {
+      for (const k of await keys.list()) {
+        const state = k.revoked_at ? `revoked ${k.revoked_at}` : `last used ${k.last_used_at ?? 'never'}`;
+        const cameras = k.camera_ids === null ? 'all cameras' : `cameras ${k.camera_ids.join(',') || 'none'}`;
+        process.stdout.write(`${k.id}\t${k.prefix}\t${k.name}\tuser ${k.user_id}\t${cameras}\t${state}\n`);
+      }
+      return;
+    }
+    if (sub === 'create') {
+      if (!arg) throw new UsageError('openeye key create needs a username');
+      if (!values.name) throw new UsageError('openeye key create needs --name (what the key is for)');
+      const user = await s.users.byUsername(arg);
+      if (!user) throw new UsageError(`no user ${arg}`);
+      const cameraIds = values.cameras === undefined ? null : cameraList(values.cameras);
+      const created = await keys.create({ name: values.name, user_id: user.id, camera_ids: cameraIds }).catch((err) => {
+        throw new UsageError((err as Error).message);
+      });
+      process.stdout.write(`${created.key}\n`);
+      process.stderr.write(`API key ${created.id} (${created.prefix}) for ${arg}: shown once, keep it now.\n`);
+      return;
+    }
+    if (sub === 'revoke') {
+      const id = Number(arg);
+      if (!arg || !Number.isInteger(id) || id < 1)
+        throw new UsageError('openeye key revoke needs a key id (openeye key list)');
+      const key = await keys.revoke(id).catch(() => {
+        throw new UsageError(`no API key ${arg}`);
+      });
+      process.stdout.write(`API key ${key.id} (${key.prefix}) revoked\n`);
+      return;
+    }
+    throw new UsageError(`unknown command: openeye key ${sub ?? ''} (see openeye key --help)`);
+  });
+}
+
+function cameraList(text: string): number[] {
+  const ids = text.split(',').map((part) => Number(part.trim()));
+  if (ids.some((id) => !Number.isInteger(id) || id < 1)) {
+    throw new UsageError(`--cameras must be camera ids separated by commas, got ${JSON.stringify(text)}`);
+  }
+  return ids;
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   const [command, sub, arg] = positionals;
@@ -408,6 +469,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${new JwtService(secret, config.tokenLifetimeSeconds).sign(user, expires)}\n`);
       return;
     }
+    case 'key':
+      return keyCommand(config, sub, arg, values);
     case 'cluster':
       return cluster(config, number(values.nodes, 'nodes', 3, 1));
     case 'simulate': {

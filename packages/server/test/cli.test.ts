@@ -117,6 +117,39 @@ describe('openeye CLI', () => {
     }
   }, 120_000);
 
+  it('creates, lists and revokes API keys a server accepts as producer credentials', async () => {
+    const dataDir = tempDir();
+    const env = { OPENEYE_DATA_DIR: dataDir };
+    await openeye(['user', 'add', 'cam', '--role', 'producer', '--password', 'cam-password'], env);
+    await openeye(['user', 'add', 'eve', '--role', 'viewer', '--password', 'eve-password'], env);
+    const created = await openeye(['key', 'create', 'cam', '--name', 'Front door', '--cameras', '1'], env);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^oek_/);
+    expect(created.stderr).toContain('shown once');
+    const list = await openeye(['key', 'list'], env);
+    expect(list.stdout).toMatch(/^1\toek_[a-z0-9]+\tFront door\tuser \d+\tcameras 1\tlast used never\n$/);
+    expect(list.stdout).not.toContain(key);
+    expect((await openeye(['key', 'create', 'eve', '--name', 'x'], env)).stderr).toContain(
+      'API keys are for producer or admin',
+    );
+    expect((await openeye(['key', 'create', 'cam'], env)).stderr).toBe(
+      'openeye: openeye key create needs --name (what the key is for)\n',
+    );
+    expect((await openeye(['key', 'create', 'cam', '--name', 'x', '--cameras', 'a,b'], env)).code).toBe(2);
+    const port = await freePort();
+    const proc = await spawnServerProcess({ port, dataDir });
+    try {
+      const camera = await api(proc.url, 'GET', '/api/cameras', key);
+      expect(camera.status).toBe(200);
+      expect(await openeye(['key', 'revoke', '1'], env)).toMatchObject({ code: 0 });
+      expect((await api(proc.url, 'GET', '/api/cameras', key)).status).toBe(401);
+      expect((await openeye(['key', 'revoke', '99'], env)).stderr).toBe('openeye: no API key 99\n');
+    } finally {
+      await proc.kill();
+    }
+  }, 120_000);
+
   it('explains bad input and exits 2', async () => {
     const bad = await openeye(['serve', '--port', 'x'], { OPENEYE_DATA_DIR: tempDir() });
     expect(bad.code).toBe(2);
