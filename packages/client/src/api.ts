@@ -5,12 +5,15 @@
  */
 import type {
   AlertMessage,
+  ApiKey,
   BroadcastRequest,
   Camera,
   CameraEventMessage,
   CreateAlertRequest,
+  CreateApiKeyRequest,
   CreateCameraEventRequest,
   CreateCameraRequest,
+  CreatedApiKey,
   CreatePersonRequest,
   CreateRecognitionRequest,
   CreateUserRequest,
@@ -158,6 +161,19 @@ export class OpenEyeApi {
   }
   deleteUser(id: number): Promise<void> {
     return this.#request('DELETE', `/api/users/${id}`);
+  }
+
+  /** `GET /api/keys` (admin): API keys, without their secrets. */
+  listApiKeys(): Promise<ApiKey[]> {
+    return this.#request('GET', '/api/keys');
+  }
+  /** `POST /api/keys` (admin): the answer's `key` is the only time the whole key is shown. */
+  createApiKey(body: CreateApiKeyRequest): Promise<CreatedApiKey> {
+    return this.#request('POST', '/api/keys', { body });
+  }
+  /** `DELETE /api/keys/:id` (admin): revokes the key at once. */
+  revokeApiKey(id: number): Promise<ApiKey> {
+    return this.#request('DELETE', `/api/keys/${id}`);
   }
 
   /** `GET /api/ws/status` */

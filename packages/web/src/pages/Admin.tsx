@@ -10,6 +10,7 @@ import { clockTime, formatCount } from '../lib/format';
 import { useTitle } from '../lib/hooks';
 import { api } from '../lib/services';
 import { useStore } from '../lib/store';
+import { ApiKeysPanel, UsersAccessPanel } from './AdminAccess';
 import { Avatar } from './People';
 
 const REFRESH_MS = 3000;
@@ -326,6 +327,8 @@ export function AdminPage() {
         </section>
 
         <BroadcastForm />
+        <UsersAccessPanel cameras={cameraList} />
+        <ApiKeysPanel cameras={cameraList} />
       </div>
     </>
   );
