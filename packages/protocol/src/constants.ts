@@ -49,6 +49,10 @@ export const ERROR_CODES = [
   'unknown_event_type',
   'forbidden',
   'rate_limited',
+  /** watch/publish of a camera that does not exist or that the user may not see. */
+  'unknown_camera',
+  /** More cameras watched at once than the server allows (OPENEYE_MEDIA_MAX_WATCHES). */
+  'too_many_watches',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -89,3 +93,8 @@ export const MAX_DATA_DEPTH = 8;
 export const MAX_BODY_DEPTH = 16;
 /** Alert `data` fields only the server sets (the admin broadcast's); a producer sending one gets a 400. */
 export const SERVER_ALERT_FIELDS = ['broadcast', 'from'] as const;
+
+/** Frames per second a `watch` asks for when it names none; the server caps it (OPENEYE_MEDIA_MAX_FPS). */
+export const DEFAULT_WATCH_FPS = 5;
+/** Largest `max_fps` a `watch` may name (the server caps lower). */
+export const MAX_WATCH_FPS = 1000;

@@ -1,5 +1,6 @@
 export * from './constants.js';
 export * from './events.js';
+export * from './media.js';
 export * from './messages.js';
 export * from './parse.js';
 export * from './schemas.js';

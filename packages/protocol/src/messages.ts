@@ -16,6 +16,8 @@ import type {
   SubscriptionConfirmedMessage,
   Subscriptions,
   UnsubscriptionConfirmedMessage,
+  ViewersMessage,
+  WatchingMessage,
 } from './schemas.js';
 
 const stamp = () => new Date().toISOString();
@@ -76,4 +78,12 @@ export function presenceMessage(data: Presence, now = stamp()): PresenceUpdateMe
 
 export function authOkMessage(tokenExpiresAt: string, now = stamp()): AuthOkMessage {
   return { type: 'auth_ok', timestamp: now, token_expires_at: tokenExpiresAt };
+}
+
+export function watchingMessage(cameras: WatchingMessage['cameras'], now = stamp()): WatchingMessage {
+  return { type: 'watching', timestamp: now, cameras };
+}
+
+export function viewersMessage(cameraId: number, viewers: number, now = stamp()): ViewersMessage {
+  return { type: 'viewers', timestamp: now, camera_id: cameraId, viewers };
 }

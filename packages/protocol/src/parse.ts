@@ -3,7 +3,7 @@
  * It never throws, never recurses over client data, and builds its result from allow-listed
  * fields only, so nothing the client sends (`__proto__`, `constructor`) reaches an object's prototype.
  */
-import { type ErrorCode, EVENT_TYPES, type EventType, MAX_JSON_DEPTH } from './constants.js';
+import { type ErrorCode, EVENT_TYPES, type EventType, MAX_JSON_DEPTH, MAX_WATCH_FPS } from './constants.js';
 import type { ClientMessage } from './schemas.js';
 
 export type ParseResult =
@@ -36,6 +36,10 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
 
 function fail(code: ErrorCode, message: string, request_type?: string): ParseResult {
   return request_type === undefined ? { ok: false, code, message } : { ok: false, code, message, request_type };
+}
+
+function isId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_ID;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -126,6 +130,22 @@ export function parseClientMessage(text: string): ParseResult {
         return fail('invalid_message', 'token must be a non-empty string', type);
       }
       return { ok: true, message: { type, token } };
+    }
+    case 'watch': {
+      const cameraId = own(value, 'camera_id');
+      if (!isId(cameraId)) return fail('invalid_message', 'camera_id must be a camera id', type);
+      const fps = own(value, 'max_fps');
+      if (fps === undefined) return { ok: true, message: { type, camera_id: cameraId } };
+      if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0 || fps > MAX_WATCH_FPS) {
+        return fail('invalid_message', `max_fps must be a number above 0 and at most ${MAX_WATCH_FPS}`, type);
+      }
+      return { ok: true, message: { type, camera_id: cameraId, max_fps: fps } };
+    }
+    case 'unwatch':
+    case 'publish': {
+      const cameraId = own(value, 'camera_id');
+      if (!isId(cameraId)) return fail('invalid_message', 'camera_id must be a camera id', type);
+      return { ok: true, message: { type, camera_id: cameraId } };
     }
     default:
       return fail('unknown_type', `Unknown message type: ${JSON.stringify(type)}`, type);

@@ -3,7 +3,7 @@
  * TypeScript types are derived from these schemas (`Static<typeof X>`), never written twice.
  */
 import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
-import { ALERT_TYPES, ERROR_CODES, EVENT_TYPES, PROTOCOL_VERSION, ROLES } from './constants.js';
+import { ALERT_TYPES, ERROR_CODES, EVENT_TYPES, MAX_WATCH_FPS, PROTOCOL_VERSION, ROLES } from './constants.js';
 
 type LiteralTuple<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 const literalUnion = <const T extends readonly string[]>(values: T) =>
@@ -143,6 +143,27 @@ export const ErrorMessage = Type.Object({
   request_type: Type.Optional(Type.String()),
 });
 
+export const WatchedCamera = Type.Object({
+  camera_id: Type.Integer(),
+  /** Frames per second this connection gets at most (asked, capped by the server). */
+  max_fps: Type.Number(),
+});
+
+/** The answer to `watch` / `unwatch`: every camera this connection watches now. */
+export const WatchingMessage = Type.Object({
+  type: Type.Literal('watching'),
+  timestamp: Timestamp,
+  cameras: Type.Array(WatchedCamera),
+});
+
+/** To a producer connection that publishes a camera: how many connections watch it (cluster-wide). */
+export const ViewersMessage = Type.Object({
+  type: Type.Literal('viewers'),
+  timestamp: Timestamp,
+  camera_id: Type.Integer(),
+  viewers: Type.Integer(),
+});
+
 export const ServerMessage = Type.Union([
   ConnectionStatusMessage,
   StatisticsUpdateMessage,
@@ -154,6 +175,8 @@ export const ServerMessage = Type.Union([
   PresenceUpdateMessage,
   AuthOkMessage,
   ErrorMessage,
+  WatchingMessage,
+  ViewersMessage,
 ]);
 
 // ---------------------------------------------------------------- client to server
@@ -181,7 +204,26 @@ export const AuthCommand = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 8192 }),
 });
 
-export const ClientMessage = Type.Union([PingCommand, SubscribeCommand, UnsubscribeCommand, AuthCommand]);
+export const WatchCommand = Type.Object({
+  type: Type.Literal('watch'),
+  camera_id: Id,
+  max_fps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_WATCH_FPS })),
+});
+
+export const UnwatchCommand = Type.Object({ type: Type.Literal('unwatch'), camera_id: Id });
+
+/** A producer announces the camera whose frames it sends (binary messages) and gets `viewers`. */
+export const PublishCommand = Type.Object({ type: Type.Literal('publish'), camera_id: Id });
+
+export const ClientMessage = Type.Union([
+  PingCommand,
+  SubscribeCommand,
+  UnsubscribeCommand,
+  AuthCommand,
+  WatchCommand,
+  UnwatchCommand,
+  PublishCommand,
+]);
 
 // ---------------------------------------------------------------- REST
 
@@ -394,6 +436,12 @@ export type SubscribeCommand = Static<typeof SubscribeCommand>;
 export type UnsubscribeCommand = Static<typeof UnsubscribeCommand>;
 export type AuthCommand = Static<typeof AuthCommand>;
 export type ClientMessage = Static<typeof ClientMessage>;
+export type WatchedCamera = Static<typeof WatchedCamera>;
+export type WatchingMessage = Static<typeof WatchingMessage>;
+export type ViewersMessage = Static<typeof ViewersMessage>;
+export type WatchCommand = Static<typeof WatchCommand>;
+export type UnwatchCommand = Static<typeof UnwatchCommand>;
+export type PublishCommand = Static<typeof PublishCommand>;
 export type ErrorResponse = Static<typeof ErrorResponse>;
 export type LoginRequest = Static<typeof LoginRequest>;
 export type TokenResponse = Static<typeof TokenResponse>;

@@ -30,6 +30,7 @@ import type { App, RouteContext } from './http/context.js';
 import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
 import { keyRoutes } from './http/keys.js';
+import { mediaRoutes } from './http/media.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { staticRoutes } from './http/static.js';
@@ -172,6 +173,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   resourceRoutes(app, ctx);
   eventRoutes(app, ctx);
   keyRoutes(app, ctx);
+  mediaRoutes(app, ctx, realtime.media, metrics);
   await staticRoutes(app, config.webRoot);
   realtime.attach(app.server);
 

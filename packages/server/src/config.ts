@@ -44,6 +44,12 @@ export interface Config {
   handshakeTimeoutMs: number;
   /** Upgrades between the 101 and the welcome (or refusal) at once; more are answered 503. */
   maxPendingUpgrades: number;
+  /** Frames per second a viewer gets at most, whatever it asks. */
+  mediaMaxFps: number;
+  /** Cameras one connection may watch at once. */
+  mediaMaxWatches: number;
+  /** Largest camera image accepted (HTTP push, producer socket, pulled from a camera). */
+  maxFrameBytes: number;
   tlsCert: string | null;
   tlsKey: string | null;
   webRoot: string | null;
@@ -381,6 +387,27 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: integer(1, 100_000),
     default: 1000,
     meaning: 'upgrades allowed in that step at once (beyond: HTTP 503)',
+  },
+  mediaMaxFps: {
+    env: 'OPENEYE_MEDIA_MAX_FPS',
+    kind: 'integer',
+    parse: integer(1, 60),
+    default: 15,
+    meaning: 'frames per second a viewer of a camera gets at most (a watch asks for 5 by default)',
+  },
+  mediaMaxWatches: {
+    env: 'OPENEYE_MEDIA_MAX_WATCHES',
+    kind: 'integer',
+    parse: integer(1, 256),
+    default: 16,
+    meaning: 'cameras one connection may watch at once',
+  },
+  maxFrameBytes: {
+    env: 'OPENEYE_MAX_FRAME_BYTES',
+    kind: 'integer',
+    parse: integer(1024, 64 * 1024 * 1024),
+    default: 2 * 1024 * 1024,
+    meaning: 'largest camera image accepted (pushed over HTTP or a producer socket, or pulled), bytes',
   },
   tlsCert: {
     env: 'OPENEYE_TLS_CERT',

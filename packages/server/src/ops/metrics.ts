@@ -1,7 +1,9 @@
 /** Prometheus metrics (prom-client), one registry per server instance. No label ever holds a user id or token. */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { MediaMetrics } from '../media/viewers.js';
 
 export interface HubMetrics {
+  media: MediaMetrics;
   connections: Gauge;
   handshakes: Counter<'outcome'>;
   messagesSent: Counter<'type'>;
@@ -12,6 +14,7 @@ export interface HubMetrics {
 
 export interface Metrics extends HubMetrics {
   registry: Registry;
+  mediaFramesIngested: Counter<'source'>;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
 }
@@ -19,8 +22,37 @@ export interface Metrics extends HubMetrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'openeye_process_' });
+  const framesDelivered = new Counter({
+    name: 'openeye_media_frames_delivered_total',
+    help: 'Camera frames written to viewers',
+    registers: [registry],
+  });
+  const bytesDelivered = new Counter({
+    name: 'openeye_media_bytes_delivered_total',
+    help: 'Bytes of camera frames written to viewers',
+    registers: [registry],
+  });
+  const framesDropped = new Counter({
+    name: 'openeye_media_frames_dropped_total',
+    help: 'Camera frames a viewer did not get: superseded by a newer one before it could be sent, or its watch ended',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   return {
     registry,
+    media: {
+      framesDelivered: (n, bytes) => {
+        framesDelivered.inc(n);
+        bytesDelivered.inc(bytes);
+      },
+      framesDropped: (reason, n = 1) => framesDropped.inc({ reason }, n),
+    },
+    mediaFramesIngested: new Counter({
+      name: 'openeye_media_frames_ingested_total',
+      help: 'Camera frames received, by source (http, socket, pull, cluster)',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
     httpRequests: new Counter({
       name: 'openeye_http_requests_total',
       help: 'HTTP requests by method, route pattern and status',

@@ -2,6 +2,7 @@
 import type { EventType, Role, SubscriptionFilter, Subscriptions } from '@openeye/protocol';
 import type { WebSocket } from 'ws';
 import { CameraAccess } from '../auth/access.js';
+import type { ViewerState } from '../media/viewers.js';
 import { TokenBucket } from './rate-limit.js';
 import { ResumeCursor } from './resume.js';
 
@@ -28,6 +29,12 @@ export class Connection implements SubscriptionFilter {
   sent = 0;
   /** Frames waiting for the end of this event-loop turn: owned by outbox.ts. */
   outbox: Buffer | Buffer[] | null = null;
+  /** Bytes of camera frames written but not yet handed to the kernel (outbox.ts). */
+  mediaInFlight = 0;
+  /** What this connection watches, and its frame flow (media/viewers.ts); null until its first watch. */
+  media: ViewerState | null = null;
+  /** Cameras this (producer) connection sends frames of (media/service.ts). */
+  publishing: Set<number> | null = null;
 
   constructor(
     readonly id: string,

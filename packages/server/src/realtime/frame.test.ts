@@ -11,3 +11,34 @@ describe('textFrame', () => {
     expect(await got).toBe(text);
   });
 });
+
+describe('cameraFrame', () => {
+  it.each([10, 40_000, 70_000])(
+    'is read back by ws as one binary message with the header of protocol.md (%i bytes)',
+    async (n) => {
+      const { decodeFrame } = await import('@openeye/protocol');
+      const { cameraFrame } = await import('./frame.js');
+      const image = Buffer.alloc(n, 7);
+      image[0] = 0xff;
+      const header = {
+        cameraId: 42,
+        seq: 7,
+        timestamp: 1_796_000_000_123.5,
+        contentType: 'image/jpeg' as const,
+        width: 640,
+        height: 480,
+      };
+      const receiver = new Receiver({ isServer: false });
+      const got = new Promise<Buffer>((resolve) =>
+        receiver.on('message', (data: Buffer, isBinary: boolean) => {
+          expect(isBinary).toBe(true);
+          resolve(data);
+        }),
+      );
+      receiver.write(cameraFrame(header, image));
+      const decoded = decodeFrame(new Uint8Array(await got));
+      expect(decoded?.header).toEqual(header);
+      expect(Buffer.from(decoded!.image).equals(image)).toBe(true);
+    },
+  );
+});

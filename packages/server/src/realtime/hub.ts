@@ -16,6 +16,7 @@ import {
   type EventMessage,
   type Presence,
   type Role,
+  type ServerMessage,
   type Statistics,
 } from '@openeye/protocol';
 import type { WebSocket } from 'ws';
@@ -24,11 +25,12 @@ import type { VerifyResult } from '../auth/jwt.js';
 import type { NodeSnapshot } from '../cluster/engine.js';
 import type { ConnectionLimiter } from '../cluster/limiter.js';
 import type { Logger } from '../logger.js';
+import { MediaViewers } from '../media/viewers.js';
 import type { HubMetrics } from '../ops/metrics.js';
 import { Connection } from './connection.js';
 import { statisticsFrame, textFrame } from './frame.js';
 import { Liveness } from './liveness.js';
-import { ClientMessages } from './messages.js';
+import { ClientMessages, type MediaCommand } from './messages.js';
 import { Outbox } from './outbox.js';
 import { PresenceNotifier } from './presence.js';
 import type { HeldMessage } from './resume.js';
@@ -52,7 +54,16 @@ export class Hub {
   readonly outbox: Outbox;
   readonly messages: ClientMessages;
   readonly presence: PresenceNotifier;
+  /** Who watches which camera here, and how frames reach them. */
+  readonly media: MediaViewers;
   private readonly liveness: Liveness;
+  /** watch / unwatch / publish, answered by the media service (media/service.ts). */
+  mediaCommands: (conn: Connection, msg: MediaCommand) => void = (conn, msg) =>
+    this.messages.refuse(conn, 'unknown_camera', 'Camera media is not available here', msg.type);
+  /** A binary message of a producer connection (a camera frame). */
+  binaryFrames: ((conn: Connection, data: Buffer) => void) | null = null;
+  /** A connection closed (after the hub forgot it). */
+  onClose: (conn: Connection) => void = () => undefined;
   private shuttingDown = false;
   private readonly listeners: Record<'pong' | 'ping' | 'message' | 'close', (...args: never[]) => void>;
   /** Called when a connection opens or closes (the cluster engine refreshes its snapshot). */
@@ -66,6 +77,8 @@ export class Hub {
     readonly limiter: ConnectionLimiter,
   ) {
     this.outbox = new Outbox(options.maxBufferedBytes, log, metrics);
+    this.media = new MediaViewers(this.outbox, metrics.media);
+    this.media.onWatchersChanged = () => this.presence.localChange();
     this.liveness = new Liveness(options.heartbeatIntervalMs, () => this.connections.values(), this.outbox, log);
     this.presence = new PresenceNotifier(() => this.index.subscribers('presence_update'), this.outbox, metrics);
     this.presence.fetch = async () => this.getPresence();
@@ -82,12 +95,17 @@ export class Hub {
         if (this.index.update(conn) || hadCameras) this.presence.localChange();
       },
       tokenRenewed: (conn, expiresAt) => this.liveness.renewed(conn, expiresAt),
+      media: (conn, msg) => this.mediaCommands(conn, msg),
+      binary: (conn, data) => (this.binaryFrames ? this.binaryFrames(conn, data) : this.refuseBinary(conn)),
     });
     const hub = this;
     this.listeners = {
-      pong(this: Tagged) {
-        // Counted like every other client frame: a stream of unsolicited pongs is a flood too.
-        hub.messages.onControlFrame(this[CONN]);
+      pong(this: Tagged, data: Buffer) {
+        const conn = this[CONN];
+        // The answer to a media ping lets the next frames go; any other pong is counted like every
+        // other client frame (a stream of unsolicited pongs is a flood too).
+        if (hub.media.onPong(conn, data)) conn.alive = true;
+        else hub.messages.onControlFrame(conn);
       },
       ping(this: Tagged) {
         hub.messages.onControlFrame(this[CONN]);
@@ -169,6 +187,7 @@ export class Hub {
     set?.delete(conn);
     if (set?.size === 0) this.byUser.delete(conn.userId);
     const hadCameras = this.index.remove(conn);
+    this.media.drop(conn);
     this.liveness.untrack(conn);
     this.metrics.connections.set(this.connections.size);
     this.onConnectionsChange();
@@ -184,6 +203,16 @@ export class Hub {
       'connection closed',
     );
     if (hadCameras) this.presence.localChange();
+    this.onClose(conn);
+  }
+
+  /** A typed message to one connection. */
+  send(conn: Connection, message: ServerMessage): void {
+    this.outbox.send(conn, JSON.stringify(message));
+  }
+
+  private refuseBinary(conn: Connection): void {
+    this.messages.refuse(conn, 'invalid_message', 'Binary frames are not supported; send JSON text');
   }
 
   getUserConnectionCount(userId: number): number {
@@ -249,9 +278,18 @@ export class Hub {
     return { total_connections: this.connections.size, total_users: this.byUser.size, connections_by_user };
   }
 
-  /** Who watches which camera on this node. */
+  /** Who watches which camera on this node: live views (watch) and camera filters of the feed. */
   getPresence(): Presence {
-    return this.index.presence();
+    const presence = this.index.presence();
+    for (const [cameraId, users] of this.media.presence()) {
+      const list = (presence.cameras[String(cameraId)] ??= []);
+      for (const [userId, u] of users) {
+        const known = list.find((w) => w.user_id === userId);
+        if (known) known.connections += u.connections;
+        else list.push({ user_id: userId, username: u.username, connections: u.connections });
+      }
+    }
+    return presence;
   }
 
   /** This node's figures for the cluster engine. */

@@ -7,6 +7,7 @@
 import {
   ADMIN_ONLY_EVENT_TYPES,
   authOkMessage,
+  type ClientMessage,
   CloseCode,
   CloseReason,
   type ErrorCode,
@@ -36,7 +37,13 @@ export interface ClientMessageDeps {
   resubscribe(conn: Connection, apply: () => void): void;
   /** The connection's token was renewed. */
   tokenRenewed(conn: Connection, expiresAt: number): void;
+  /** watch / unwatch / publish (media/): answered by the media side. */
+  media(conn: Connection, msg: MediaCommand): void;
+  /** A binary message (a camera frame from a producer), or null to refuse it. */
+  binary: ((conn: Connection, data: Buffer) => void) | null;
 }
+
+export type MediaCommand = Extract<ClientMessage, { type: 'watch' | 'unwatch' | 'publish' }>;
 
 export class ClientMessages {
   constructor(private readonly deps: ClientMessageDeps) {}
@@ -83,7 +90,8 @@ export class ClientMessages {
   private handle(conn: Connection, data: Buffer, isBinary: boolean): void {
     try {
       if (isBinary) {
-        this.refuse(conn, 'invalid_message', 'Binary frames are not supported; send JSON text');
+        if (this.deps.binary && (conn.role === 'producer' || conn.role === 'admin')) this.deps.binary(conn, data);
+        else this.refuse(conn, 'invalid_message', 'Binary frames are not supported; send JSON text');
         return;
       }
       const parsed = parseClientMessage(data.toString('utf8'));
@@ -117,6 +125,11 @@ export class ClientMessages {
           this.deps.outbox.send(conn, JSON.stringify(confirmation));
           return;
         }
+        case 'watch':
+        case 'unwatch':
+        case 'publish':
+          this.deps.media(conn, msg);
+          return;
         case 'auth': {
           const result = this.deps.verifyToken(msg.token);
           if (!result.ok || result.userId !== conn.userId || result.claims.tv !== conn.tokenVersion) {
@@ -135,7 +148,7 @@ export class ClientMessages {
     }
   }
 
-  private refuse(conn: Connection, code: ErrorCode, message: string, requestType?: string): void {
+  refuse(conn: Connection, code: ErrorCode, message: string, requestType?: string): void {
     this.sendError(conn, code, message, requestType);
     this.violation(conn, code);
   }

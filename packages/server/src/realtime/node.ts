@@ -14,6 +14,7 @@ import type { BusMessage, ClusterEngine } from '../cluster/engine.js';
 import type { Config } from '../config.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
+import { MediaService } from '../media/service.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store } from '../store/index.js';
 import { StatisticsBroadcaster } from './broadcaster.js';
@@ -36,6 +37,7 @@ export interface RealtimeDeps {
 
 export class RealtimeNode {
   readonly hub: Hub;
+  readonly media: MediaService;
   readonly endpoint: WebSocketEndpoint;
   readonly broadcaster: StatisticsBroadcaster;
   private readonly sequencer: Sequencer;
@@ -57,6 +59,12 @@ export class RealtimeNode {
       engine.limiter,
     );
     this.hub.onConnectionsChange = () => engine.connectionsChanged();
+    this.media = new MediaService(
+      this.hub,
+      { maxFps: config.mediaMaxFps, maxWatches: config.mediaMaxWatches, maxFrameBytes: config.maxFrameBytes },
+      async (id) => (await store.cameras.byId(id)) !== null,
+      log,
+    );
     this.hub.presence.announce = () => engine.presenceChanged();
     this.hub.presence.fetch = () => engine.presence();
     this.sequencer = new Sequencer(store, (events) => this.hub.deliverEvents(events), log);

@@ -45,7 +45,37 @@ export class Outbox {
 
   /** Whether `conn` is far behind (its send buffer over half the bound): skip state updates for it. */
   isBehind(conn: Connection): boolean {
-    return conn.ws.bufferedAmount >= this.maxBufferedBytes / 2;
+    return this.backlog(conn) >= this.maxBufferedBytes / 2;
+  }
+
+  /** Bytes of events and other JSON waiting in the send buffer (camera frames in flight excluded). */
+  private backlog(conn: Connection): number {
+    return conn.ws.bufferedAmount - conn.mediaInFlight;
+  }
+
+  /**
+   * Writes a camera frame (a prebuilt binary frame, shared by every viewer) now, after whatever
+   * JSON is queued for this turn. Its bytes are not held against the connection until written out.
+   */
+  writeMedia(conn: Connection, wire: Buffer): boolean {
+    const socket = this.socketOf(conn);
+    if (!socket || conn.closing) return false;
+    this.flushConnection(conn);
+    conn.mediaInFlight += wire.length;
+    socket.write(wire, () => {
+      conn.mediaInFlight -= wire.length;
+    });
+    return true;
+  }
+
+  /** A protocol ping with `payload` (camera frames' flow control: the pong says they were read). */
+  ping(conn: Connection, payload: Buffer): void {
+    if (!conn.closing && conn.ws.readyState === conn.ws.OPEN) conn.ws.ping(payload);
+  }
+
+  private socketOf(conn: Connection): Socket | null {
+    const socket = (conn.ws as unknown as { _socket: Socket | null })._socket;
+    return socket && !socket.destroyed && conn.ws.readyState === conn.ws.OPEN ? socket : null;
   }
 
   /** Closes `conn` after what was queued for it (so an `error` precedes the close frame). */
@@ -94,12 +124,12 @@ export class Outbox {
     const out = conn.outbox;
     if (out === null) return;
     conn.outbox = null;
-    const socket = (conn.ws as unknown as { _socket: Socket | null })._socket;
-    if (!socket || socket.destroyed || conn.ws.readyState !== conn.ws.OPEN) return;
+    const socket = this.socketOf(conn);
+    if (!socket) return;
     socket.write(Array.isArray(out) ? this.joined(out) : out);
-    if (!conn.closing && conn.ws.bufferedAmount > this.maxBufferedBytes) {
+    if (!conn.closing && this.backlog(conn) > this.maxBufferedBytes) {
       this.log.warn(
-        { event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: conn.ws.bufferedAmount },
+        { event: 'ws.slow', conn: conn.id, user: conn.userId, buffered_bytes: this.backlog(conn) },
         'slow consumer closed',
       );
       this.metrics.slowConsumerCloses.inc();

@@ -1,0 +1,100 @@
+/**
+ * Camera media over HTTP: producers push a frame (`PUT /api/cameras/:id/frame`, the raw image as the
+ * body), dashboards fetch a camera's newest frame (`GET /api/cameras/:id/snapshot`, for thumbnails).
+ */
+import { FRAME_CONTENT_TYPES, IdParams } from '@openeye/protocol';
+import { Type } from '@sinclair/typebox';
+import { DomainError, notFound } from '../domain/errors.js';
+import type { MediaService } from '../media/service.js';
+import type { Metrics } from '../ops/metrics.js';
+import { type App, errors, type RouteContext } from './context.js';
+
+const FrameAccepted = Type.Object({
+  camera_id: Type.Integer(),
+  seq: Type.Integer(),
+  content_type: Type.String(),
+  width: Type.Integer(),
+  height: Type.Integer(),
+  bytes: Type.Integer(),
+  /** Connections watching the camera on this node now: a producer may send only while someone looks. */
+  viewers: Type.Integer(),
+});
+
+export function mediaRoutes(app: App, ctx: RouteContext, media: MediaService, metrics: Metrics): void {
+  const { guard, domain, config } = ctx;
+  const security = [{ bearer: [] }];
+  const ref = { $ref: 'ErrorResponse#' } as const;
+
+  // Images are read as raw bytes, bounded before they are read whole (413 from the Content-Length,
+  // or as soon as a chunked body passes the limit).
+  app.addContentTypeParser(
+    [...FRAME_CONTENT_TYPES],
+    { parseAs: 'buffer', bodyLimit: config.maxFrameBytes },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.put(
+    '/api/cameras/:id/frame',
+    {
+      preHandler: guard('admin', 'producer'),
+      bodyLimit: config.maxFrameBytes,
+      schema: {
+        tags: ['media'],
+        summary: "Push a camera's newest frame (image/jpeg, image/png or image/webp body)",
+        security,
+        params: IdParams,
+        response: { 200: FrameAccepted, ...errors, 413: ref, 415: ref },
+      },
+    },
+    async (req) => {
+      // The camera must exist and be the producer's to push to (a camera it may not see: 404).
+      await domain.getCamera(req.params.id, req.user!.access);
+      const body = req.body;
+      if (!Buffer.isBuffer(body)) throw new DomainError(415, 'unsupported_media_type', 'Send the image as the body');
+      const result = media.ingest(req.params.id, body);
+      if (!result.ok) {
+        throw new DomainError(
+          result.status,
+          result.status === 413 ? 'payload_too_large' : 'unsupported_media_type',
+          result.message,
+        );
+      }
+      metrics.mediaFramesIngested.inc({ source: 'http' });
+      const f = result.frame;
+      return {
+        camera_id: f.cameraId,
+        seq: f.seq,
+        content_type: f.contentType,
+        width: f.width,
+        height: f.height,
+        bytes: f.image.length,
+        viewers: media.viewers(f.cameraId),
+      };
+    },
+  );
+
+  app.get(
+    '/api/cameras/:id/snapshot',
+    {
+      preHandler: guard(),
+      schema: {
+        tags: ['media'],
+        summary: "The camera's newest frame, as an image (404 while none has arrived)",
+        security,
+        params: IdParams,
+        response: { ...errors },
+      },
+    },
+    async (req, reply) => {
+      await domain.getCamera(req.params.id, req.user!.access);
+      const frame = media.latestFrame(req.params.id);
+      if (!frame) throw notFound('A frame of this camera');
+      return reply
+        .type(frame.contentType)
+        .header('cache-control', 'no-store')
+        .header('x-frame-timestamp', new Date(frame.timestamp).toISOString())
+        .header('x-frame-seq', String(frame.seq))
+        .send(frame.image);
+    },
+  );
+}
