@@ -42,15 +42,8 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 export const ROLES = ['admin', 'viewer', 'producer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ERROR_CODES = [
-  'invalid_json',
-  'invalid_message',
-  'unknown_type',
-  'unknown_event_type',
-  'forbidden',
-  'rate_limited',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Codes of the socket's `error` message: the catalogue in errors.ts (protocol.md section 7) says what each means. */
+export { SOCKET_ERROR_CODES as ERROR_CODES, type SocketErrorCode as ErrorCode } from './errors.js';
 
 /** WebSocket close codes the server uses (protocol.md section 1). */
 export const CloseCode = {

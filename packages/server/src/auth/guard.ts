@@ -27,18 +27,18 @@ export function createGuard(jwt: JwtService, store: Store): Guard {
     async (req) => {
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
-      if (!token) throw new DomainError(401, 'unauthorized', 'Missing bearer token');
+      if (!token) throw new DomainError('unauthorized', 'Missing bearer token');
       const result = jwt.verify(token);
       if (!result.ok) {
-        throw new DomainError(401, 'unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
+        throw new DomainError('unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
       }
       const user = await store.users.byId(result.userId);
       // Unknown, disabled, or the token predates a password change.
       if (!user || user.disabled || user.token_version !== result.claims.tv) {
-        throw new DomainError(401, 'unauthorized', 'Invalid token');
+        throw new DomainError('unauthorized', 'Invalid token');
       }
       if (roles.length > 0 && !roles.includes(user.role)) {
-        throw new DomainError(403, 'forbidden', `This needs the role ${roles.join(' or ')}`);
+        throw new DomainError('forbidden', `This needs the role ${roles.join(' or ')}`);
       }
       req.user = {
         id: user.id,

@@ -20,7 +20,7 @@ import type {
 import type { EventPublisher } from '../cluster/engine.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
-import { badRequest, DomainError, notFound } from './errors.js';
+import { badRequest, notFound } from './errors.js';
 
 type NewEvent = EventRecord;
 
@@ -173,7 +173,7 @@ export class DomainService {
     const field = input.camera_id !== undefined ? 'camera_id' : 'data.camera_id';
     return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
       if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
-        throw new DomainError(404, 'not_found', 'Camera not found', field);
+        throw notFound('Camera', field);
       }
       const data: Record<string, unknown> = { ...given, message: input.message };
       if (cameraId !== undefined) data.camera_id = cameraId;

@@ -29,18 +29,14 @@ export function authRoutes(app: App, ctx: RouteContext): void {
       const verdict = await loginThrottle.check(username, req.ip);
       if (!verdict.ok) {
         reply.header('retry-after', String(verdict.retryAfterSeconds));
-        throw new DomainError(
-          429,
-          'rate_limited',
-          `Too many failed logins; try again in ${verdict.retryAfterSeconds} s`,
-        );
+        throw new DomainError('rate_limited', `Too many failed logins; try again in ${verdict.retryAfterSeconds} s`);
       }
       const user = await store.users.byUsername(username);
       // scrypt for unauthenticated requests runs a few at a time; a flood is told to come back.
       const ok = await loginWork.run(() => verifyPassword(password, user?.password_hash ?? null));
       if (ok === null) {
         reply.header('retry-after', '1');
-        throw new DomainError(503, 'unavailable', 'Too many logins at once; try again in a moment');
+        throw new DomainError('unavailable', 'Too many logins at once; try again in a moment');
       }
       if (!user || !ok || user.disabled) {
         req.log.info({ event: 'auth.login_failed', remote: req.ip }, 'login failed');
@@ -51,7 +47,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
             `failed logins reached the ${reached} limit; further attempts are refused for a while`,
           );
         }
-        throw new DomainError(401, 'invalid_credentials', 'Wrong username or password');
+        throw new DomainError('invalid_credentials', 'Wrong username or password');
       }
       await loginThrottle.succeeded(username);
       return issue(user);

@@ -40,7 +40,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     }
     if (!bucket.take(Date.now())) {
       reply.header('retry-after', '1');
-      throw new DomainError(429, 'rate_limited', 'Too many requests; poll less often');
+      throw new DomainError('rate_limited', 'Too many requests; poll less often');
     }
   };
   const write = guard('admin', 'producer');
@@ -120,7 +120,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       if (after === null) throw badRequest('after must be an event id', 'after');
       const floor = await store.events.historyFloor();
       if (after < floor || after > (newest ?? 0)) {
-        throw new DomainError(410, 'gone', 'Events after that id are no longer (or not) in the history');
+        throw new DomainError('gone');
       }
       const page = await store.events.after(after, limit + 1, kinds);
       const has_more = page.length > limit;
