@@ -40,7 +40,7 @@ export const REST_ERRORS = {
     also: {
       408: 'the request headers did not arrive in time',
       413: 'the body is larger than 256 KiB',
-      415: 'the body is neither JSON nor a form',
+      415: 'the server does not read the body’s content type (send JSON; login also takes a form)',
       431: 'the request headers are too large',
     },
     message: 'The request could not be read',
