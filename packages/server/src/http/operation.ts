@@ -1,5 +1,5 @@
 /**
- * One place that turns what a route is (who may call it, what it reads, what can go wrong) into
+ * One place that turns what a route is (who may call it: `auth`, what it reads, what can go wrong) into
  * its Fastify options: the auth hooks, and a schema whose `response` lists every status the route
  * can answer, each with the ErrorResponse body and the codes behind it, from the catalogue of
  * @openeye/protocol. Routes never write an error status by hand, so the OpenAPI document cannot
@@ -24,7 +24,7 @@ export const TAGS = {
 export type Tag = keyof typeof TAGS;
 
 /** Who may call a route: anyone, any signed-in user, or only these roles (others get 403). */
-export type Access = 'public' | 'user' | readonly [Role, ...Role[]];
+export type Auth = 'public' | 'user' | readonly [Role, ...Role[]];
 
 /** Success answers: the status and its body (`Type.Null()` for 204). */
 type Success = { 200: TSchema } | { 201: TSchema } | { 204: TSchema };
@@ -35,7 +35,7 @@ export interface OperationSpec<R extends Success, P, Q, B> {
   summary: string;
   description?: string;
   tag: Tag;
-  access: Access;
+  auth: Auth;
   params?: P;
   querystring?: Q;
   body?: B;
@@ -58,7 +58,7 @@ type ErrorEntry = { readonly $ref: typeof ERROR_RESPONSE; readonly description: 
 
 /** The error codes a route can answer, in catalogue order. */
 export function errorCodes(spec: {
-  access: Access;
+  auth: Auth;
   params?: unknown;
   querystring?: unknown;
   body?: unknown;
@@ -66,8 +66,8 @@ export function errorCodes(spec: {
   rateLimit?: unknown;
 }): RestErrorCode[] {
   const codes = new Set<RestErrorCode>([...(spec.errors ?? []), ...ALWAYS]);
-  if (spec.access !== 'public') codes.add('unauthorized');
-  if (Array.isArray(spec.access)) codes.add('forbidden');
+  if (spec.auth !== 'public') codes.add('unauthorized');
+  if (Array.isArray(spec.auth)) codes.add('forbidden');
   if (spec.params || spec.querystring || spec.body) codes.add('validation_error');
   if (spec.body) codes.add('bad_request');
   if (spec.rateLimit) codes.add('rate_limited');
@@ -93,8 +93,8 @@ export function errorResponses(codes: readonly RestErrorCode[], hasBody: boolean
 }
 
 /**
- * `operation(spec)` gives a route's `preHandler` and `schema`. The guard comes from the access;
- * the responses from the access, the input, the rate limit and `errors`.
+ * `operation(spec)` gives a route's `preHandler` and `schema`. The guard comes from `auth`;
+ * the responses from `auth`, the input, the rate limit and `errors`.
  */
 export function operations(guard: Guard) {
   const signedIn = guard();
@@ -104,10 +104,10 @@ export function operations(guard: Guard) {
     Q extends TSchema | undefined = undefined,
     B extends TSchema | undefined = undefined,
   >(spec: OperationSpec<R, P, Q, B>) {
-    const { access } = spec;
+    const { auth } = spec;
     const hooks: Hook[] = [];
-    if (access === 'user') hooks.push(signedIn);
-    else if (access !== 'public') hooks.push(guard(...access));
+    if (auth === 'user') hooks.push(signedIn);
+    else if (auth !== 'public') hooks.push(guard(...auth));
     if (spec.rateLimit) hooks.push(spec.rateLimit);
 
     const schema = {
@@ -115,7 +115,7 @@ export function operations(guard: Guard) {
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: [spec.tag],
-      ...(access === 'public' ? {} : { security: [{ bearer: [] }] }),
+      ...(auth === 'public' ? {} : { security: [{ bearer: [] }] }),
       ...(spec.params ? { params: spec.params } : {}),
       ...(spec.querystring ? { querystring: spec.querystring } : {}),
       ...(spec.body ? { body: spec.body } : {}),
