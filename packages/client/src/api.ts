@@ -21,6 +21,7 @@ import type {
   Person,
   Presence,
   Recognition,
+  RestErrorCode,
   Statistics,
   TokenResponse,
   UpdateCameraRequest,
@@ -51,6 +52,16 @@ export interface EventsQuery {
   types?: readonly string[] | string;
 }
 
+/** Codes the client gives itself: the network failed, or the answer carried no code. */
+export type ClientErrorCode = 'network_error' | `http_${number}`;
+
+/**
+ * `ApiError.code`: a code of the server's catalogue (`RestErrorCode`, protocol.md section 7), one of
+ * the client's own, or any other string (a newer server may send a code this client does not know:
+ * it arrives unchanged; decide by `status` then).
+ */
+export type ApiErrorCode = RestErrorCode | ClientErrorCode | (string & {});
+
 /**
  * A failed request. `status` is the HTTP status (0 when the network failed), `code` the
  * server's stable error code (`network_error` for network failures, `http_<status>` when the
@@ -60,7 +71,7 @@ export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly field?: string,
   ) {

@@ -10,11 +10,21 @@ export type {
   ConnectionStatusMessage,
   EventMessage,
   EventType,
+  RestErrorCode,
   ServerMessage,
+  SocketErrorCode,
   Statistics,
   StatisticsUpdateMessage,
 } from '@openeye/protocol';
-export { ApiError, type ApiOptions, type EventsQuery, OpenEyeApi, type TokenProvider } from './api.js';
+export {
+  ApiError,
+  type ApiErrorCode,
+  type ApiOptions,
+  type ClientErrorCode,
+  type EventsQuery,
+  OpenEyeApi,
+  type TokenProvider,
+} from './api.js';
 export { backoffDelay } from './backoff.js';
 export { OpenEyeClient } from './client.js';
 export { compareEventIds, EventDeduper } from './event-ids.js';

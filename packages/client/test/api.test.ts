@@ -1,3 +1,4 @@
+import { isRestErrorCode, REST_ERRORS, type RestErrorCode } from '@openeye/protocol/errors';
 import { describe, expect, it } from 'vitest';
 import { ApiError, OpenEyeApi } from '../src/index.js';
 
@@ -47,6 +48,27 @@ describe('OpenEyeApi', () => {
     const error = await api.createPerson({ name: '' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 400, code: 'validation_failed', message: 'name is required', field: 'name' });
+  });
+
+  it("passes the server's code through: one of the catalogue, or one this client does not know", async () => {
+    const answer = (error: string, status: number) =>
+      new OpenEyeApi({
+        baseUrl: 'http://h.test',
+        fetch: recorder(() => new Response(JSON.stringify({ error, message: 'm' }), { status })).fetch,
+      });
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => expect.unreachable('the call should have failed'),
+        (e: unknown) => e as ApiError,
+      );
+    const gone = await failure(answer('gone', 410).events({ after: '1' }));
+    expect(gone).toMatchObject({ status: 410, code: 'gone' });
+    expect(isRestErrorCode(gone.code)).toBe(true);
+    expect(REST_ERRORS[gone.code as RestErrorCode].status).toBe(gone.status);
+    const future = await failure(answer('quota_exceeded', 429).statistics());
+    expect(future).toMatchObject({ status: 429, code: 'quota_exceeded' });
+    expect(typeof future.code).toBe('string');
+    expect(isRestErrorCode(future.code)).toBe(false);
   });
 
   it('uses http_<status> when the body has no code, and network_error with status 0 when fetch fails', async () => {

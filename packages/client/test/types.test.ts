@@ -5,9 +5,12 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import WS from 'ws';
 import wsService, {
+  ApiError,
+  type ApiErrorCode,
   type ClientEventMap,
   type ConnectionStatus,
   OpenEyeClient,
+  type RestErrorCode,
   type StatusChange,
   type WebSocketConstructor,
 } from '../src/index.js';
@@ -36,5 +39,18 @@ describe('public types', () => {
     expectTypeOf<ClientEventMap['camera_event']['camera_id']>().toEqualTypeOf<number>();
     // @ts-expect-error: not an event type
     wsService.on('no_such_event', () => {});
+  });
+
+  it("types ApiError.code from the server's error catalogue, open to codes it does not know", () => {
+    expectTypeOf<ApiError['code']>().toEqualTypeOf<ApiErrorCode>();
+    expectTypeOf<RestErrorCode>().toExtend<ApiError['code']>();
+    // The catalogue's literals survive in the union (a plain `string` would swallow them) ...
+    expectTypeOf<Extract<ApiError['code'], 'gone'>>().toEqualTypeOf<'gone'>();
+    expectTypeOf<Extract<ApiError['code'], 'rate_limited'>>().toEqualTypeOf<'rate_limited'>();
+    expectTypeOf<Extract<ApiError['code'], 'network_error'>>().toEqualTypeOf<'network_error'>();
+    // ... and a code of a newer server, or the client's http_<status>, is still a code.
+    expectTypeOf<'some_future_code'>().toExtend<ApiError['code']>();
+    expectTypeOf<'http_418'>().toExtend<ApiError['code']>();
+    expectTypeOf(new ApiError(410, 'gone', 'Gone').code).toEqualTypeOf<ApiErrorCode>();
   });
 });

@@ -42,19 +42,8 @@ export type AlertType = (typeof ALERT_TYPES)[number];
 export const ROLES = ['admin', 'viewer', 'producer'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const ERROR_CODES = [
-  'invalid_json',
-  'invalid_message',
-  'unknown_type',
-  'unknown_event_type',
-  'forbidden',
-  'rate_limited',
-  /** watch/publish of a camera that does not exist or that the user may not see. */
-  'unknown_camera',
-  /** More cameras watched at once than the server allows (OPENEYE_MEDIA_MAX_WATCHES). */
-  'too_many_watches',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Codes of the socket's `error` message: the catalogue in errors.ts (protocol.md section 7) says what each means. */
+export { SOCKET_ERROR_CODES as ERROR_CODES, type SocketErrorCode as ErrorCode } from './errors.js';
 
 /** WebSocket close codes the server uses (protocol.md section 1). */
 export const CloseCode = {

@@ -4,6 +4,7 @@
  */
 import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
 import { ALERT_TYPES, ERROR_CODES, EVENT_TYPES, MAX_WATCH_FPS, PROTOCOL_VERSION, ROLES } from './constants.js';
+import { REST_ERROR_CODES } from './errors.js';
 
 type LiteralTuple<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
 const literalUnion = <const T extends readonly string[]>(values: T) =>
@@ -228,7 +229,11 @@ export const ClientMessage = Type.Union([
 // ---------------------------------------------------------------- REST
 
 export const ErrorResponse = Type.Object({
-  error: Type.String({ description: 'stable machine-readable code' }),
+  error: Type.String({
+    description: 'stable machine-readable code: REST_ERRORS of @openeye/protocol, protocol.md section 7',
+    // An open list: a newer server may send a code an older client does not know.
+    'x-extensible-enum': REST_ERROR_CODES,
+  }),
   message: Type.String(),
   field: Type.Optional(Type.String({ description: 'the offending field, for validation errors' })),
 });

@@ -31,10 +31,10 @@ export function createGuard(jwt: JwtService, store: Store, keys: ApiKeyVerifier)
     async (req) => {
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
-      if (!token) throw new DomainError(401, 'unauthorized', 'Missing bearer token');
+      if (!token) throw new DomainError('unauthorized', 'Missing bearer token');
       const principal = isApiKey(token) ? await byKey(token, keys, store) : await byToken(token, jwt, store);
       if (roles.length > 0 && !roles.includes(principal.role)) {
-        throw new DomainError(403, 'forbidden', `This needs the role ${roles.join(' or ')}`);
+        throw new DomainError('forbidden', `This needs the role ${roles.join(' or ')}`);
       }
       req.user = principal;
     };
@@ -43,12 +43,12 @@ export function createGuard(jwt: JwtService, store: Store, keys: ApiKeyVerifier)
 async function byToken(token: string, jwt: JwtService, store: Store): Promise<AuthUser> {
   const result = jwt.verify(token);
   if (!result.ok) {
-    throw new DomainError(401, 'unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
+    throw new DomainError('unauthorized', result.reason === 'expired' ? 'Token expired' : 'Invalid token');
   }
   const user = await store.users.byId(result.userId);
   // Unknown, disabled, or the token predates a password change.
   if (!user || user.disabled || user.token_version !== result.claims.tv) {
-    throw new DomainError(401, 'unauthorized', 'Invalid token');
+    throw new DomainError('unauthorized', 'Invalid token');
   }
   return {
     id: user.id,
@@ -65,7 +65,7 @@ async function byKey(token: string, keys: ApiKeyVerifier, store: Store): Promise
   const key = await keys.verify(token);
   const user = key ? await store.users.byId(key.user_id) : null;
   if (!key || !user || user.disabled || user.role === 'viewer') {
-    throw new DomainError(401, 'unauthorized', 'Invalid API key');
+    throw new DomainError('unauthorized', 'Invalid API key');
   }
   return {
     id: user.id,

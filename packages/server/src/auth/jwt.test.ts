@@ -68,7 +68,7 @@ describe('JwtService', () => {
 describe('passwords', () => {
   it('hashes with scrypt and verifies', async () => {
     const h = await hashPassword('correct horse');
-    expect(h).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(h).toMatch(/^scrypt\$32768\$8\$3\$/);
     expect(await verifyPassword('correct horse', h)).toBe(true);
     expect(await verifyPassword('wrong horse', h)).toBe(false);
     expect(await verifyPassword('anything', null)).toBe(false);

@@ -1,16 +1,32 @@
-/** Errors the domain raises; the HTTP layer maps each to its status and a JSON body. */
+/**
+ * Errors the domain raises; the HTTP layer answers each with its status and a JSON body. Codes come
+ * from the catalogue of @openeye/protocol (`REST_ERRORS`), and so do their statuses and default
+ * messages: a code that is not in it does not compile.
+ */
+import { type ErrorResponse, REST_ERRORS, type RestErrorCode } from '@openeye/protocol';
+
 export class DomainError extends Error {
+  /** The HTTP status, from the catalogue. */
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
+    readonly code: RestErrorCode,
+    message: string = REST_ERRORS[code].message,
     readonly field?: string,
   ) {
     super(message);
     this.name = 'DomainError';
+    this.status = REST_ERRORS[code].status;
   }
 }
 
-export const notFound = (what: string) => new DomainError(404, 'not_found', `${what} not found`);
-export const conflict = (message: string, field?: string) => new DomainError(409, 'conflict', message, field);
-export const badRequest = (message: string, field?: string) => new DomainError(400, 'validation_error', message, field);
+/** The JSON body of an error answer: the code, its message (the catalogue's by default), the field. */
+export function errorBody(code: RestErrorCode, message: string = REST_ERRORS[code].message, field?: string) {
+  const body: ErrorResponse = { error: code, message };
+  if (field) body.field = field;
+  return body;
+}
+
+export const notFound = (what: string, field?: string) => new DomainError('not_found', `${what} not found`, field);
+export const conflict = (message: string, field?: string) => new DomainError('conflict', message, field);
+export const badRequest = (message: string, field?: string) => new DomainError('validation_error', message, field);

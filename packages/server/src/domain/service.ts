@@ -21,7 +21,7 @@ import { CameraAccess } from '../auth/access.js';
 import type { EventPublisher } from '../cluster/engine.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
-import { badRequest, DomainError, notFound } from './errors.js';
+import { badRequest, notFound } from './errors.js';
 
 type NewEvent = EventRecord;
 
@@ -184,10 +184,10 @@ export class DomainService {
     }
     const cameraId = input.camera_id ?? dataCamera;
     const field = input.camera_id !== undefined ? 'camera_id' : 'data.camera_id';
-    if (!access.canSee(cameraId)) throw new DomainError(404, 'not_found', 'Camera not found', field);
+    if (!access.canSee(cameraId)) throw notFound('Camera', field);
     return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
       if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
-        throw new DomainError(404, 'not_found', 'Camera not found', field);
+        throw notFound('Camera', field);
       }
       const data: Record<string, unknown> = { ...given, message: input.message };
       if (cameraId !== undefined) data.camera_id = cameraId;

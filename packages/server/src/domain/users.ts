@@ -8,7 +8,7 @@ import type { CreateUserRequest, UpdateUserRequest, User } from '@openeye/protoc
 import { hashPassword } from '../auth/passwords.js';
 import type { EventPublisher } from '../cluster/engine.js';
 import { publicUser, type Store } from '../store/index.js';
-import { conflict, DomainError, notFound } from './errors.js';
+import { conflict, notFound } from './errors.js';
 
 export class UsersService {
   constructor(
@@ -57,7 +57,7 @@ export class UsersService {
   }
 
   async delete(id: number, actingUserId: number): Promise<void> {
-    if (id === actingUserId) throw new DomainError(409, 'conflict', 'You cannot delete your own account');
+    if (id === actingUserId) throw conflict('You cannot delete your own account');
     if (!(await this.store.users.delete(id))) throw notFound('User');
     this.bus.publish({ kind: 'user_revoked', userId: id });
   }

@@ -4,10 +4,12 @@ import { Type } from '@sinclair/typebox';
 import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { DomainError } from '../domain/errors.js';
 import { publicUser } from '../store/index.js';
-import { type App, errors, type RouteContext } from './context.js';
+import type { App, RouteContext } from './context.js';
+import { operations } from './operation.js';
 
 export function authRoutes(app: App, ctx: RouteContext): void {
-  const { store, jwt, guard, users, loginThrottle, loginWork } = ctx;
+  const { store, jwt, users, loginThrottle, loginWork } = ctx;
+  const operation = operations(ctx.guard);
   const issue = (u: { id: number; username: string; role: User['role']; token_version: number }) => ({
     access_token: jwt.sign(u),
     token_type: 'bearer' as const,
@@ -16,31 +18,30 @@ export function authRoutes(app: App, ctx: RouteContext): void {
 
   app.post(
     '/api/auth/login',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Exchange a username and password for a JWT (JSON or form body)',
-        body: LoginRequest,
-        response: { 200: TokenResponse, ...errors, 429: { $ref: 'ErrorResponse#' }, 503: { $ref: 'ErrorResponse#' } },
-      },
-    },
+    operation({
+      operationId: 'login',
+      summary: 'Exchange a username and password for a JWT (JSON or form body)',
+      tag: 'auth',
+      auth: 'public',
+      body: LoginRequest,
+      consumes: ['application/json', 'application/x-www-form-urlencoded'],
+      response: { 200: TokenResponse },
+      // Refused (401); throttled after repeated failures (429); too many at once (503).
+      errors: ['invalid_credentials', 'rate_limited'],
+    }),
     async (req, reply) => {
       const { username, password } = req.body;
       const verdict = await loginThrottle.check(username, req.ip);
       if (!verdict.ok) {
         reply.header('retry-after', String(verdict.retryAfterSeconds));
-        throw new DomainError(
-          429,
-          'rate_limited',
-          `Too many failed logins; try again in ${verdict.retryAfterSeconds} s`,
-        );
+        throw new DomainError('rate_limited', `Too many failed logins; try again in ${verdict.retryAfterSeconds} s`);
       }
       const user = await store.users.byUsername(username);
       // scrypt for unauthenticated requests runs a few at a time; a flood is told to come back.
       const ok = await loginWork.run(() => verifyPassword(password, user?.password_hash ?? null));
       if (ok === null) {
         reply.header('retry-after', '1');
-        throw new DomainError(503, 'unavailable', 'Too many logins at once; try again in a moment');
+        throw new DomainError('unavailable', 'Too many logins at once; try again in a moment');
       }
       if (!user || !ok || user.disabled) {
         req.log.info({ event: 'auth.login_failed', remote: req.ip }, 'login failed');
@@ -51,7 +52,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
             `failed logins reached the ${reached} limit; further attempts are refused for a while`,
           );
         }
-        throw new DomainError(401, 'invalid_credentials', 'Wrong username or password');
+        throw new DomainError('invalid_credentials', 'Wrong username or password');
       }
       await loginThrottle.succeeded(username);
       // A hash made with older parameters is replaced now that the password is known.
@@ -62,87 +63,96 @@ export function authRoutes(app: App, ctx: RouteContext): void {
 
   app.post(
     '/api/auth/refresh',
-    {
-      preHandler: guard(),
-      schema: {
-        tags: ['auth'],
-        summary: 'A fresh token for a valid one',
-        security: [{ bearer: [] }],
-        response: { 200: TokenResponse, ...errors },
-      },
-    },
+    operation({
+      operationId: 'refreshToken',
+      summary: 'A fresh token for a valid one',
+      tag: 'auth',
+      auth: 'user',
+      response: { 200: TokenResponse },
+    }),
     async (req) => issue(req.user!),
   );
 
   app.get(
     '/api/users/me',
-    {
-      preHandler: guard(),
-      schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: User, ...errors } },
-    },
+    operation({
+      operationId: 'getCurrentUser',
+      summary: 'The signed-in user',
+      tag: 'users',
+      auth: 'user',
+      response: { 200: User },
+    }),
     async (req) => publicUser((await store.users.byId(req.user!.id))!),
   );
 
-  const admin = guard('admin');
+  const admin = ['admin'] as const;
 
   app.get(
     '/api/users',
-    {
-      preHandler: admin,
-      schema: { tags: ['users'], security: [{ bearer: [] }], response: { 200: Type.Array(User), ...errors } },
-    },
+    operation({
+      operationId: 'listUsers',
+      summary: 'Every account',
+      tag: 'users',
+      auth: admin,
+      response: { 200: Type.Array(User) },
+    }),
     () => users.list(),
   );
 
   app.post(
     '/api/users',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['users'],
-        security: [{ bearer: [] }],
-        body: CreateUserRequest,
-        response: { 201: User, ...errors },
-      },
-    },
+    operation({
+      operationId: 'createUser',
+      summary: 'Create an account',
+      tag: 'users',
+      auth: admin,
+      body: CreateUserRequest,
+      response: { 201: User },
+      errors: ['conflict'],
+    }),
     async (req, reply) => reply.code(201).send(await users.create(req.body)),
   );
 
   app.get(
     '/api/users/:id',
-    {
-      preHandler: admin,
-      schema: { tags: ['users'], security: [{ bearer: [] }], params: IdParams, response: { 200: User, ...errors } },
-    },
+    operation({
+      operationId: 'getUser',
+      summary: 'One account',
+      tag: 'users',
+      auth: admin,
+      params: IdParams,
+      response: { 200: User },
+      errors: ['not_found'],
+    }),
     (req) => users.get(req.params.id),
   );
 
   app.patch(
     '/api/users/:id',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['users'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        body: UpdateUserRequest,
-        response: { 200: User, ...errors },
-      },
-    },
+    operation({
+      operationId: 'updateUser',
+      summary: 'Change a password, a role, or disable an account; ends the user’s sessions',
+      tag: 'users',
+      auth: admin,
+      params: IdParams,
+      body: UpdateUserRequest,
+      response: { 200: User },
+      errors: ['not_found'],
+    }),
     (req) => users.update(req.params.id, req.body),
   );
 
   app.delete(
     '/api/users/:id',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['users'],
-        security: [{ bearer: [] }],
-        params: IdParams,
-        response: { 204: Type.Null(), ...errors },
-      },
-    },
+    operation({
+      operationId: 'deleteUser',
+      summary: 'Delete an account (not your own); ends its sessions',
+      tag: 'users',
+      auth: admin,
+      params: IdParams,
+      response: { 204: Type.Null() },
+      errors: ['not_found', 'conflict'],
+    }),
     async (req, reply) => {
       await users.delete(req.params.id, req.user!.id);
       return reply.code(204).send(null);

@@ -8,7 +8,7 @@ import { jsonDepthExceeds, MAX_BODY_DEPTH } from '@openeye/protocol';
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
-import { DomainError } from '../domain/errors.js';
+import { badRequest } from '../domain/errors.js';
 
 const common: Options = { removeAdditional: true, useDefaults: true, allErrors: false, strict: false };
 
@@ -28,10 +28,7 @@ export function installInputRules(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (jsonDepthExceeds(body as string, MAX_BODY_DEPTH)) {
-      done(
-        new DomainError(400, 'validation_error', `body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`, 'body'),
-        undefined,
-      );
+      done(badRequest(`body: JSON nested deeper than ${MAX_BODY_DEPTH} levels`, 'body'), undefined);
       return;
     }
     parseJson(req, body as string, done);

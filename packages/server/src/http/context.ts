@@ -41,10 +41,3 @@ export interface RouteContext {
   /** Bounds password hashing for unauthenticated requests. */
   loginWork: WorkLimit;
 }
-
-export const errors = {
-  400: { $ref: 'ErrorResponse#' },
-  401: { $ref: 'ErrorResponse#' },
-  403: { $ref: 'ErrorResponse#' },
-  404: { $ref: 'ErrorResponse#' },
-} as const;

@@ -18,19 +18,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, DomainError } from '../domain/errors.js';
 import { TokenBucket } from '../realtime/rate-limit.js';
 import { parseEventId } from '../store/index.js';
-import { type App, errors, type RouteContext } from './context.js';
+import type { App, RouteContext } from './context.js';
+import { operations } from './operation.js';
 
 /** Requests per second (and burst) one user may make to the polling routes. */
 const POLL_RATE = 20;
 const POLL_BURST = 60;
 
 export function eventRoutes(app: App, ctx: RouteContext): void {
-  const { domain, guard, store, statistics, engine } = ctx;
-  const authenticated = guard();
+  const { domain, store, statistics, engine } = ctx;
+  const operation = operations(ctx.guard);
   // The polling fallback is read in a loop: a client gone wild gets 429 instead of the store's time.
+  // Runs after the guard (req.user is set).
   const buckets = new Map<number, TokenBucket>();
-  const read = async (req: FastifyRequest, reply: FastifyReply) => {
-    await authenticated(req, reply);
+  const pollLimit = async (req: FastifyRequest, reply: FastifyReply) => {
     const userId = req.user!.id;
     let bucket = buckets.get(userId);
     if (!bucket) {
@@ -40,63 +41,65 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     }
     if (!bucket.take(Date.now())) {
       reply.header('retry-after', '1');
-      throw new DomainError(429, 'rate_limited', 'Too many requests; poll less often');
+      throw new DomainError('rate_limited', 'Too many requests; poll less often');
     }
   };
-  const write = guard('admin', 'producer');
-  const admin = guard('admin');
-  const security = [{ bearer: [] }];
+  const write = ['admin', 'producer'] as const;
+  const admin = ['admin'] as const;
 
   app.post(
     '/api/recognitions',
-    {
-      preHandler: write,
-      schema: {
-        tags: ['ingest'],
-        summary: 'Record a recognition; person_id null is an unknown face, which also raises a warning alert',
-        security,
-        body: CreateRecognitionRequest,
-        response: { 201: Recognition, ...errors },
-      },
-    },
+    operation({
+      operationId: 'createRecognition',
+      summary: 'Record a recognition; person_id null is an unknown face, which also raises a warning alert',
+      tag: 'ingest',
+      auth: write,
+      body: CreateRecognitionRequest,
+      response: { 201: Recognition },
+      errors: ['not_found'],
+    }),
     async (req, reply) => reply.code(201).send(await domain.createRecognition(req.body, req.user!.access)),
   );
 
   app.post(
     '/api/alerts',
-    {
-      preHandler: write,
-      schema: { tags: ['ingest'], security, body: CreateAlertRequest, response: { 201: AlertMessage, ...errors } },
-    },
+    operation({
+      operationId: 'createAlert',
+      summary: 'Raise an alert: stored, then sent to every subscribed connection',
+      tag: 'ingest',
+      auth: write,
+      body: CreateAlertRequest,
+      response: { 201: AlertMessage },
+      errors: ['not_found'],
+    }),
     async (req, reply) => reply.code(201).send(await domain.createAlert(req.body, req.user!.access)),
   );
 
   app.get(
     '/api/statistics',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['realtime'],
-        summary: 'The statistics snapshot (the polling fallback)',
-        security,
-        response: { 200: Statistics, ...errors },
-      },
-    },
+    operation({
+      operationId: 'getStatistics',
+      summary: 'The statistics snapshot (the polling fallback)',
+      tag: 'realtime',
+      auth: 'user',
+      rateLimit: pollLimit,
+      response: { 200: Statistics },
+    }),
     () => statistics.snapshot(),
   );
 
   app.get(
     '/api/events',
-    {
-      preHandler: read,
-      schema: {
-        tags: ['realtime'],
-        summary: 'Event history: after an id (oldest first), or the newest; 410 when `after` is older than the history',
-        security,
-        querystring: EventsQuery,
-        response: { 200: EventsResponse, 410: { $ref: 'ErrorResponse#' }, ...errors },
-      },
-    },
+    operation({
+      operationId: 'listEvents',
+      summary: 'Event history: after an id (oldest first), or the newest; 410 when `after` is older than the history',
+      tag: 'realtime',
+      auth: 'user',
+      rateLimit: pollLimit,
+      querystring: EventsQuery,
+      response: { 200: EventsResponse },
+      errors: ['gone'],
+    }),
     async (req) => {
       const limit = req.query.limit ?? 100;
       let kinds: StoredEventType[] | undefined;
@@ -123,7 +126,7 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       if (after === null) throw badRequest('after must be an event id', 'after');
       const floor = await store.events.historyFloor();
       if (after < floor || after > (newest ?? 0)) {
-        throw new DomainError(410, 'gone', 'Events after that id are no longer (or not) in the history');
+        throw new DomainError('gone');
       }
       const page = await store.events.after(after, limit + 1, kinds, cameras);
       const has_more = page.length > limit;
@@ -133,7 +136,14 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
 
   app.get(
     '/api/ws/status',
-    { preHandler: read, schema: { tags: ['realtime'], security, response: { 200: WsStatusResponse, ...errors } } },
+    operation({
+      operationId: 'getConnectionStatus',
+      summary: 'Connection counts across the cluster: every user’s for admins, only the caller’s for others',
+      tag: 'realtime',
+      auth: 'user',
+      rateLimit: pollLimit,
+      response: { 200: WsStatusResponse },
+    }),
     async (req) => {
       const all = await engine.statistics();
       const me = String(req.user!.id);
@@ -146,30 +156,26 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
 
   app.get(
     '/api/ws/presence',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['realtime'],
-        summary: 'Who watches which camera',
-        security,
-        response: { 200: Presence, ...errors },
-      },
-    },
+    operation({
+      operationId: 'getPresence',
+      summary: 'Who watches which camera',
+      tag: 'realtime',
+      auth: admin,
+      response: { 200: Presence },
+    }),
     () => engine.presence(),
   );
 
   app.post(
     '/api/admin/broadcast',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['realtime'],
-        summary: 'An alert to every connection',
-        security,
-        body: BroadcastRequest,
-        response: { 201: AlertMessage, ...errors },
-      },
-    },
+    operation({
+      operationId: 'broadcastAlert',
+      summary: 'An alert to every connection',
+      tag: 'realtime',
+      auth: admin,
+      body: BroadcastRequest,
+      response: { 201: AlertMessage },
+    }),
     async (req, reply) =>
       reply.code(201).send(await domain.broadcast(req.body.message, req.body.alert_type ?? 'info', req.user!.username)),
   );

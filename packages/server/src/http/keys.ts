@@ -1,54 +1,51 @@
 /** API keys for producers (admin only): create (the key is shown once), list, revoke. */
 import { ApiKey, CreateApiKeyRequest, CreatedApiKey, IdParams } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
-import { type App, errors, type RouteContext } from './context.js';
+import type { App, RouteContext } from './context.js';
+import { operations } from './operation.js';
 
 export function keyRoutes(app: App, ctx: RouteContext): void {
-  const { keys, guard } = ctx;
-  const admin = guard('admin');
-  const security = [{ bearer: [] }];
+  const { keys } = ctx;
+  const operation = operations(ctx.guard);
+  const admin = ['admin'] as const;
 
   app.get(
     '/api/keys',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['keys'],
-        summary: 'Every API key (without its secret)',
-        security,
-        response: { 200: Type.Array(ApiKey), ...errors },
-      },
-    },
+    operation({
+      operationId: 'listApiKeys',
+      summary: 'Every API key (without its secret)',
+      tag: 'keys',
+      auth: admin,
+      response: { 200: Type.Array(ApiKey) },
+    }),
     () => keys.list(),
   );
 
   app.post(
     '/api/keys',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['keys'],
-        summary: 'Create an API key for a producer or admin account; the key is in this answer only',
-        security,
-        body: CreateApiKeyRequest,
-        response: { 201: CreatedApiKey, ...errors },
-      },
-    },
+    operation({
+      operationId: 'createApiKey',
+      summary: 'Create an API key for a producer or admin account; the key is in this answer only',
+      tag: 'keys',
+      auth: admin,
+      body: CreateApiKeyRequest,
+      response: { 201: CreatedApiKey },
+      errors: ['not_found'],
+    }),
     async (req, reply) => reply.code(201).send(await keys.create(req.body)),
   );
 
   app.delete(
     '/api/keys/:id',
-    {
-      preHandler: admin,
-      schema: {
-        tags: ['keys'],
-        summary: 'Revoke an API key: refused from the next request on',
-        security,
-        params: IdParams,
-        response: { 200: ApiKey, ...errors },
-      },
-    },
+    operation({
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key: refused from the next request on',
+      tag: 'keys',
+      auth: admin,
+      params: IdParams,
+      response: { 200: ApiKey },
+      errors: ['not_found'],
+    }),
     (req) => keys.revoke(req.params.id),
   );
 }

@@ -7,7 +7,8 @@ import { Type } from '@sinclair/typebox';
 import { DomainError, notFound } from '../domain/errors.js';
 import type { MediaService } from '../media/service.js';
 import type { Metrics } from '../ops/metrics.js';
-import { type App, errors, type RouteContext } from './context.js';
+import type { App, RouteContext } from './context.js';
+import { operations } from './operation.js';
 
 const FrameAccepted = Type.Object({
   camera_id: Type.Integer(),
@@ -21,9 +22,8 @@ const FrameAccepted = Type.Object({
 });
 
 export function mediaRoutes(app: App, ctx: RouteContext, media: MediaService, metrics: Metrics): void {
-  const { guard, domain, config } = ctx;
-  const security = [{ bearer: [] }];
-  const ref = { $ref: 'ErrorResponse#' } as const;
+  const { domain, config } = ctx;
+  const operation = operations(ctx.guard);
 
   // Images are read as raw bytes, bounded before they are read whole (413 from the Content-Length,
   // or as soon as a chunked body passes the limit).
@@ -36,29 +36,25 @@ export function mediaRoutes(app: App, ctx: RouteContext, media: MediaService, me
   app.put(
     '/api/cameras/:id/frame',
     {
-      preHandler: guard('admin', 'producer'),
-      bodyLimit: config.maxFrameBytes,
-      schema: {
-        tags: ['media'],
+      ...operation({
+        operationId: 'pushCameraFrame',
         summary: "Push a camera's newest frame (image/jpeg, image/png or image/webp body)",
-        security,
+        tag: 'media',
+        auth: ['admin', 'producer'],
         params: IdParams,
-        response: { 200: FrameAccepted, ...errors, 413: ref, 415: ref },
-      },
+        consumes: FRAME_CONTENT_TYPES,
+        response: { 200: FrameAccepted },
+        errors: ['not_found', 'payload_too_large', 'unsupported_media_type'],
+      }),
+      bodyLimit: config.maxFrameBytes,
     },
     async (req) => {
       // The camera must exist and be the producer's to push to (a camera it may not see: 404).
       await domain.getCamera(req.params.id, req.user!.access);
       const body = req.body;
-      if (!Buffer.isBuffer(body)) throw new DomainError(415, 'unsupported_media_type', 'Send the image as the body');
+      if (!Buffer.isBuffer(body)) throw new DomainError('unsupported_media_type', 'Send the image as the body');
       const result = media.ingest(req.params.id, body);
-      if (!result.ok) {
-        throw new DomainError(
-          result.status,
-          result.status === 413 ? 'payload_too_large' : 'unsupported_media_type',
-          result.message,
-        );
-      }
+      if (!result.ok) throw new DomainError(result.code, result.message);
       metrics.mediaFramesIngested.inc({ source: 'http' });
       const f = result.frame;
       return {
@@ -75,16 +71,15 @@ export function mediaRoutes(app: App, ctx: RouteContext, media: MediaService, me
 
   app.get(
     '/api/cameras/:id/snapshot',
-    {
-      preHandler: guard(),
-      schema: {
-        tags: ['media'],
-        summary: "The camera's newest frame, as an image (404 while none has arrived)",
-        security,
-        params: IdParams,
-        response: { ...errors },
-      },
-    },
+    operation({
+      operationId: 'getCameraSnapshot',
+      summary: "The camera's newest frame, as an image (404 while none has arrived)",
+      tag: 'media',
+      auth: 'user',
+      params: IdParams,
+      response: { 200: Type.Any({ description: 'The image (image/jpeg, image/png or image/webp)' }) },
+      errors: ['not_found'],
+    }),
     async (req, reply) => {
       await domain.getCamera(req.params.id, req.user!.access);
       const frame = media.latestFrame(req.params.id);

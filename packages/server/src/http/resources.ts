@@ -11,57 +11,76 @@ import {
   UpdatePersonRequest,
 } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
-import { type App, errors, type RouteContext } from './context.js';
+import type { App, RouteContext } from './context.js';
+import { operations } from './operation.js';
 
 export function resourceRoutes(app: App, ctx: RouteContext): void {
-  const { domain, guard } = ctx;
-  const read = guard();
-  const admin = guard('admin');
-  const write = guard('admin', 'producer');
-  const security = [{ bearer: [] }];
+  const { domain } = ctx;
+  const operation = operations(ctx.guard);
+  const admin = ['admin'] as const;
+  const write = ['admin', 'producer'] as const;
 
   app.get(
     '/api/cameras',
-    { preHandler: read, schema: { tags: ['cameras'], security, response: { 200: Type.Array(Camera), ...errors } } },
+    operation({
+      operationId: 'listCameras',
+      summary: 'Every camera',
+      tag: 'cameras',
+      auth: 'user',
+      response: { 200: Type.Array(Camera) },
+    }),
     (req) => domain.listCameras(req.user!.access),
   );
   app.get(
     '/api/cameras/:id',
-    {
-      preHandler: read,
-      schema: { tags: ['cameras'], security, params: IdParams, response: { 200: Camera, ...errors } },
-    },
+    operation({
+      operationId: 'getCamera',
+      summary: 'One camera',
+      tag: 'cameras',
+      auth: 'user',
+      params: IdParams,
+      response: { 200: Camera },
+      errors: ['not_found'],
+    }),
     (req) => domain.getCamera(req.params.id, req.user!.access),
   );
   app.post(
     '/api/cameras',
-    {
-      preHandler: admin,
-      schema: { tags: ['cameras'], security, body: CreateCameraRequest, response: { 201: Camera, ...errors } },
-    },
+    operation({
+      operationId: 'createCamera',
+      summary: 'Add a camera',
+      tag: 'cameras',
+      auth: admin,
+      body: CreateCameraRequest,
+      response: { 201: Camera },
+    }),
     async (req, reply) => reply.code(201).send(await domain.createCamera(req.body)),
   );
   app.patch(
     '/api/cameras/:id',
-    {
-      preHandler: write,
-      schema: {
-        tags: ['cameras'],
-        summary: 'Update a camera; a change of active or recording also becomes a camera event',
-        security,
-        params: IdParams,
-        body: UpdateCameraRequest,
-        response: { 200: Camera, ...errors },
-      },
-    },
+    operation({
+      operationId: 'updateCamera',
+      summary: 'Update a camera; a change of active or recording also becomes a camera event',
+      tag: 'cameras',
+      auth: write,
+      params: IdParams,
+      body: UpdateCameraRequest,
+      response: { 200: Camera },
+      errors: ['not_found'],
+    }),
     (req) => domain.updateCamera(req.params.id, req.body, req.user!.access),
   );
   app.delete(
     '/api/cameras/:id',
-    {
-      preHandler: admin,
-      schema: { tags: ['cameras'], security, params: IdParams, response: { 204: Type.Null(), ...errors } },
-    },
+    operation({
+      operationId: 'deleteCamera',
+      summary: 'Remove a camera and its recognitions',
+      tag: 'cameras',
+      auth: admin,
+      params: IdParams,
+      response: { 204: Type.Null() },
+      errors: ['not_found'],
+    }),
     async (req, reply) => {
       await domain.deleteCamera(req.params.id);
       return reply.code(204).send(null);
@@ -69,17 +88,16 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
   );
   app.post(
     '/api/cameras/:id/events',
-    {
-      preHandler: write,
-      schema: {
-        tags: ['cameras'],
-        summary: 'Post a camera event: stored, then sent to every subscribed connection',
-        security,
-        params: IdParams,
-        body: CreateCameraEventRequest,
-        response: { 201: CameraEventMessage, ...errors },
-      },
-    },
+    operation({
+      operationId: 'createCameraEvent',
+      summary: 'Post a camera event: stored, then sent to every subscribed connection',
+      tag: 'cameras',
+      auth: write,
+      params: IdParams,
+      body: CreateCameraEventRequest,
+      response: { 201: CameraEventMessage },
+      errors: ['not_found'],
+    }),
     async (req, reply) =>
       reply
         .code(201)
@@ -88,37 +106,52 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
 
   app.get(
     '/api/people',
-    { preHandler: read, schema: { tags: ['people'], security, response: { 200: Type.Array(Person), ...errors } } },
+    operation({
+      operationId: 'listPeople',
+      summary: 'Every known person',
+      tag: 'people',
+      auth: 'user',
+      response: { 200: Type.Array(Person) },
+    }),
     () => domain.listPeople(),
   );
   app.post(
     '/api/people',
-    {
-      preHandler: write,
-      schema: { tags: ['people'], security, body: CreatePersonRequest, response: { 201: Person, ...errors } },
-    },
+    operation({
+      operationId: 'createPerson',
+      summary: 'Add a known person',
+      tag: 'people',
+      auth: write,
+      body: CreatePersonRequest,
+      response: { 201: Person },
+    }),
     async (req, reply) => reply.code(201).send(await domain.createPerson(req.body.name)),
   );
   app.patch(
     '/api/people/:id',
-    {
-      preHandler: write,
-      schema: {
-        tags: ['people'],
-        security,
-        params: IdParams,
-        body: UpdatePersonRequest,
-        response: { 200: Person, ...errors },
-      },
-    },
+    operation({
+      operationId: 'updatePerson',
+      summary: 'Rename a person',
+      tag: 'people',
+      auth: write,
+      params: IdParams,
+      body: UpdatePersonRequest,
+      response: { 200: Person },
+      errors: ['not_found'],
+    }),
     (req) => domain.renamePerson(req.params.id, req.body.name),
   );
   app.delete(
     '/api/people/:id',
-    {
-      preHandler: write,
-      schema: { tags: ['people'], security, params: IdParams, response: { 204: Type.Null(), ...errors } },
-    },
+    operation({
+      operationId: 'deletePerson',
+      summary: 'Remove a person; their recognitions stay, without the person',
+      tag: 'people',
+      auth: write,
+      params: IdParams,
+      response: { 204: Type.Null() },
+      errors: ['not_found'],
+    }),
     async (req, reply) => {
       await domain.deletePerson(req.params.id);
       return reply.code(204).send(null);

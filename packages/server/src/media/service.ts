@@ -23,7 +23,9 @@ export interface MediaOptions {
   maxFrameBytes: number;
 }
 
-export type IngestResult = { ok: true; frame: MediaFrame } | { ok: false; status: 404 | 413 | 415; message: string };
+export type IngestResult =
+  | { ok: true; frame: MediaFrame }
+  | { ok: false; code: 'payload_too_large' | 'unsupported_media_type'; message: string };
 
 export class MediaService {
   private readonly latest = new Map<number, MediaFrame>();
@@ -65,10 +67,14 @@ export class MediaService {
    */
   ingest(cameraId: number, image: Buffer, capturedAt = Date.now()): IngestResult {
     if (image.length > this.options.maxFrameBytes) {
-      return { ok: false, status: 413, message: `A frame may have at most ${this.options.maxFrameBytes} bytes` };
+      return {
+        ok: false,
+        code: 'payload_too_large',
+        message: `A frame may have at most ${this.options.maxFrameBytes} bytes`,
+      };
     }
     const type: FrameContentType | null = sniffImage(image);
-    if (!type) return { ok: false, status: 415, message: 'Not a JPEG, PNG or WebP image' };
+    if (!type) return { ok: false, code: 'unsupported_media_type', message: 'Not a JPEG, PNG or WebP image' };
     const seq = ((this.seq.get(cameraId) ?? 0) + 1) >>> 0;
     this.seq.set(cameraId, seq);
     const frame = makeFrame(cameraId, seq, image, type, capturedAt);

@@ -10,11 +10,12 @@ import {
   type ClientMessage,
   CloseCode,
   CloseReason,
-  type ErrorCode,
   type EventType,
   errorMessage,
   parseClientMessage,
   pongMessage,
+  SOCKET_ERRORS,
+  type SocketErrorCode,
   subscriptionMessage,
 } from '@openeye/protocol';
 import type { VerifyResult } from '../auth/jwt.js';
@@ -66,7 +67,7 @@ export class ClientMessages {
     for (const [data, isBinary] of held) this.handle(conn, data, isBinary);
   }
 
-  sendError(conn: Connection, code: ErrorCode, message: string, requestType?: string): void {
+  sendError(conn: Connection, code: SocketErrorCode, message: string, requestType?: string): void {
     this.deps.outbox.send(conn, JSON.stringify(errorMessage(code, message, requestType)));
     this.deps.metrics.messagesSent.inc({ type: 'error' });
   }
@@ -79,7 +80,7 @@ export class ClientMessages {
     }
     conn.overflow++;
     if (conn.overflow === 1) {
-      this.sendError(conn, 'rate_limited', 'Too many messages; slow down');
+      this.sendError(conn, 'rate_limited', SOCKET_ERRORS.rate_limited.message);
       this.violation(conn, 'rate_limited');
     } else if (conn.overflow > this.deps.messageBurst) {
       this.deps.outbox.close(conn, CloseCode.POLICY_VIOLATION, CloseReason.MESSAGE_RATE);
@@ -148,7 +149,7 @@ export class ClientMessages {
     }
   }
 
-  refuse(conn: Connection, code: ErrorCode, message: string, requestType?: string): void {
+  refuse(conn: Connection, code: SocketErrorCode, message: string, requestType?: string): void {
     this.sendError(conn, code, message, requestType);
     this.violation(conn, code);
   }
