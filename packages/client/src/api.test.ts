@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, OpenEyeApi } from '../src/index.js';
+import { ApiError, OpenEyeApi } from './index.js';
 
 function recorder(answer: () => Response | Promise<Response>) {
   const calls: { url: string; method: string; headers: Headers; body: string | null }[] = [];
