@@ -62,7 +62,8 @@ describe('integration: normal flow', () => {
     const api = admin(s.url, s.adminToken);
     const { client, statuses, eventIds, alerts } = recordingClient({
       baseUrl: s.url,
-      getToken: () => s.tokenFor('viewer-normal'),
+      // An admin: presence_update, subscribed to below, is for admins only.
+      getToken: () => s.tokenFor('admin-normal', 'admin'),
     });
     const welcomes: unknown[] = [];
     client.on('connection_status', (m) => welcomes.push(m));
