@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { sleep, waitFor } from '../../../test/support/wait.js';
 import {
   ADMIN_PASSWORD,
   createTestDatabase,
@@ -15,7 +16,6 @@ import {
   tempDir,
 } from '../../server/src/testing.js';
 import { OpenEyeApi, OpenEyeClient } from '../src/index.js';
-import { sleep, waitFor } from './helpers/wait.js';
 
 const SECRET = randomBytes(32).toString('hex');
 
@@ -61,8 +61,10 @@ describe('client failover across live nodes', () => {
         });
         const alerts: string[] = [];
         client.on('alert', (m) => alerts.push(m.id));
+        const statuses: string[] = [];
+        client.on('status_change', (c) => statuses.push(c.status));
         client.connect();
-        return { client, alerts };
+        return { client, alerts, statuses };
       }),
     );
     await waitFor(() => clients.every((x) => x.client.isConnected()), 'every client connected', 15_000);
@@ -78,9 +80,16 @@ describe('client failover across live nodes', () => {
         await sleep(20);
       }
     })();
-    await sleep(300);
+    await waitFor(() => produced.length >= 5, 'the producer under way');
     await b.kill('SIGKILL');
-    await sleep(2000);
+    // Alerts keep coming while the clients move; stop once every one is connected elsewhere.
+    await waitFor(
+      () => clients.every((x) => x.statuses.includes('reconnecting') && x.client.isConnected()),
+      'every client connected to another node',
+      20_000,
+    );
+    const moved = produced.length;
+    await waitFor(() => produced.length >= moved + 10, '10 more alerts after the move');
     producing = false;
     await producer;
     const last = produced.at(-1)!;

@@ -12,6 +12,7 @@ import type { Browser } from 'playwright-core';
 import { build, defaultClientConditions, type Rolldown } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../test/support/browser.js';
+import { expectTrueFor } from '../../../test/support/wait.js';
 import { startTestServer, type TestServer } from '../../server/src/testing.js';
 import { OpenEyeApi } from '../src/index.js';
 
@@ -118,9 +119,12 @@ describe('React: the guide example and the hooks, in Chromium', () => {
     await api.createAlert({ alert_type: 'warning', message: 'first' });
     await api.createAlert({ alert_type: 'info', message: 'second' });
     await page.getByText('Hook alerts: first, second', { exact: true }).waitFor();
-    // Statistics keep re-rendering the panel; the alert subscription stays one.
-    await page.waitForTimeout(600);
-    expect(await page.textContent('#hooks')).toContain('Hook alerts: first, second');
+    // Statistics keep re-rendering the panel (every 200 ms); the alert subscription stays one.
+    await expectTrueFor(
+      600,
+      'each alert listed once',
+      async () => (await page.textContent('#hooks'))?.endsWith('Hook alerts: first, second') ?? false,
+    );
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -4,8 +4,9 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { expectNothingFor, waitFor } from '../../../../test/support/wait.js';
 import { startTestServer, tempDir } from '../../src/testing.js';
-import { api, connect, sleep } from '../helpers.js';
+import { api, connect } from '../helpers.js';
 import { logEvents, observe, rawRequest, upgradeLines } from './raw.js';
 
 describe('server faults', () => {
@@ -76,9 +77,10 @@ describe('database faults', () => {
       }
       expect(statuses).toContain(503);
       expect(new Set(statuses)).toEqual(new Set(statuses.includes(201) ? [201, 503] : [503]));
-      await sleep(300);
-      const delivered = obs.client.messages.filter((m) => m.type === 'alert').map((m) => String(m.id));
-      expect(delivered).toEqual(stored);
+      const delivered = () => obs.client.messages.filter((m) => m.type === 'alert').map((m) => String(m.id));
+      await waitFor(() => delivered().length >= stored.length, 'every stored alert delivered');
+      await expectNothingFor(300, 'alert that was not stored', () => delivered().slice(stored.length));
+      expect(delivered()).toEqual(stored);
       await obs.assertServing();
       await sql.raw('PRAGMA max_page_count = 1073741823').execute(db);
       expect((await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'info', message: 'ok' })).status).toBe(
@@ -105,8 +107,8 @@ describe('database faults', () => {
     try {
       const c = connect(t.url, { token: viewer, last_event_id: first });
       expect((await c.next('connection_status')).resumed).toBe(false);
-      await sleep(200);
-      expect(c.messages.filter((m) => m.type === 'alert')).toHaveLength(0);
+      await c.next('statistics_update');
+      await expectNothingFor(200, 'replayed alert', () => c.messages.filter((m) => m.type === 'alert'));
       c.close();
       expect((await api(t.url, 'GET', `/api/events?after=${first}`, viewer)).status).toBe(410);
     } finally {

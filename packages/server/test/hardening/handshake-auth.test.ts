@@ -9,8 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { waitFor } from '../../../../test/support/wait.js';
 import { startTestServer, type TestServer, tempDir } from '../../src/testing.js';
-import { api, connect, sleep } from '../helpers.js';
+import { api, connect, logsSettled } from '../helpers.js';
 import { logEvents, type Observer, observe, rawRequest, upgradeLines } from './raw.js';
 
 const SECRET = 'hardening-secret-hardening-secret-0123456789';
@@ -162,7 +163,7 @@ describe('sentinel token across the remaining auth paths (11)', () => {
     obs.close(); // switching the endpoint off closed it 1001
     obs = await observe(t, 'observer2');
     seen.push((await api(t.url, 'GET', '/metrics')).text);
-    await sleep(100);
+    await logsSettled(t);
     const all = [...seen, ...t.logs].join('\n');
     expect(all).not.toContain('SENTINEL');
     expect(all).not.toContain(viewer);
@@ -237,12 +238,11 @@ describe('hostile handshakes (12)', () => {
       for (const s of sockets) if (!s.destroyed) s.write('a');
     }, 300);
     try {
-      await sleep(500);
+      await waitFor(() => sockets.every((s) => !s.connecting), 'every slowloris socket connected');
       const fresh = connect(t.url, { token: viewer });
       await fresh.next('connection_status', 3000);
       fresh.close();
-      for (let i = 0; i < 100 && closedAt.length < 200; i++) await sleep(50);
-      expect(closedAt).toHaveLength(200);
+      await waitFor(() => closedAt.length === 200, 'every slowloris socket cut', 8000);
       // headersTimeout 1.5 s, checked every second.
       expect(Math.max(...closedAt)).toBeLessThan(6000);
     } finally {

@@ -10,7 +10,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../../src/testing.js';
-import { api, connect } from '../helpers.js';
+import { api, connect, logsSettled } from '../helpers.js';
 import { frame, logEvents, observe, rawConnect, rawRequest } from './raw.js';
 
 let t: TestServer;
@@ -351,7 +351,7 @@ describe('7: no token in any log line or error body, at any level', () => {
     expect(await badUrl.text()).not.toContain(sig);
     const badPath = await fetch(`${t.url}/api/%E0%A4%A?token=${secret}`);
     expect(await badPath.text()).not.toContain(sig);
-    await new Promise((r) => setTimeout(r, 200));
+    await logsSettled(t);
     // Raw request bytes would carry the token as a byte array: no line may hold the raw packet.
     const leaked = t.logs.filter((l) => l.includes(sig) || l.includes('rawPacket'));
     expect(leaked).toEqual([]);

@@ -4,8 +4,9 @@
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectTrueFor, waitFor } from '../../../../test/support/wait.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
-import { api, connect, sleep } from '../helpers.js';
+import { api, connect } from '../helpers.js';
 import { logEvents, type Observer, observe } from './raw.js';
 
 let t: TestServer;
@@ -84,8 +85,7 @@ describe('slow and dead peers', () => {
       const before = (await api(t.url, 'GET', '/api/ws/status', t.adminToken)).body.statistics.total_connections;
       child.kill('SIGSTOP');
       const stoppedAt = Date.now();
-      while (t.server.hub.getUserConnectionCount(userId) > 0 && Date.now() - stoppedAt < 5000) await sleep(50);
-      expect(t.server.hub.getUserConnectionCount(userId)).toBe(0);
+      await waitFor(() => t.server.hub.getUserConnectionCount(userId) === 0, 'the frozen peer terminated', 5000);
       // One interval to send the ping, one to notice the missing pong.
       expect(Date.now() - stoppedAt).toBeLessThan(3 * 400 + 500);
       const after = (await api(t.url, 'GET', '/api/ws/status', t.adminToken)).body.statistics.total_connections;
@@ -101,8 +101,11 @@ describe('slow and dead peers', () => {
   it('39: an idle client that sends nothing (protocol pongs only) stays connected', async () => {
     const idle = connect(t.url, { token: await t.tokenFor('idle', 'viewer') });
     await idle.next('connection_status');
-    await sleep(3000); // 7 heartbeat intervals
-    expect(idle.ws.readyState).toBe(idle.ws.OPEN);
+    await expectTrueFor(
+      3000,
+      'the idle client stays open (7 heartbeat intervals)',
+      () => idle.ws.readyState === idle.ws.OPEN,
+    );
     idle.close();
   });
 });
