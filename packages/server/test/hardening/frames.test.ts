@@ -188,7 +188,7 @@ describe('messages (ws client)', () => {
     const longType = 'x'.repeat(10 * 1024);
     c.send(JSON.stringify({ type: longType }));
     const err = await c.next('error');
-    expect(['unknown_type', 'invalid_message']).toContain(err.code);
+    expect(err.code).toBe('unknown_type');
     expect(JSON.stringify(err).length).toBeLessThan(1024);
     expect(c.ws.readyState).toBe(c.ws.OPEN);
     c.close();
