@@ -36,6 +36,7 @@ export default defineConfig({
           name: 'integration',
           include: ['packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx', 'bench/**/*.test.ts'],
           globalSetup: ['./test/global-setup.ts'],
+          setupFiles: ['./test/support/integration-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -10,10 +10,12 @@ import { sleep, waitFor } from '../../../test/support/wait.js';
 import {
   ADMIN_PASSWORD,
   createTestDatabase,
+  dropRedisPrefix,
   freePort,
   type ServerProcess,
   spawnServerProcess,
   tempDir,
+  testRedisPrefix,
 } from '../../server/src/testing.js';
 import { OpenEyeApi, OpenEyeClient } from '../src/index.js';
 
@@ -22,10 +24,11 @@ const SECRET = randomBytes(32).toString('hex');
 describe('client failover across live nodes', () => {
   let db: { url: string; drop(): Promise<void> };
   const nodes: ServerProcess[] = [];
+  const prefix = testRedisPrefix('client-cluster');
   const env = () => ({
     DATABASE_URL: db.url,
     REDIS_URL: 'redis://127.0.0.1:6379',
-    OPENEYE_REDIS_PREFIX: `c${randomBytes(4).toString('hex')}`,
+    OPENEYE_REDIS_PREFIX: prefix,
     OPENEYE_JWT_SECRET: SECRET,
     OPENEYE_NODE_LEASE_MS: '3000',
     OPENEYE_HEARTBEAT_INTERVAL_MS: '1000',
@@ -42,6 +45,7 @@ describe('client failover across live nodes', () => {
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
     await db?.drop();
+    await dropRedisPrefix(prefix);
   });
 
   it('moves 30 clients off a killed node with no alert lost or repeated', async () => {

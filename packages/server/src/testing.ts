@@ -1,6 +1,9 @@
 /**
  * Helpers for tests of every package: a real server on a loopback port (in-process or as a
- * separate process), users and tokens, and a throwaway PostgreSQL database.
+ * separate process), users and tokens, a throwaway PostgreSQL database, a Redis key prefix and
+ * temporary directories. Everything made here is recorded: the tests remove what they made, and
+ * `cleanUpTestResources()` (run after every integration test file by test/support/integration-setup.ts)
+ * removes whatever a failed test left, so a run leaves PostgreSQL, Redis and /tmp as it found them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,8 +42,14 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
+/** What this process made for tests and has not removed yet. */
+const made = { dirs: new Set<string>(), databases: new Set<string>(), redisPrefixes: new Set<string>() };
+
+/** A fresh directory under the OS temp dir; removed at the end of the test file at the latest. */
 export function tempDir(prefix = 'openeye-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.dirs.add(dir);
+  return dir;
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -87,7 +96,10 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     setWebSocketEnabled: (enabled) => server.setWebSocketEnabled(enabled),
     async close() {
       await server.close();
-      if (ownsDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        made.dirs.delete(dataDir);
+      }
     },
   };
 }
@@ -173,19 +185,33 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   const name = `openeye_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  made.databases.add(name);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return { url: url.toString(), drop: () => dropDatabase(name) };
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+  made.databases.delete(name);
+}
+
+/** A Redis key prefix of one's own (`label` and random hex) for OPENEYE_REDIS_PREFIX; drop it with dropRedisPrefix. */
+export function testRedisPrefix(label = 'test'): string {
+  const prefix = `${label}-${randomBytes(4).toString('hex')}`;
+  made.redisPrefixes.add(prefix);
+  return prefix;
 }
 
 /** Deletes every Redis key under `prefix:` (a test's own prefix), so a run leaves Redis as it found it. */
@@ -200,7 +226,20 @@ export async function dropRedisPrefix(prefix: string, url = 'redis://127.0.0.1:6
       cursor = next;
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
+    made.redisPrefixes.delete(prefix);
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Removes what tests of this process made and did not remove themselves (a test that failed
+ * half-way): temporary directories, PostgreSQL databases, Redis prefixes. Call it once their
+ * servers are stopped; test/support/integration-setup.ts does after every integration test file.
+ */
+export async function cleanUpTestResources(): Promise<void> {
+  for (const dir of made.dirs) fs.rmSync(dir, { recursive: true, force: true });
+  made.dirs.clear();
+  for (const name of [...made.databases]) await dropDatabase(name);
+  for (const prefix of [...made.redisPrefixes]) await dropRedisPrefix(prefix);
 }

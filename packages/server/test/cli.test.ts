@@ -51,18 +51,21 @@ describe('openeye CLI', () => {
   }, 60_000);
 
   it('explains bad input and exits 2', async () => {
-    const bad = await openeye(['serve', '--port', 'x'], { OPENEYE_DATA_DIR: tempDir() });
+    // Four independent runs, started together: each is a Node start with tsx, slow on a busy machine.
+    const [bad, flag, role, unknown] = await Promise.all([
+      openeye(['serve', '--port', 'x'], { OPENEYE_DATA_DIR: tempDir() }),
+      openeye(['serve', '--bogus']),
+      openeye(['user', 'add', 'x', '--role', 'root', '--password', 'whatever1'], { OPENEYE_DATA_DIR: tempDir() }),
+      openeye(['frobnicate']),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('PORT must be an integer');
-    const flag = await openeye(['serve', '--bogus']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/bogus/);
-    const role = await openeye(['user', 'add', 'x', '--role', 'root', '--password', 'whatever1'], {
-      OPENEYE_DATA_DIR: tempDir(),
-    });
     expect(role.code).toBe(2);
     expect(role.stderr).toContain('--role must be admin, viewer or producer');
-    expect((await openeye(['frobnicate'])).stderr).toContain('unknown command');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command');
   }, 30_000);
 
   it('simulate moves the numbers of a running server', async () => {

@@ -9,10 +9,12 @@ import { sleep, waitFor } from '../../../test/support/wait.js';
 import {
   ADMIN_PASSWORD,
   createTestDatabase,
+  dropRedisPrefix,
   freePort,
   type ServerProcess,
   spawnServerProcess,
   tempDir,
+  testRedisPrefix,
 } from '../src/testing.js';
 import { api, connect, type TestClient } from './helpers.js';
 
@@ -47,13 +49,14 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
   let nodes: ServerProcess[];
   let admin: string;
   let nodeEnv: Record<string, string>;
+  const prefix = testRedisPrefix('cluster');
 
   beforeAll(async () => {
     db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
-      OPENEYE_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      OPENEYE_REDIS_PREFIX: prefix,
     };
     nodeEnv = {
       OPENEYE_JWT_SECRET: SECRET,
@@ -70,6 +73,7 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.kill('SIGTERM')));
     await db?.drop();
+    await dropRedisPrefix(prefix);
   });
 
   it('delivers events posted to any node to clients on every node, in the same order, with the same ids', async () => {

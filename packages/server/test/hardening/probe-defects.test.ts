@@ -9,6 +9,7 @@ import {
   dropRedisPrefix,
   startTestServer,
   type TestServer,
+  testRedisPrefix,
 } from '../../src/testing.js';
 import { api, connect, logsSettled } from '../helpers.js';
 import { frame, logEvents, observe, rawConnect, rawRequest } from './raw.js';
@@ -304,7 +305,7 @@ describe('3: login throttling', () => {
 describe('3: login throttling across a cluster', () => {
   it('failures counted on one node refuse the username on another (Redis)', async () => {
     const db = await createTestDatabase();
-    const prefix = `probe-${process.pid}-${Date.now()}`;
+    const prefix = testRedisPrefix('probe');
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
