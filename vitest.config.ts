@@ -18,22 +18,25 @@ export default defineConfig({
   resolve: { conditions: ['source'] },
   ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
-    pool: 'forks',
     reporters: ['default'],
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
+          // Worker threads start faster than processes; nothing here needs a process of its own.
+          pool: 'threads',
           include: ['packages/*/src/**/*.test.ts', 'packages/*/src/**/*.test.tsx'],
           setupFiles: ['./test/support/unit-guard.ts'],
-          testTimeout: 5_000,
+          testTimeout: 10_000,
         },
       },
       {
         extends: true,
         test: {
           name: 'integration',
+          // A process per worker: the tests start, signal and kill servers and change process state.
+          pool: 'forks',
           include: ['packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx', 'bench/**/*.test.ts'],
           globalSetup: ['./test/global-setup.ts'],
           setupFiles: ['./test/support/integration-setup.ts'],
