@@ -66,7 +66,7 @@ describe('openeye CLI', () => {
     expect(role.stderr).toContain('--role must be admin, viewer or producer');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command');
-  }, 30_000);
+  }, 60_000);
 
   it('simulate moves the numbers of a running server', async () => {
     const port = await freePort();
