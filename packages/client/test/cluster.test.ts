@@ -40,7 +40,7 @@ describe('client failover across live nodes', () => {
     const start = async () => spawnServerProcess({ port: await freePort(), dataDir: tempDir(), env: e });
     nodes.push(await start());
     nodes.push(...(await Promise.all([start(), start()])));
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.kill('SIGTERM')));

@@ -118,6 +118,8 @@ export async function spawnServerProcess(options: {
   port: number;
   dataDir: string;
   env?: Record<string, string>;
+  /** How long it may take to answer /healthz (default 45 s: a tsx start is slow on a busy machine). */
+  startTimeoutMs?: number;
 }): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -142,7 +144,8 @@ export async function spawnServerProcess(options: {
   child.stderr?.on('data', (d) => output.push(String(d)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 20_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 45_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server process exited: ${output.join('')}`);
     try {
@@ -152,7 +155,7 @@ export async function spawnServerProcess(options: {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server process did not answer within 20 s: ${output.join('')}`);
+      throw new Error(`server process did not answer within ${startTimeoutMs / 1000} s: ${output.join('')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -68,7 +68,7 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
     const [first] = await startNodes(1, env);
     nodes = [first!, ...(await startNodes(2, env))];
     admin = await login(nodes[0]!.url);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.kill('SIGTERM')));
@@ -252,7 +252,7 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
       f.alive = false;
       f.current.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('lets a user whose 5 sockets died with their node connect 5 times elsewhere once the lease runs out', async () => {
     const [a, c] = [nodes[0]!, nodes[2]!];
@@ -357,7 +357,7 @@ describe('Redis restarted during a stream of events', () => {
       await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
       await db.drop();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('keeps serving while Redis is stalled (SIGSTOP): producers are not blocked, connects end within the budget, nothing is lost', async () => {
     redis?.kill('SIGKILL');
@@ -410,5 +410,5 @@ describe('Redis restarted during a stream of events', () => {
       await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
       await db.drop();
     }
-  }, 60_000);
+  }, 120_000);
 });
