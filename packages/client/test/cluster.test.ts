@@ -6,26 +6,29 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { sleep, waitFor } from '../../../test/support/wait.js';
 import {
   ADMIN_PASSWORD,
   createTestDatabase,
+  dropRedisPrefix,
   freePort,
   type ServerProcess,
   spawnServerProcess,
   tempDir,
+  testRedisPrefix,
 } from '../../server/src/testing.js';
 import { OpenEyeApi, OpenEyeClient } from '../src/index.js';
-import { sleep, waitFor } from './helpers/wait.js';
 
 const SECRET = randomBytes(32).toString('hex');
 
 describe('client failover across live nodes', () => {
   let db: { url: string; drop(): Promise<void> };
   const nodes: ServerProcess[] = [];
+  const prefix = testRedisPrefix('client-cluster');
   const env = () => ({
     DATABASE_URL: db.url,
     REDIS_URL: 'redis://127.0.0.1:6379',
-    OPENEYE_REDIS_PREFIX: `c${randomBytes(4).toString('hex')}`,
+    OPENEYE_REDIS_PREFIX: prefix,
     OPENEYE_JWT_SECRET: SECRET,
     OPENEYE_NODE_LEASE_MS: '3000',
     OPENEYE_HEARTBEAT_INTERVAL_MS: '1000',
@@ -37,11 +40,12 @@ describe('client failover across live nodes', () => {
     const start = async () => spawnServerProcess({ port: await freePort(), dataDir: tempDir(), env: e });
     nodes.push(await start());
     nodes.push(...(await Promise.all([start(), start()])));
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
     await db?.drop();
+    await dropRedisPrefix(prefix);
   });
 
   it('moves 30 clients off a killed node with no alert lost or repeated', async () => {
@@ -61,8 +65,10 @@ describe('client failover across live nodes', () => {
         });
         const alerts: string[] = [];
         client.on('alert', (m) => alerts.push(m.id));
+        const statuses: string[] = [];
+        client.on('status_change', (c) => statuses.push(c.status));
         client.connect();
-        return { client, alerts };
+        return { client, alerts, statuses };
       }),
     );
     await waitFor(() => clients.every((x) => x.client.isConnected()), 'every client connected', 15_000);
@@ -78,9 +84,16 @@ describe('client failover across live nodes', () => {
         await sleep(20);
       }
     })();
-    await sleep(300);
+    await waitFor(() => produced.length >= 5, 'the producer under way');
     await b.kill('SIGKILL');
-    await sleep(2000);
+    // Alerts keep coming while the clients move; stop once every one is connected elsewhere.
+    await waitFor(
+      () => clients.every((x) => x.statuses.includes('reconnecting') && x.client.isConnected()),
+      'every client connected to another node',
+      20_000,
+    );
+    const moved = produced.length;
+    await waitFor(() => produced.length >= moved + 10, '10 more alerts after the move');
     producing = false;
     await producer;
     const last = produced.at(-1)!;

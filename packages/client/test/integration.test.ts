@@ -6,6 +6,7 @@
 import type { AlertMessage } from '@openeye/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { expectNothingFor, sleep, waitFor } from '../../../test/support/wait.js';
 import {
   ADMIN_PASSWORD,
   freePort,
@@ -15,7 +16,6 @@ import {
   tempDir,
 } from '../../server/src/testing.js';
 import { type ClientOptions, OpenEyeApi, OpenEyeClient } from '../src/index.js';
-import { sleep, waitFor } from './helpers/wait.js';
 
 const FAST = { OPENEYE_BROADCAST_INTERVAL_MS: '200', OPENEYE_HEARTBEAT_INTERVAL_MS: '1000' };
 
@@ -62,7 +62,7 @@ describe('integration: normal flow', () => {
     const api = admin(s.url, s.adminToken);
     const { client, statuses, eventIds, alerts } = recordingClient({
       baseUrl: s.url,
-      // An admin: presence_update (subscribed below) is for admins.
+      // An admin: presence_update, subscribed to below, is for admins only.
       getToken: () => s.tokenFor('admin-normal', 'admin'),
     });
     const welcomes: unknown[] = [];
@@ -144,7 +144,7 @@ describe('integration: server process killed and started again', () => {
     await waitFor(() => client.isConnected(), 'reconnected', 20_000);
     posted.push((await api.createAlert({ alert_type: 'critical', message: 'after' })).id);
     await waitFor(() => eventIds.length === posted.length, 'every alert');
-    await sleep(300);
+    await expectNothingFor(300, 'alert delivered twice', () => eventIds.slice(posted.length));
     expect(eventIds).toEqual(posted);
     expectExactlyOnce(eventIds, posted);
     expect(statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
@@ -186,7 +186,7 @@ describe('integration: WebSocket endpoint switched off', () => {
     await waitFor(() => client.isConnected(), 'connected again', 10_000);
     posted.push((await api.createAlert({ alert_type: 'critical', message: 'live' })).id);
     await waitFor(() => eventIds.length === posted.length, 'every alert');
-    await sleep(500);
+    await expectNothingFor(500, 'alert delivered twice', () => eventIds.slice(posted.length));
     expect(eventIds).toEqual(posted);
     expectExactlyOnce(eventIds, posted);
     expect(statuses.slice(0, 3)).toEqual(['connecting', 'reconnecting', 'polling']);
@@ -306,9 +306,10 @@ describe('integration: tokens', () => {
     client.on('auth_ok', (m) => authOks.push(m.token_expires_at));
     client.connect();
     await waitFor(() => client.isConnected(), 'connected');
-    await sleep(7000);
-    expect(authOks.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(authOks).size).toBeGreaterThanOrEqual(2);
+    // Three refreshes of a 3 s token, 1.5 s before each expiry: each carries a later expiry.
+    await waitFor(() => authOks.length >= 3, 'three auth_ok', 10_000);
+    expect(new Set(authOks).size).toBe(authOks.length);
+    expect([...authOks].sort()).toEqual(authOks);
     const id = (await api.createAlert({ alert_type: 'info', message: 'still here' })).id;
     await waitFor(() => eventIds.includes(id), 'alert after the refreshes');
     expect(statuses).toEqual(['connecting', 'connected']);
@@ -334,7 +335,7 @@ describe('integration: tokens', () => {
     client.on('auth_error', (e) => authErrors.push(e));
     client.connect();
     await waitFor(() => client.getStatus() === 'error', 'error');
-    await sleep(500);
+    await expectNothingFor(500, 'getToken call after the second one', () => getToken.mock.calls.slice(2));
     expect(getToken).toHaveBeenCalledTimes(2);
     expect(authErrors).toEqual([expect.objectContaining({ reason: 'Invalid token', code: 1008 })]);
     expect(statuses).toEqual(['connecting', 'reconnecting', 'error']);

@@ -1,6 +1,9 @@
 /**
  * Helpers for tests of every package: a real server on a loopback port (in-process or as a
- * separate process), users and tokens, and a throwaway PostgreSQL database.
+ * separate process), users and tokens, a throwaway PostgreSQL database, a Redis key prefix and
+ * temporary directories. Everything made here is recorded: the tests remove what they made, and
+ * `cleanUpTestResources()` (run after every integration test file by test/support/integration-setup.ts)
+ * removes whatever a failed test left, so a run leaves PostgreSQL, Redis and /tmp as it found them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,8 +42,14 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
+/** What this process made for tests and has not removed yet. */
+const made = { dirs: new Set<string>(), databases: new Set<string>(), redisPrefixes: new Set<string>() };
+
+/** A fresh directory under the OS temp dir; removed at the end of the test file at the latest. */
 export function tempDir(prefix = 'openeye-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.dirs.add(dir);
+  return dir;
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -88,7 +97,10 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     setWebSocketEnabled: (enabled) => server.setWebSocketEnabled(enabled),
     async close() {
       await server.close();
-      if (ownsDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (ownsDir) {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        made.dirs.delete(dataDir);
+      }
     },
   };
 }
@@ -107,6 +119,8 @@ export async function spawnServerProcess(options: {
   port: number;
   dataDir: string;
   env?: Record<string, string>;
+  /** How long it may take to answer /healthz (default 45 s: a tsx start is slow on a busy machine). */
+  startTimeoutMs?: number;
 }): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -131,7 +145,8 @@ export async function spawnServerProcess(options: {
   child.stderr?.on('data', (d) => output.push(String(d)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 20_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 45_000;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server process exited: ${output.join('')}`);
     try {
@@ -141,7 +156,7 @@ export async function spawnServerProcess(options: {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server process did not answer within 20 s: ${output.join('')}`);
+      throw new Error(`server process did not answer within ${startTimeoutMs / 1000} s: ${output.join('')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -174,19 +189,33 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   const name = `openeye_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  made.databases.add(name);
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  return { url: url.toString(), drop: () => dropDatabase(name) };
+}
+
+async function dropDatabase(name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
+  made.databases.delete(name);
+}
+
+/** A Redis key prefix of one's own (`label` and random hex) for OPENEYE_REDIS_PREFIX; drop it with dropRedisPrefix. */
+export function testRedisPrefix(label = 'test'): string {
+  const prefix = `${label}-${randomBytes(4).toString('hex')}`;
+  made.redisPrefixes.add(prefix);
+  return prefix;
 }
 
 /** Deletes every Redis key under `prefix:` (a test's own prefix), so a run leaves Redis as it found it. */
@@ -201,7 +230,20 @@ export async function dropRedisPrefix(prefix: string, url = 'redis://127.0.0.1:6
       cursor = next;
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
+    made.redisPrefixes.delete(prefix);
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Removes what tests of this process made and did not remove themselves (a test that failed
+ * half-way): temporary directories, PostgreSQL databases, Redis prefixes. Call it once their
+ * servers are stopped; test/support/integration-setup.ts does after every integration test file.
+ */
+export async function cleanUpTestResources(): Promise<void> {
+  for (const dir of made.dirs) fs.rmSync(dir, { recursive: true, force: true });
+  made.dirs.clear();
+  for (const name of [...made.databases]) await dropDatabase(name);
+  for (const prefix of [...made.redisPrefixes]) await dropRedisPrefix(prefix);
 }

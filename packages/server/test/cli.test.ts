@@ -4,12 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait.js';
 import { JwtService } from '../src/auth/jwt.js';
 import { verifyPassword } from '../src/auth/passwords.js';
 import { SETTING_LIST } from '../src/config.js';
 import { Store } from '../src/store/index.js';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../src/testing.js';
-import { api, sleep } from './helpers.js';
+import { api } from './helpers.js';
 
 const run = promisify(execFile);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.ts');
@@ -331,12 +332,11 @@ describe('openeye CLI', () => {
       const token = (
         await api(proc.url, 'POST', '/api/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD })
       ).body.access_token;
-      await sleep(2500);
-      const first = (await api(proc.url, 'GET', '/api/events?limit=1000', token)).body.events.length;
-      await sleep(1500);
-      const second = (await api(proc.url, 'GET', '/api/events?limit=1000', token)).body.events.length;
-      expect(first).toBeGreaterThan(0);
-      expect(second).toBeGreaterThan(first);
+      const events = async (): Promise<number> =>
+        (await api(proc.url, 'GET', '/api/events?limit=1000', token)).body.events.length;
+      // Within seconds, and it keeps going.
+      const first = await waitFor(async () => (await events()) || undefined, 'the first demo events', 5000);
+      await waitFor(async () => (await events()) > first, 'more demo events', 5000);
     } finally {
       await proc.kill();
     }

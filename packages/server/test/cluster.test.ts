@@ -5,15 +5,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, waitFor } from '../../../test/support/wait.js';
 import {
   ADMIN_PASSWORD,
   createTestDatabase,
+  dropRedisPrefix,
   freePort,
   type ServerProcess,
   spawnServerProcess,
   tempDir,
+  testRedisPrefix,
 } from '../src/testing.js';
-import { api, connect, sleep, type TestClient } from './helpers.js';
+import { api, connect, type TestClient } from './helpers.js';
 
 const SECRET = randomBytes(32).toString('hex');
 
@@ -41,26 +44,19 @@ async function login(url: string, username = 'admin', password = ADMIN_PASSWORD)
   return r.body.access_token;
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
-}
-
 describe('three nodes, Redis between them, PostgreSQL beneath', () => {
   let db: { url: string; drop(): Promise<void> };
   let nodes: ServerProcess[];
   let admin: string;
   let nodeEnv: Record<string, string>;
+  const prefix = testRedisPrefix('cluster');
 
   beforeAll(async () => {
     db = await createTestDatabase();
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
-      OPENEYE_REDIS_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      OPENEYE_REDIS_PREFIX: prefix,
     };
     nodeEnv = {
       OPENEYE_JWT_SECRET: SECRET,
@@ -72,11 +68,12 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
     const [first] = await startNodes(1, env);
     nodes = [first!, ...(await startNodes(2, env))];
     admin = await login(nodes[0]!.url);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.kill('SIGTERM')));
     await db?.drop();
+    await dropRedisPrefix(prefix);
   });
 
   it('delivers events posted to any node to clients on every node, in the same order, with the same ids', async () => {
@@ -109,9 +106,12 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
     await Promise.all(open.map((x) => x.next('connection_status')));
     expect(await connect(c.url, { token }).closed).toEqual({ code: 1008, reason: 'Rate limit exceeded' });
     expect(await connect(a.url, { token }).closed).toEqual({ code: 1008, reason: 'Rate limit exceeded' });
-    await sleep(200);
-    const status = await api(c.url, 'GET', '/api/ws/status', token);
-    expect(status.body.user_connections).toBe(5);
+    // The refused ones release what they reserved: the count settles at the five open ones.
+    await waitFor(
+      async () => (await api(c.url, 'GET', '/api/ws/status', token)).body.user_connections === 5,
+      'user_connections 5 on node C',
+      5000,
+    );
     for (const x of open) x.close();
     await Promise.all(open.map((x) => x.closed));
 
@@ -150,16 +150,23 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
 
   it('kill -9 of a node holding 100 clients: they move to the others and, by resume, lose and duplicate no alert', async () => {
     const [a, b, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
-    const tokens = await Promise.all(
-      Array.from({ length: 100 }, async (_, i) => {
-        await api(a.url, 'POST', '/api/users', admin, {
-          username: `fo${i}`,
-          password: 'failover-pass',
-          role: 'viewer',
-        });
-        return login(a.url, `fo${i}`, 'failover-pass');
-      }),
-    );
+    // In batches of 25: a node runs at most 2 logins at once and queues 32 (more get 503).
+    const tokens: string[] = [];
+    for (let from = 0; from < 100; from += 25) {
+      const batch = Array.from({ length: 25 }, (_, j) => from + j);
+      tokens.push(
+        ...(await Promise.all(
+          batch.map(async (i) => {
+            await api(a.url, 'POST', '/api/users', admin, {
+              username: `fo${i}`,
+              password: 'failover-pass',
+              role: 'viewer',
+            });
+            return login(a.url, `fo${i}`, 'failover-pass');
+          }),
+        )),
+      );
+    }
     interface Follower {
       received: string[];
       from: string;
@@ -203,13 +210,24 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
         await sleep(10);
       }
     })();
-    await sleep(300);
+    await waitFor(() => produced.length >= 5, 'the producer under way');
     await b.kill('SIGKILL');
-    await sleep(1500);
+    // Alerts keep coming while the followers move; stop once every one is welcomed elsewhere.
+    const onB = b.url.replace(/^http/, 'ws');
+    await waitFor(
+      () =>
+        followers.every(
+          (f) => !f.current.ws.url.startsWith(onB) && f.current.messages.some((m) => m.type === 'connection_status'),
+        ),
+      'every follower welcomed by another node',
+      20_000,
+    );
+    const moved = produced.length;
+    await waitFor(() => produced.length >= moved + 10, '10 more alerts after the move');
     producing = false;
     await producer;
     const last = produced.at(-1)!;
-    await until(() => followers.every((f) => f.received.includes(last)), 20_000, 'every follower got the last alert');
+    await waitFor(() => followers.every((f) => f.received.includes(last)), 'every follower got the last alert', 20_000);
     for (const f of followers) {
       const expected = produced.filter((id) => Number(id) > Number(f.from));
       expect(new Set(f.received).size).toBe(f.received.length);
@@ -217,18 +235,24 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
         [...expected].sort((x, y) => Number(x) - Number(y)),
       );
     }
-    // The dead node stops being counted once its lease runs out.
-    await sleep(3500);
-    const status = await api(a.url, 'GET', '/api/ws/status', admin);
-    expect(status.body.statistics, JSON.stringify(status.body)).toMatchObject({
-      total_connections: 100,
-      total_users: 100,
+    // The dead node stops being counted once its lease (3 s) runs out.
+    let statistics: unknown;
+    await waitFor(
+      async () => {
+        statistics = (await api(a.url, 'GET', '/api/ws/status', admin)).body.statistics;
+        const s = statistics as { total_connections: number; total_users: number };
+        return s.total_connections === 100 && s.total_users === 100;
+      },
+      'the dead node no longer counted',
+      { timeoutMs: 10_000, intervalMs: 250 },
+    ).catch((err) => {
+      throw new Error(`${err.message}; last /api/ws/status statistics: ${JSON.stringify(statistics)}`);
     });
     for (const f of followers) {
       f.alive = false;
       f.current.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('lets a user whose 5 sockets died with their node connect 5 times elsewhere once the lease runs out', async () => {
     const [a, c] = [nodes[0]!, nodes[2]!];
@@ -266,22 +290,16 @@ describe('Redis restarted during a stream of events', () => {
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    for (let i = 0; i < 50; i++) {
-      try {
-        const net = await import('node:net');
-        await new Promise<void>((resolve, reject) => {
-          const s = net.connect(port, '127.0.0.1', () => {
-            s.destroy();
-            resolve();
-          });
-          s.on('error', reject);
+    const net = await import('node:net');
+    const answers = () =>
+      new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
         });
-        return;
-      } catch {
-        await sleep(100);
-      }
-    }
-    throw new Error('redis-server did not start');
+        s.on('error', () => resolve(false));
+      });
+    await waitFor(answers, `redis-server on port ${port}`, { timeoutMs: 5000, intervalMs: 100 });
   };
 
   afterAll(() => {
@@ -309,17 +327,28 @@ describe('Redis restarted during a stream of events', () => {
           await sleep(20);
         }
       })();
-      await sleep(300);
+      await waitFor(() => produced.length >= 5, 'the producer under way');
       redis!.kill('SIGKILL');
-      await sleep(1000);
-      expect((await api(b!.url, 'GET', '/readyz')).body).toMatchObject({ status: 'degraded', redis: 'down' });
-      await sleep(1000);
+      const readyz = async () => (await api(b!.url, 'GET', '/readyz')).body as { status: string; redis: string };
+      await waitFor(
+        async () => {
+          const r = await readyz();
+          return r.status === 'degraded' && r.redis === 'down';
+        },
+        'node B degraded, Redis down, in /readyz',
+        5000,
+      );
+      // Events go on while Redis is away, and after it is back.
+      const whileDown = produced.length;
+      await waitFor(() => produced.length >= whileDown + 10, '10 alerts while Redis is down');
       await startRedis();
-      await sleep(1500);
+      await waitFor(async () => (await readyz()).redis === 'up', 'Redis up again in /readyz', 10_000);
+      const afterRestart = produced.length;
+      await waitFor(() => produced.length >= afterRestart + 10, '10 alerts after Redis returned');
       producing = false;
       await producer;
       const last = produced.at(-1)!;
-      await until(() => client.messages.some((m) => m.id === last), 10_000, 'the last event');
+      await waitFor(() => client.messages.some((m) => m.id === last), 'the last event', 10_000);
       const ids = client.messages.filter((m) => m.type === 'alert').map((m) => m.id);
       expect(ids).toEqual(produced);
       expect((await api(b!.url, 'GET', '/readyz')).body.redis).toBe('up');
@@ -328,7 +357,7 @@ describe('Redis restarted during a stream of events', () => {
       await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
       await db.drop();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('keeps serving while Redis is stalled (SIGSTOP): producers are not blocked, connects end within the budget, nothing is lost', async () => {
     redis?.kill('SIGKILL');
@@ -368,11 +397,11 @@ describe('Redis restarted during a stream of events', () => {
       expect(['welcome', 'closed 1013']).toContain(outcome);
       expect(Date.now() - started).toBeLessThan(3000);
       // Node B catches up from the store (poll) even while Redis says nothing.
-      await until(() => client.messages.some((m) => m.id === produced.at(-1)), 10_000, 'events during the stall');
+      await waitFor(() => client.messages.some((m) => m.id === produced.at(-1)), 'events during the stall', 10_000);
       redis!.kill('SIGCONT');
       const after = (await api(a!.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: 'after' })).body.id;
       produced.push(after);
-      await until(() => client.messages.some((m) => m.id === after), 10_000, 'the event after the stall');
+      await waitFor(() => client.messages.some((m) => m.id === after), 'the event after the stall', 10_000);
       expect(client.messages.filter((m) => m.type === 'alert').map((m) => m.id)).toEqual(produced);
       client.close();
       late.close();
@@ -381,5 +410,5 @@ describe('Redis restarted during a stream of events', () => {
       await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
       await db.drop();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,5 +1,10 @@
-/** Test helpers: a recording WebSocket client and JSON HTTP calls against a real server. */
+/**
+ * Test helpers: a recording WebSocket client and JSON HTTP calls against a real server. Waiting
+ * (waitFor, expectNothingFor, sleep for pacing) is in test/support/wait.ts, shared by every package.
+ */
+import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { waitFor } from '../../../test/support/wait.js';
 
 export interface Closed {
   code: number;
@@ -14,8 +19,20 @@ export interface TestClient {
   /** Resolves when `count` messages of `type` have arrived in total. */
   waitFor(type: string, count: number, timeoutMs?: number): Promise<Array<Record<string, unknown>>>;
   closed: Promise<Closed>;
+  /**
+   * Resolves once the server has answered everything sent before: a ping with a unique timestamp
+   * and its pong (the server handles a connection's messages in order).
+   */
+  barrier(timeoutMs?: number): Promise<void>;
   send(message: unknown): void;
   close(): void;
+}
+
+/** The server's answers among `messages`: without statistics updates and the pongs of `barrier()`. */
+export function answersIn<M extends { type: string; ping_timestamp?: unknown }>(messages: M[]): M[] {
+  return messages.filter(
+    (m) => m.type !== 'statistics_update' && !(m.type === 'pong' && String(m.ping_timestamp).startsWith('barrier-')),
+  );
 }
 
 export function wsUrl(httpUrl: string, params: Record<string, string | undefined> = {}): string {
@@ -87,6 +104,15 @@ export function connect(
         `${count} × ${type}`,
       );
     },
+    async barrier(timeoutMs = 5000) {
+      const stamp = `barrier-${randomUUID()}`;
+      ws.send(JSON.stringify({ type: 'ping', timestamp: stamp }));
+      await until(
+        () => messages.find((m) => m.type === 'pong' && m.ping_timestamp === stamp),
+        timeoutMs,
+        `the pong of ${stamp}`,
+      );
+    },
     send(message) {
       ws.send(typeof message === 'string' ? message : JSON.stringify(message));
     },
@@ -125,4 +151,12 @@ export async function api(
   return { status: res.status, body: parsed, text };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves once the log lines of every request answered so far are written. Request lines are
+ * written after the answer, so this makes one more (logged) request and waits for its line.
+ */
+export async function logsSettled(t: { url: string; logs: string[] }): Promise<void> {
+  const marker = `/api/log-barrier-${randomUUID()}`;
+  await api(t.url, 'GET', marker);
+  await waitFor(() => t.logs.some((l) => l.includes(marker)), 'the log barrier request in the log', 5000);
+}

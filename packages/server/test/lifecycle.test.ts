@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectTrueFor, sleep, waitFor } from '../../../test/support/wait.js';
 import { freePort, spawnServerProcess, startTestServer, type TestServer, tempDir } from '../src/testing.js';
-import { api, connect, sleep } from './helpers.js';
+import { api, connect, logsSettled } from './helpers.js';
 
 describe('keeping the server healthy', () => {
   let t: TestServer;
@@ -18,11 +19,11 @@ describe('keeping the server healthy', () => {
     await Promise.all([dead.next('connection_status'), alive.next('connection_status')]);
     const closed = await dead.closed;
     expect(closed.code).toBe(1006);
-    await sleep(50);
-    expect(t.server.hub.getUserConnectionCount(await t.userId('dead'))).toBe(0);
+    const deadId = await t.userId('dead');
+    await waitFor(() => t.server.hub.getUserConnectionCount(deadId) === 0, 'the slot of the dead peer released');
     expect(t.logs.some((l) => l.includes('"event":"ws.dead"'))).toBe(true);
-    await sleep(700);
-    expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    // More than two heartbeat intervals (300 ms): the peer that answers is never dropped.
+    await expectTrueFor(700, 'the answering peer stays open', () => alive.ws.readyState === alive.ws.OPEN);
     alive.close();
   });
 });
@@ -47,11 +48,13 @@ describe('slow consumers', () => {
       t.server.hub.broadcastToUser(big, userId);
       if (i % 20 === 0) await sleep(5);
     }
+    // Closed 1013 behind what was queued; the server waits 5 s for the close handshake before it
+    // cuts the socket (1006 then), so the client reads again at once and finds the close frame.
+    socket.resume();
+    expect((await slow.closed).code).toBe(1013);
     const metrics = await api(t.url, 'GET', '/metrics');
     expect(metrics.text).toMatch(/openeye_ws_slow_consumer_closes_total 1/);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
-    socket.resume();
-    expect((await slow.closed).code).toBe(1013);
   });
 });
 
@@ -98,7 +101,8 @@ describe('visibility', () => {
         (await api(t.url, 'POST', '/api/auth/login', undefined, { username: 'x', password: sentinel })).text,
       );
       outputs.push((await api(t.url, 'GET', '/metrics')).text);
-      await sleep(50);
+      await waitFor(() => t.logs.some((l) => l.includes('"event":"ws.close"')), 'the socket close in the log');
+      await logsSettled(t);
       const all = [...outputs, ...t.logs].join('\n');
       expect(t.logs.length).toBeGreaterThan(5);
       expect(all).not.toContain('SENTINEL');

@@ -55,7 +55,7 @@ describe('OpenAPI document', () => {
 
   it('is valid OpenAPI 3 with every $ref resolvable', async () => {
     const validator = new Validator();
-    const result = await validator.validate(structuredClone(doc) as Record<string, unknown>);
+    const result = await validator.validate(structuredClone(doc) as unknown as Record<string, unknown>);
     expect(result.errors).toBeUndefined();
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.0');

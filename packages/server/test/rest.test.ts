@@ -298,6 +298,9 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
       expect(limited.body.events).toHaveLength(1);
       expect(limited.body.has_more).toBe(true);
       const alerts = await api(t.url, 'GET', '/api/events?types=alert&limit=1000', viewer);
+      expect(alerts.body.events.map((e: { id: string }) => e.id)).toEqual(
+        expect.arrayContaining([a.body.id, b.body.id]),
+      );
       expect(alerts.body.events.every((e: { type: string }) => e.type === 'alert')).toBe(true);
       expect((await api(t.url, 'GET', '/api/events?after=abc', viewer)).status).toBe(400);
       expect((await api(t.url, 'GET', '/api/events?limit=1000000000', viewer)).status).toBe(400);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { Receiver } from 'ws';
+import * as ws from 'ws';
 import { textFrame } from './frame.js';
+
+/** ws's frame parser (lib/receiver.js): exported at runtime, not declared by @types/ws. */
+interface Receiver {
+  write(chunk: Buffer): boolean;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
+}
+const { Receiver } = ws as unknown as { Receiver: new (options: { isServer: boolean }) => Receiver };
 
 describe('textFrame', () => {
   it.each([0, 1, 125, 126, 65535, 65536, 200_000])('is read back by ws for a %i-byte payload', async (n) => {

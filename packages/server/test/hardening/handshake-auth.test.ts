@@ -9,8 +9,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { waitFor } from '../../../../test/support/wait.js';
 import { startTestServer, type TestServer, tempDir } from '../../src/testing.js';
-import { api, connect, sleep } from '../helpers.js';
+import { api, connect, logsSettled } from '../helpers.js';
 import { logEvents, type Observer, observe, rawRequest, upgradeLines } from './raw.js';
 
 const SECRET = 'hardening-secret-hardening-secret-0123456789';
@@ -62,11 +63,12 @@ describe('origin (1-3)', () => {
   });
 
   it('3: no Origin (a CLI client) and the allowed Origin are accepted', async () => {
+    const opened = logEvents(t, 'ws.open').length;
     const cli = connect(t.url, { token: viewer });
     await cli.next('connection_status');
     const browser = connect(t.url, { token: viewer }, { origin: ORIGIN });
     await browser.next('connection_status');
-    expect(logEvents(t, 'ws.open').length).toBeGreaterThanOrEqual(2);
+    expect(logEvents(t, 'ws.open').slice(opened)).toHaveLength(2);
     cli.close();
     browser.close();
   });
@@ -123,17 +125,16 @@ describe('sentinel token across the remaining auth paths (11)', () => {
     const sentinel = `${b64({ alg: 'HS256' })}.${b64({ sub: 'SENTINELxyz' })}.SENTINELsig`;
     const seen: string[] = [];
     // Upgrades refused before the 101: foreign origin, wrong path, bad key, 2000 headers.
-    for (const lines of [
-      upgradeLines(wsPath(sentinel), ['Origin: https://evil.example']),
-      upgradeLines(`/api/ws/other?token=${sentinel}`),
-      upgradeLines(wsPath(sentinel), [], { key: 'short' }),
-      upgradeLines(wsPath(sentinel), [`Sec-WebSocket-Protocol: ${sentinel}`]),
-    ]) {
-      const raw = await rawRequest(t.port, lines).catch(() => null);
-      if (raw) {
-        seen.push(JSON.stringify(raw.response));
-        raw.destroy();
-      }
+    for (const [lines, status] of [
+      [upgradeLines(wsPath(sentinel), ['Origin: https://evil.example']), 403],
+      [upgradeLines(`/api/ws/other?token=${sentinel}`), 404],
+      [upgradeLines(wsPath(sentinel), [], { key: 'short' }), 400],
+      [upgradeLines(wsPath(sentinel), [`Sec-WebSocket-Protocol: ${sentinel}`]), 101], // then closed: Invalid token
+    ] as const) {
+      const raw = await rawRequest(t.port, lines);
+      expect(raw.response.status).toBe(status);
+      seen.push(JSON.stringify(raw.response));
+      raw.destroy();
     }
     // Upgraded then closed: sentinel as token, in a subprotocol, in Authorization, alg none with sentinel claims.
     for (const token of [sentinel, `${viewer}SENTINELxyz`, `${b64({ alg: 'none' })}.${b64({ sub: 'SENTINELxyz' })}.`]) {
@@ -162,7 +163,7 @@ describe('sentinel token across the remaining auth paths (11)', () => {
     obs.close(); // switching the endpoint off closed it 1001
     obs = await observe(t, 'observer2');
     seen.push((await api(t.url, 'GET', '/metrics')).text);
-    await sleep(100);
+    await logsSettled(t);
     const all = [...seen, ...t.logs].join('\n');
     expect(all).not.toContain('SENTINEL');
     expect(all).not.toContain(viewer);
@@ -178,40 +179,40 @@ describe('hostile handshakes (12)', () => {
           wsPath(viewer),
           Array.from({ length: 2000 }, (_, i) => `X-H${i}: v`),
         ),
-      [101, 400, 431],
+      101, // Node keeps the first 2,000 headers and drops the rest; nothing echoed
     ],
     [
       '16 KB Sec-WebSocket-Protocol of spaces',
       () => upgradeLines(wsPath(viewer), [`Sec-WebSocket-Protocol: ${' '.repeat(16 * 1024)}x`]),
-      [101, 400, 431],
+      101, // the spaces are trimmed: a request for `x`, which is not echoed
     ],
     [
       '15 KB Sec-WebSocket-Protocol of spaces (under the header limit)',
       () => upgradeLines(wsPath(viewer), [`Sec-WebSocket-Protocol: a${' '.repeat(15 * 1000)}b`]),
-      [400, 101],
+      400, // not a list of tokens
     ],
     [
       'Sec-WebSocket-Extensions: constructor',
       () => upgradeLines(wsPath(viewer), ['Sec-WebSocket-Extensions: constructor']),
-      [101, 400],
+      101, // no extension is negotiated
     ],
     [
       'Sec-WebSocket-Extensions: __proto__;constructor=1',
       () => upgradeLines(wsPath(viewer), ['Sec-WebSocket-Extensions: __proto__; constructor=1, toString']),
-      [101, 400],
+      101,
     ],
-    ['a short Sec-WebSocket-Key', () => upgradeLines(wsPath(viewer), [], { key: 'abc' }), [400]],
-    ['no Sec-WebSocket-Key', () => upgradeLines(wsPath(viewer), [], { key: null }), [400]],
-    ['Sec-WebSocket-Version 12', () => upgradeLines(wsPath(viewer), [], { version: '12' }), [400]],
-    ['no Sec-WebSocket-Version', () => upgradeLines(wsPath(viewer), [], { version: null }), [400]],
+    ['a short Sec-WebSocket-Key', () => upgradeLines(wsPath(viewer), [], { key: 'abc' }), 400],
+    ['no Sec-WebSocket-Key', () => upgradeLines(wsPath(viewer), [], { key: null }), 400],
+    ['Sec-WebSocket-Version 12', () => upgradeLines(wsPath(viewer), [], { version: '12' }), 400],
+    ['no Sec-WebSocket-Version', () => upgradeLines(wsPath(viewer), [], { version: null }), 400],
     [
       'POST instead of GET',
       () => ['POST /api/ws/statistics HTTP/1.1', ...upgradeLines(wsPath(viewer)).slice(1), 'Content-Length: 0'],
-      [400, 404, 405],
+      405,
     ],
-  ])('%s: answered quickly (an HTTP error, or 101 with nothing echoed), no crash', async (_name, lines, statuses) => {
+  ])('%s: answered quickly (an HTTP error, or 101 with nothing echoed), no crash', async (_name, lines, status) => {
     const raw = await rawRequest(t.port, lines());
-    expect(statuses).toContain(raw.response.status);
+    expect(raw.response.status).toBe(status);
     // The catalogue asks < 50 ms on an idle machine; CI boxes are shared, so the bound is looser.
     expect(raw.response.ms).toBeLessThan(250);
     if (raw.response.status === 101) {
@@ -237,12 +238,11 @@ describe('hostile handshakes (12)', () => {
       for (const s of sockets) if (!s.destroyed) s.write('a');
     }, 300);
     try {
-      await sleep(500);
+      await waitFor(() => sockets.every((s) => !s.connecting), 'every slowloris socket connected');
       const fresh = connect(t.url, { token: viewer });
       await fresh.next('connection_status', 3000);
       fresh.close();
-      for (let i = 0; i < 100 && closedAt.length < 200; i++) await sleep(50);
-      expect(closedAt).toHaveLength(200);
+      await waitFor(() => closedAt.length === 200, 'every slowloris socket cut', 8000);
       // headersTimeout 1.5 s, checked every second.
       expect(Math.max(...closedAt)).toBeLessThan(6000);
     } finally {
@@ -349,9 +349,9 @@ describe('TLS (issue 8 item 4)', () => {
     expect(err.message).toMatch(/self.signed|certificate/i);
     // Plain HTTP to the TLS port is not served.
     const plain = await fetch(`${tls.url.replace('https', 'http')}/healthz`).then(
-      (r) => r.status,
-      () => 'refused',
+      (r) => `HTTP ${r.status}`,
+      () => 'no HTTP answer',
     );
-    expect(plain === 'refused' || plain >= 400).toBe(true);
+    expect(plain).toBe('no HTTP answer');
   });
 });

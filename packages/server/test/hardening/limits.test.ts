@@ -4,9 +4,10 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../../../../test/support/wait.js';
 import { backoffDelay } from '../../../client/src/backoff.js';
 import { startTestServer, type TestServer } from '../../src/testing.js';
-import { connect, sleep } from '../helpers.js';
+import { connect } from '../helpers.js';
 import { type Observer, observe } from './raw.js';
 
 let t: TestServer;
@@ -24,11 +25,18 @@ describe('limits and storms', () => {
   it('33 (one node): 20 simultaneous connects of one user leave exactly 5 open, 15 closed 1008 Rate limit exceeded', async () => {
     const token = await t.tokenFor('twenty', 'viewer');
     const clients = Array.from({ length: 20 }, () => connect(t.url, { token }));
-    await sleep(1000);
-    const open = clients.filter((c) => c.messages.some((m) => m.type === 'connection_status'));
+    // Each one is welcomed or closed; wait for every outcome.
+    const outcomes = await Promise.all(
+      clients.map((c) =>
+        Promise.race([
+          c.next('connection_status').then(() => 'welcomed'),
+          c.closed.then((x) => `closed ${x.code} ${x.reason}`),
+        ]),
+      ),
+    );
+    const open = clients.filter((_, i) => outcomes[i] === 'welcomed');
     expect(open).toHaveLength(5);
-    const refused = await Promise.all(clients.filter((c) => !open.includes(c)).map((c) => c.closed));
-    expect(refused).toEqual(Array(15).fill({ code: 1008, reason: 'Rate limit exceeded' }));
+    expect(outcomes.filter((o) => o !== 'welcomed')).toEqual(Array(15).fill('closed 1008 Rate limit exceeded'));
     for (const c of open) expect(c.ws.readyState).toBe(c.ws.OPEN);
     expect(t.server.hub.getUserConnectionCount(await t.userId('twenty'))).toBe(5);
     for (const c of open) c.close();

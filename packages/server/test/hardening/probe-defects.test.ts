@@ -9,8 +9,9 @@ import {
   dropRedisPrefix,
   startTestServer,
   type TestServer,
+  testRedisPrefix,
 } from '../../src/testing.js';
-import { api, connect } from '../helpers.js';
+import { api, connect, logsSettled } from '../helpers.js';
 import { frame, logEvents, observe, rawConnect, rawRequest } from './raw.js';
 
 let t: TestServer;
@@ -30,24 +31,27 @@ afterAll(async () => {
 
 describe('1: a producer cannot break GET /api/events', () => {
   it.each([
-    ['a string', 'abc'],
-    ['an object', {}],
-    ['null', null],
-    ['a fraction', 1.5],
-    ['a camera that does not exist', 999_999],
-  ])('POST /api/alerts with data.camera_id %s is refused (4xx naming the field), nothing stored', async (_n, value) => {
-    const before = (await api(t.url, 'GET', '/api/events', viewer)).body.last_event_id;
-    const r = await api(t.url, 'POST', '/api/alerts', producer, {
-      alert_type: 'info',
-      message: 'probe',
-      data: { camera_id: value },
-    });
-    expect([400, 404]).toContain(r.status);
-    expect(r.body.field).toBe('data.camera_id');
-    const after = await api(t.url, 'GET', '/api/events', viewer);
-    expect(after.status).toBe(200);
-    expect(after.body.last_event_id).toBe(before);
-  });
+    ['a string', 'abc', 400],
+    ['an object', {}, 400],
+    ['null', null, 400],
+    ['a fraction', 1.5, 400],
+    ['a camera that does not exist', 999_999, 404],
+  ])(
+    'POST /api/alerts with data.camera_id %s (%j) is refused with %i naming the field, nothing stored',
+    async (_n, value, status) => {
+      const before = (await api(t.url, 'GET', '/api/events', viewer)).body.last_event_id;
+      const r = await api(t.url, 'POST', '/api/alerts', producer, {
+        alert_type: 'info',
+        message: 'probe',
+        data: { camera_id: value },
+      });
+      expect(r.status).toBe(status);
+      expect(r.body.field).toBe('data.camera_id');
+      const after = await api(t.url, 'GET', '/api/events', viewer);
+      expect(after.status).toBe(200);
+      expect(after.body.last_event_id).toBe(before);
+    },
+  );
 
   it('top-level camera_id null is a 400, not 201 with camera_id 0', async () => {
     const r = await api(t.url, 'POST', '/api/alerts', producer, {
@@ -280,8 +284,8 @@ describe('3: login throttling', () => {
       statuses.push(res.status);
       if (res.status === 429) retryAfter = res.headers.get('retry-after');
     }
-    expect(statuses.slice(0, 5).every((s) => s === 401)).toBe(true);
-    expect(statuses.at(-1)).toBe(429);
+    // 10 failures per username, then refused before any password is checked.
+    expect(statuses).toEqual([...Array(10).fill(401), ...Array(20).fill(429)]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
     const right = await api(t.url, 'POST', '/api/auth/login', undefined, {
       username: 'guessme',
@@ -289,19 +293,19 @@ describe('3: login throttling', () => {
     });
     expect(right.status).toBe(429);
     expect(logEvents(t, 'auth.throttled').length).toBeGreaterThan(0);
-    // Another user from another address is not affected by this one's lockout.
+    // Another user is not affected by this one's lockout (the address is far from its own limit, 50).
     const admin = await api(t.url, 'POST', '/api/auth/login', undefined, {
       username: 'admin',
       password: ADMIN_PASSWORD,
     });
-    expect([200, 429]).toContain(admin.status);
+    expect(admin.status).toBe(200);
   });
 });
 
 describe('3: login throttling across a cluster', () => {
   it('failures counted on one node refuse the username on another (Redis)', async () => {
     const db = await createTestDatabase();
-    const prefix = `probe-${process.pid}-${Date.now()}`;
+    const prefix = testRedisPrefix('probe');
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379',
@@ -331,17 +335,24 @@ describe('7: no token in any log line or error body, at any level', () => {
     const secret = await t.tokenFor('leaky', 'viewer');
     const sig = secret.split('.')[2]!;
     // A malformed header line, and a 20 KB header, both carrying the token.
-    for (const lines of [
-      [`GET /api/events?token=${secret} HTTP/1.1`, 'Host: x', `Authorization: Bearer ${secret}`, 'Bad Header Line'],
+    for (const [lines, status] of [
       [
-        `GET /api/events?token=${secret} HTTP/1.1`,
-        'Host: x',
-        `Authorization: Bearer ${secret}`,
-        `X-Big: ${'a'.repeat(20_000)}`,
+        [`GET /api/events?token=${secret} HTTP/1.1`, 'Host: x', `Authorization: Bearer ${secret}`, 'Bad Header Line'],
+        400,
       ],
-    ]) {
-      const raw = await rawRequest(t.port, lines).catch(() => null);
-      raw?.destroy();
+      [
+        [
+          `GET /api/events?token=${secret} HTTP/1.1`,
+          'Host: x',
+          `Authorization: Bearer ${secret}`,
+          `X-Big: ${'a'.repeat(20_000)}`,
+        ],
+        431,
+      ],
+    ] as const) {
+      const raw = await rawRequest(t.port, [...lines]);
+      expect(raw.response.status).toBe(status);
+      raw.destroy();
     }
     const spelled = await fetch(`${t.url}/api/nothing-here?tok%65n=${secret}`);
     expect(await spelled.text()).not.toContain(sig);
@@ -351,7 +362,7 @@ describe('7: no token in any log line or error body, at any level', () => {
     expect(await badUrl.text()).not.toContain(sig);
     const badPath = await fetch(`${t.url}/api/%E0%A4%A?token=${secret}`);
     expect(await badPath.text()).not.toContain(sig);
-    await new Promise((r) => setTimeout(r, 200));
+    await logsSettled(t);
     // Raw request bytes would carry the token as a byte array: no line may hold the raw packet.
     const leaked = t.logs.filter((l) => l.includes(sig) || l.includes('rawPacket'));
     expect(leaked).toEqual([]);

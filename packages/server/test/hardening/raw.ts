@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { expect } from 'vitest';
+import { waitFor } from '../../../../test/support/wait.js';
 import type { TestServer } from '../../src/testing.js';
 import { api, connect, type TestClient } from '../helpers.js';
 
@@ -233,9 +234,7 @@ export async function observe(t: TestServer, username = 'observer'): Promise<Obs
     async assertServing() {
       expect(client.ws.readyState).toBe(client.ws.OPEN);
       const before = times.length;
-      const deadline = Date.now() + 2500;
-      while (times.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      expect(times.length, 'observer got a statistics_update').toBeGreaterThan(before);
+      await waitFor(() => times.length > before, 'a fresh statistics_update at the observer', 2500);
       for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeLessThan(6000);
       expect((await api(t.url, 'GET', '/healthz')).status).toBe(200);
     },

@@ -1,6 +1,6 @@
 import { isRestErrorCode, REST_ERRORS, type RestErrorCode } from '@openeye/protocol/errors';
 import { describe, expect, it } from 'vitest';
-import { ApiError, OpenEyeApi } from '../src/index.js';
+import { ApiError, OpenEyeApi } from './index.js';
 
 function recorder(answer: () => Response | Promise<Response>) {
   const calls: { url: string; method: string; headers: Headers; body: string | null }[] = [];

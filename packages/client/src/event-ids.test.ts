@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareEventIds, EventDeduper } from '../src/event-ids.js';
+import { compareEventIds, EventDeduper } from './event-ids.js';
 
 describe('compareEventIds', () => {
   it('orders digit strings numerically, whatever their length', () => {

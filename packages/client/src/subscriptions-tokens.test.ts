@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SubscriptionSet } from '../src/subscription-set.js';
-import { refreshDelay, TokenSource } from '../src/tokens.js';
-import { alert, cameraEvent } from './helpers/fake-socket.js';
+import { alert, cameraEvent } from '../test/helpers/fake-socket.js';
+import { SubscriptionSet } from './subscription-set.js';
+import { refreshDelay, TokenSource } from './tokens.js';
 
 const DEFAULTS = { event_types: ['statistics_update', 'camera_event', 'alert'] as const, camera_ids: null };
 

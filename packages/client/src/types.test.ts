@@ -1,6 +1,6 @@
 /**
- * Type-level checks of the public surface (checked by `tsc -p packages/client/tsconfig.test.json`;
- * vitest only runs the trivial runtime part).
+ * Type-level checks of the public surface: `npm run typecheck` checks them (tsc over
+ * packages/client/tsconfig.test.json); vitest only runs the trivial runtime part.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import WS from 'ws';
@@ -13,7 +13,7 @@ import wsService, {
   type RestErrorCode,
   type StatusChange,
   type WebSocketConstructor,
-} from '../src/index.js';
+} from './index.js';
 
 describe('public types', () => {
   it('accepts the browser WebSocket and the ws package as WebSocket implementations', () => {

@@ -6,7 +6,7 @@ import {
   IllegalTransitionError,
   TRANSITIONS,
   transition,
-} from '../src/state-machine.js';
+} from './state-machine.js';
 
 const statuses: ConnectionStatus[] = ['disconnected', 'connecting', 'connected', 'reconnecting', 'polling', 'error'];
 const events: ConnectionEvent[] = ['connect', 'welcome', 'lost', 'fallback', 'fail', 'disconnect'];

@@ -5,8 +5,8 @@
  */
 import type { ServerMessage } from '@openeye/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ClientOptions, OpenEyeClient } from '../src/index.js';
-import { alert, cameraEvent, FakeSocket, statistics } from './helpers/fake-socket.js';
+import { alert, cameraEvent, FakeSocket, statistics } from '../test/helpers/fake-socket.js';
+import { type ClientOptions, OpenEyeClient } from './index.js';
 
 const BASE = 'http://server.test';
 

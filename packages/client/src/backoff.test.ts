@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../src/backoff.js';
+import { backoffDelay } from './backoff.js';
 
 describe('backoffDelay (full jitter)', () => {
   it('stays within [0, min(cap, base * 2^attempt)] for any attempt and random source', () => {
