@@ -17,6 +17,13 @@ const services = [
     port: 6379,
     start: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
   },
+  {
+    name: 'NATS (with JetStream)',
+    host: '127.0.0.1',
+    port: 4222,
+    start:
+      'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server',
+  },
 ];
 
 function reachable(host: string, port: number): Promise<boolean> {
