@@ -101,11 +101,15 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `openeye serve` as a separate process (from the TypeScript sources) and waits until it answers. */
+/**
+ * Starts `openeye serve` as a separate process (from the TypeScript sources) and waits until it
+ * answers (`timeoutMs`, default 20 s: a loaded machine may need more).
+ */
 export async function spawnServerProcess(options: {
   port: number;
   dataDir: string;
   env?: Record<string, string>;
+  timeoutMs?: number;
 }): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -130,7 +134,8 @@ export async function spawnServerProcess(options: {
   child.stderr?.on('data', (d) => output.push(String(d)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${options.port}`;
-  const deadline = Date.now() + 20_000;
+  const budget = options.timeoutMs ?? 20_000;
+  const deadline = Date.now() + budget;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server process exited: ${output.join('')}`);
     try {
@@ -140,7 +145,7 @@ export async function spawnServerProcess(options: {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server process did not answer within 20 s: ${output.join('')}`);
+      throw new Error(`server process did not answer within ${budget / 1000} s: ${output.join('')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -227,6 +232,29 @@ export async function dropNatsPrefix(prefix: string, url = TEST_NATS_URL): Promi
     await nc.close();
   }
 }
+
+/** A cluster engine as the tests run it: what selects it, and how to clean up after a run. */
+export interface TestClusterEngine {
+  name: 'redis' | 'nats';
+  /** The variables that select the engine under `prefix`: the shared broker, or the one at `url`. */
+  env(prefix: string, url?: string): Record<string, string>;
+  /** Removes what a run with `prefix` left in the shared broker. */
+  drop(prefix: string): Promise<void>;
+}
+
+/** Every cluster engine: the multi-node tests run once per entry. */
+export const TEST_CLUSTER_ENGINES: readonly TestClusterEngine[] = [
+  {
+    name: 'redis',
+    env: (prefix, url = 'redis://127.0.0.1:6379') => ({ REDIS_URL: url, OPENEYE_REDIS_PREFIX: prefix }),
+    drop: (prefix) => dropRedisPrefix(prefix),
+  },
+  {
+    name: 'nats',
+    env: (prefix, url = TEST_NATS_URL) => ({ NATS_URL: url, OPENEYE_NATS_PREFIX: prefix }),
+    drop: (prefix) => dropNatsPrefix(prefix),
+  },
+];
 
 /** Whether something accepts TCP connections on loopback `port`. */
 async function listening(port: number): Promise<boolean> {

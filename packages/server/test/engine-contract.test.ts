@@ -12,15 +12,14 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
-  dropNatsPrefix,
-  dropRedisPrefix,
   freePort,
   type PrivateBroker,
   privateBroker,
   type ServerProcess,
   spawnServerProcess,
   startTestServer,
-  TEST_NATS_URL,
+  TEST_CLUSTER_ENGINES,
+  type TestClusterEngine,
   type TestServer,
   tempDir,
 } from '../src/testing.js';
@@ -31,43 +30,26 @@ const LEASE_MS = 3000;
 const LIMIT = 5;
 
 interface EngineCase {
-  name: 'local' | 'redis' | 'nats';
+  name: 'local' | TestClusterEngine['name'];
   /** The variables that select the engine, against the shared broker or the one at `url`. */
   env(prefix: string, url?: string): Record<string, string>;
+  /** Removes what a run left in the shared broker. */
+  drop(prefix: string): Promise<void>;
   /** Why the tests that need several nodes do not apply; null when they do. */
   singleNode: string | null;
   /** Why the broker-outage test does not apply; null when it does. */
   noBroker: string | null;
-  /** Removes what a run left in the shared broker. */
-  drop(prefix: string): Promise<void>;
-  /** Log events of a lost and a regained broker connection. */
-  events?: { down: string; up: string };
 }
 
 const ENGINES: EngineCase[] = [
   {
     name: 'local',
     env: () => ({}),
+    drop: async () => undefined,
     singleNode: 'one process: a LocalEngine cannot be shared by several servers, so there is no other node',
     noBroker: 'no broker: the local engine has no connection to lose',
-    drop: async () => undefined,
   },
-  {
-    name: 'redis',
-    env: (prefix, url = 'redis://127.0.0.1:6379') => ({ REDIS_URL: url, OPENEYE_REDIS_PREFIX: prefix }),
-    singleNode: null,
-    noBroker: null,
-    drop: (prefix) => dropRedisPrefix(prefix),
-    events: { down: 'redis.down', up: 'redis.up' },
-  },
-  {
-    name: 'nats',
-    env: (prefix, url = TEST_NATS_URL) => ({ NATS_URL: url, OPENEYE_NATS_PREFIX: prefix }),
-    singleNode: null,
-    noBroker: null,
-    drop: (prefix) => dropNatsPrefix(prefix),
-    events: { down: 'nats.down', up: 'nats.up' },
-  },
+  ...TEST_CLUSTER_ENGINES.map((e) => ({ ...e, singleNode: null, noBroker: null })),
 ];
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -287,7 +269,7 @@ describe.each(ENGINES)('engine contract: $name', (engine) => {
     async () => {
       const dataDir = tempDir();
       dirs.push(dataDir);
-      const doomed = await spawnServerProcess({ port: await freePort(), dataDir, env: nodeEnv() });
+      const doomed = await spawnServerProcess({ port: await freePort(), dataDir, env: nodeEnv(), timeoutMs: 45_000 });
       processes.push(doomed);
       const token = await nodes[0]!.tokenFor('stranded');
       const five = Array.from({ length: LIMIT }, () => connect(doomed.url, { token }));
@@ -453,8 +435,8 @@ describe.each(ENGINES)('engine contract: $name', (engine) => {
             .filter(Boolean)
             .map((line) => JSON.parse(line).event),
         );
-        expect(events.filter((e) => e === engine.events!.down)).toHaveLength(1);
-        expect(events.filter((e) => e === engine.events!.up)).toHaveLength(1);
+        expect(events.filter((e) => e === `${engine.name}.down`)).toHaveLength(1);
+        expect(events.filter((e) => e === `${engine.name}.up`)).toHaveLength(1);
       }
       client.close();
       late.close();
