@@ -240,6 +240,8 @@ export interface TestClusterEngine {
   env(prefix: string, url?: string): Record<string, string>;
   /** Removes what a run with `prefix` left in the shared broker. */
   drop(prefix: string): Promise<void>;
+  /** The URL of a broker on loopback `port` with a password (or token) in it. */
+  urlWithSecret(port: number, secret: string): string;
 }
 
 /** Every cluster engine: the multi-node tests run once per entry. */
@@ -248,11 +250,13 @@ export const TEST_CLUSTER_ENGINES: readonly TestClusterEngine[] = [
     name: 'redis',
     env: (prefix, url = 'redis://127.0.0.1:6379') => ({ REDIS_URL: url, OPENEYE_REDIS_PREFIX: prefix }),
     drop: (prefix) => dropRedisPrefix(prefix),
+    urlWithSecret: (port, secret) => `redis://:${secret}@127.0.0.1:${port}`,
   },
   {
     name: 'nats',
     env: (prefix, url = TEST_NATS_URL) => ({ NATS_URL: url, OPENEYE_NATS_PREFIX: prefix }),
     drop: (prefix) => dropNatsPrefix(prefix),
+    urlWithSecret: (port, secret) => `nats://openeye:${secret}@127.0.0.1:${port}`,
   },
 ];
 

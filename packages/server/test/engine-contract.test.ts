@@ -9,7 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine } from '../src/cluster/select.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
 import {
   createTestDatabase,
   freePort,
@@ -39,6 +44,7 @@ interface EngineCase {
   singleNode: string | null;
   /** Why the broker-outage test does not apply; null when it does. */
   noBroker: string | null;
+  urlWithSecret?: (port: number, secret: string) => string;
 }
 
 const ENGINES: EngineCase[] = [
@@ -120,6 +126,51 @@ describe.each(ENGINES)('engine contract: $name', (engine) => {
   it('runs on the engine it names', () => {
     for (const n of nodes) expect(n.server.engine.name).toBe(engine.name);
   });
+
+  unless(engine.noBroker)(
+    'connects nothing before start(); start() fails clearly, naming the URL without its secret',
+    async () => {
+      // A TCP listener that counts connections: nothing may arrive before start().
+      const seen: net.Socket[] = [];
+      const listener = net.createServer((socket) => seen.push(socket));
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      const port = (listener.address() as net.AddressInfo).port;
+      const secret = `s3cret${randomBytes(4).toString('hex')}`;
+      const lines: string[] = [];
+      const log = createLogger(
+        'trace',
+        new Writable({
+          write(chunk, _enc, cb) {
+            lines.push(String(chunk));
+            cb();
+          },
+        }),
+      );
+      const config = loadConfig({ DATABASE_URL: db.url, ...engine.env(prefix, engine.urlWithSecret!(port, secret)) });
+      const subject = createEngine(config, log);
+      expect(subject.name).toBe(engine.name);
+      await sleep(300);
+      expect(seen).toHaveLength(0);
+      // Nothing answers there any more: start() throws, naming where it tried.
+      for (const s of seen) s.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      const started = Date.now();
+      const err = await subject
+        .start(() => ({ users: {}, presence: {} }))
+        .then(
+          () => null,
+          (e: Error) => e,
+        );
+      expect(err?.message).toMatch(
+        new RegExp(`cannot reach ${engine.name === 'redis' ? 'Redis' : 'NATS'} at .*127\\.0\\.0\\.1:${port}`),
+      );
+      expect(err?.message).not.toContain(secret);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      await subject.stop();
+      expect(lines.join('')).not.toContain(secret);
+    },
+    20_000,
+  );
 
   it('delivers events posted to any node to clients on every node, in the same order, with the same ids', async () => {
     const viewer = await nodes[0]!.tokenFor('order-viewer');

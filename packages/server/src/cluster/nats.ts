@@ -151,6 +151,7 @@ export class NatsEngine implements ClusterEngine {
   private readonly held = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
   private warnedLease = false;
+  private warnedSize = false;
 
   constructor(
     private readonly options: NatsEngineOptions,
@@ -334,13 +335,35 @@ export class NatsEngine implements ClusterEngine {
         await this.openBuckets();
         this.reopen = false;
       }
-      await this.kv.nodes.put(this.nodeId, JSON.stringify(this.snapshot()));
+      await this.kv.nodes.put(this.nodeId, this.encodeSnapshot());
       await this.updateMembers((ids) => (ids.includes(this.nodeId) ? null : [...ids, this.nodeId]));
       await this.reassertUsers();
     } catch (err) {
       this.reopen = true;
       this.log.debug({ event: 'nats.refresh_failed', err: (err as Error).message }, 'NATS refresh failed');
     }
+  }
+
+  /**
+   * This node's snapshot as stored. It must fit in one NATS message (max_payload, 1 MiB by default):
+   * past that, presence and then the per-user figures are left out (and said so once in the log)
+   * rather than failing the write, which would make the other nodes take this one for dead.
+   */
+  private encodeSnapshot(): string {
+    const snapshot = this.snapshot();
+    const max = (this.nc?.info?.max_payload ?? 1024 * 1024) - 1024;
+    let data = JSON.stringify(snapshot);
+    if (Buffer.byteLength(data) <= max) return data;
+    data = JSON.stringify({ users: snapshot.users, presence: {} });
+    if (Buffer.byteLength(data) > max) data = JSON.stringify({ users: {}, presence: {} });
+    if (!this.warnedSize) {
+      this.warnedSize = true;
+      this.log.warn(
+        { event: 'nats.snapshot_too_large', node: this.nodeId, maxPayload: max + 1024 },
+        "this node's figures exceed the NATS server's max_payload; the cluster view leaves part of them out (raise max_payload)",
+      );
+    }
+    return data;
   }
 
   /** Compare-and-set on the `members` list; `change` answers null for no change. */
