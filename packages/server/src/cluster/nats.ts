@@ -664,7 +664,9 @@ export class NatsEngine implements ClusterEngine {
         await kv.nodes.delete(this.nodeId);
         await this.updateMembers((ids) => (ids.includes(this.nodeId) ? ids.filter((id) => id !== this.nodeId) : null));
       })().catch(() => undefined);
-      await Promise.race([leave, tick(2 * this.timeoutMs)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([leave, new Promise((resolve) => (timer = setTimeout(resolve, 2 * this.timeoutMs)))]);
+      clearTimeout(timer);
     }
     this.up = false;
     this.nc = null;
