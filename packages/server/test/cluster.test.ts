@@ -93,7 +93,8 @@ describe.each(TEST_CLUSTER_ENGINES)('three nodes, $name between them, PostgreSQL
     nodes = await startNodes(1, env);
     nodes.push(...(await startNodes(2, env)));
     admin = await login(nodes[0]!.url);
-  }, 60_000);
+    // Two rounds of process starts, each allowed 45 s on a loaded machine.
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.kill('SIGTERM')));
