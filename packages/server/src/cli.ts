@@ -55,8 +55,8 @@ Prints every setting's effective value (secrets and URL passwords masked) and wh
 env (an environment variable), flag, or default. A bad value is reported as the server would.`,
   cluster: `openeye cluster [--nodes N] [--port FIRST]
 
-Starts N nodes (default 3) on consecutive ports for local trials. Needs DATABASE_URL; REDIS_URL
-defaults to redis://127.0.0.1:6379.`,
+Starts N nodes (default 3) on consecutive ports for local trials. Needs DATABASE_URL. The nodes use
+NATS when NATS_URL is set, else Redis at REDIS_URL (default redis://127.0.0.1:6379).`,
   key: `openeye key create <username> --name NAME [--cameras ID,ID,...]
 openeye key list
 openeye key revoke <id>
@@ -280,7 +280,7 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** Starts N nodes on consecutive ports against Redis and PostgreSQL, for local trials. */
+/** Starts N nodes on consecutive ports against Redis (or NATS) and PostgreSQL, for local trials. */
 async function cluster(config: Config, nodes: number): Promise<void> {
   if (!config.databaseUrl) {
     throw new UsageError(
@@ -291,7 +291,8 @@ async function cluster(config: Config, nodes: number): Promise<void> {
   const { fileURLToPath } = await import('node:url');
   const env = {
     ...process.env,
-    REDIS_URL: config.redisUrl ?? 'redis://127.0.0.1:6379',
+    // NATS_URL (already in the environment) selects NATS; otherwise Redis, local by default.
+    ...(config.natsUrl ? {} : { REDIS_URL: config.redisUrl ?? 'redis://127.0.0.1:6379' }),
     OPENEYE_JWT_SECRET: loadSecret(config),
     OPENEYE_DATA_DIR: config.dataDir,
   };

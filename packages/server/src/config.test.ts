@@ -4,6 +4,7 @@ import {
   describeConfig,
   environmentHelp,
   loadConfig,
+  maskUrlCredentials,
   maskUrlPassword,
   resolveConfig,
   SETTING_LIST,
@@ -77,6 +78,25 @@ describe('loadConfig', () => {
     expect(
       loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://postgres@127.0.0.1/x' }).redisUrl,
     ).toBe('redis://127.0.0.1:6379');
+    expect(() => loadConfig({ NATS_URL: 'nats://127.0.0.1:4222' })).toThrow(/NATS_URL .*needs DATABASE_URL/);
+    const db = 'postgres://postgres@127.0.0.1/x';
+    expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222', DATABASE_URL: db }).natsUrl).toBe('nats://127.0.0.1:4222');
+    expect(() =>
+      loadConfig({ NATS_URL: 'nats://127.0.0.1:4222', REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: db }),
+    ).toThrow(/REDIS_URL and NATS_URL are both set/);
+  });
+
+  it('checks the NATS settings', () => {
+    for (const bad of ['redis://127.0.0.1:6379', 'nats://', 'nats://h:4222/path', '127.0.0.1:4222']) {
+      expect(() => loadConfig({ NATS_URL: bad }), bad).toThrow(/NATS_URL must be a URL like nats:\/\/host:4222/);
+    }
+    // A bad value is echoed with its credentials masked.
+    expect(() => loadConfig({ NATS_URL: 'nats://s3cret@h:4222/x' })).toThrow(/"nats:\/\/\*\*\*\*@h:4222\/x"/);
+    expect(loadConfig({}).natsPrefix).toBe('openeye');
+    expect(loadConfig({ OPENEYE_NATS_PREFIX: 'team_a-1' }).natsPrefix).toBe('team_a-1');
+    for (const bad of ['a.b', 'a*', 'a>', 'a b', 'x'.repeat(49)]) {
+      expect(() => loadConfig({ OPENEYE_NATS_PREFIX: bad }), bad).toThrow(/OPENEYE_NATS_PREFIX may contain/);
+    }
   });
 
   it('has one entry per Config field, each variable and flag once', () => {
@@ -116,6 +136,12 @@ describe('loadConfig', () => {
       source: 'env',
     });
     expect(row('REDIS_URL')?.value).toBe('rediss://:****@cache.example:6380/0');
+    const nats = describeConfig(
+      resolveConfig({ NATS_URL: 'nats://nats-token@bus.example:4222', DATABASE_URL: 'postgres://db.example/x' }),
+    );
+    expect(JSON.stringify(nats)).not.toContain('nats-token');
+    expect(nats.find((r) => r.env === 'NATS_URL')?.value).toBe('nats://****@bus.example:4222');
+    expect(maskUrlCredentials('nats://user:pass@bus.example:4222')).toBe('nats://****@bus.example:4222');
     expect(row('OPENEYE_JWT_SECRET')?.value).toBe('****');
     expect(row('PORT')).toEqual({ env: 'PORT', value: '8000', source: 'default' });
     expect(maskUrlPassword('postgres://postgres@127.0.0.1:5432/openeye')).toBe(

@@ -20,6 +20,8 @@ export interface Config {
   databaseUrl: string | null;
   redisUrl: string | null;
   redisPrefix: string;
+  natsUrl: string | null;
+  natsPrefix: string;
   nodeLeaseMs: number;
   jwtSecret: string | null;
   tokenLifetimeSeconds: number;
@@ -83,8 +85,11 @@ export interface Setting<T> {
   defaultText?: string;
   /** One line: what it does. */
   meaning: string;
-  /** `true`: never printed; `'url'`: printed with the password of the URL masked. */
-  secret?: true | 'url';
+  /**
+   * `true`: never printed; `'url'`: printed with the password of the URL masked; `'url-credentials'`:
+   * printed with the whole user part masked (a NATS URL may carry a bare token there).
+   */
+  secret?: true | 'url' | 'url-credentials';
 }
 
 // ------------------------------------------------------------------ parsers
@@ -113,6 +118,22 @@ function atLeast(length: number) {
     if (raw.length < length) throw new ConfigError(`${name} must be at least ${length} characters long`);
     return raw;
   };
+}
+
+/** `nats://[credentials@]host:port`: one server (the client learns the rest of a NATS cluster from it). */
+function natsUrl(raw: string, name: string): string {
+  let u: URL | null = null;
+  try {
+    u = new URL(raw);
+  } catch {
+    // reported below, without echoing the value (it may hold credentials)
+  }
+  if (u?.protocol !== 'nats:' || u.hostname === '' || (u.pathname !== '' && u.pathname !== '/') || u.search) {
+    throw new ConfigError(
+      `${name} must be a URL like nats://host:4222, got ${JSON.stringify(maskUrlCredentials(raw))}`,
+    );
+  }
+  return raw;
 }
 
 function oneOf(values: readonly string[]) {
@@ -457,6 +478,25 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     default: 'openeye',
     meaning: 'key and channel prefix in Redis',
   },
+  natsUrl: {
+    env: 'NATS_URL',
+    kind: 'string',
+    parse: natsUrl,
+    default: null,
+    defaultText: 'unset',
+    meaning: 'nats://127.0.0.1:4222: several nodes over NATS with JetStream (needs DATABASE_URL; not with REDIS_URL)',
+    secret: 'url-credentials',
+  },
+  natsPrefix: {
+    env: 'OPENEYE_NATS_PREFIX',
+    kind: 'string',
+    parse: matching(
+      /^[A-Za-z0-9_-]{1,48}$/,
+      'may contain letters, digits, _ and - (at most 48): it is a subject token and names key-value buckets',
+    ),
+    default: 'openeye',
+    meaning: 'subject and key-value bucket prefix in NATS',
+  },
   nodeLeaseMs: {
     env: 'OPENEYE_NODE_LEASE_MS',
     kind: 'integer',
@@ -474,8 +514,16 @@ export const SETTING_LIST: readonly (Setting<unknown> & { key: keyof Config })[]
 /** Rules between settings, checked after each value on its own (before `overrides`). */
 const CROSS_FIELD_RULES: ((c: Config) => string | null)[] = [
   (c) =>
+    c.redisUrl !== null && c.natsUrl !== null
+      ? 'REDIS_URL and NATS_URL are both set: a cluster runs on one engine, set only one of them'
+      : null,
+  (c) =>
     c.redisUrl !== null && c.databaseUrl === null
       ? 'REDIS_URL (several nodes) needs DATABASE_URL: the nodes share one PostgreSQL database'
+      : null,
+  (c) =>
+    c.natsUrl !== null && c.databaseUrl === null
+      ? 'NATS_URL (several nodes) needs DATABASE_URL: the nodes share one PostgreSQL database'
       : null,
   (c) =>
     (c.tlsCert === null) !== (c.tlsKey === null) ? 'OPENEYE_TLS_CERT and OPENEYE_TLS_KEY must be given together' : null,
@@ -538,11 +586,17 @@ export function maskUrlPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:****@');
 }
 
+/** A URL with everything before its `@` (user, password or token) replaced by `****`. */
+export function maskUrlCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1****@');
+}
+
 /** A value as `openeye config` prints it: lists joined, unset as `unset`, secrets masked. */
 export function displayValue(setting: Pick<Setting<unknown>, 'secret'>, value: unknown): string {
   if (value === null || value === undefined) return 'unset';
   if (setting.secret === true) return '****';
   const shown = Array.isArray(value) ? value.join(',') : String(value);
+  if (setting.secret === 'url-credentials') return maskUrlCredentials(shown);
   return setting.secret === 'url' ? maskUrlPassword(shown) : shown;
 }
 

@@ -114,7 +114,10 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `openeye serve` as a separate process (from the TypeScript sources) and waits until it answers. */
+/**
+ * Starts `openeye serve` as a separate process (from the TypeScript sources) and waits until it
+ * answers (`timeoutMs`, default 20 s: a loaded machine may need more).
+ */
 export async function spawnServerProcess(options: {
   port: number;
   dataDir: string;
@@ -246,4 +249,127 @@ export async function cleanUpTestResources(): Promise<void> {
   made.dirs.clear();
   for (const name of [...made.databases]) await dropDatabase(name);
   for (const prefix of [...made.redisPrefixes]) await dropRedisPrefix(prefix);
+}
+
+export const TEST_NATS_URL = process.env.OPENEYE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/**
+ * Deletes the JetStream key-value buckets (streams `KV_<bucket>`) of the NATS engine with `prefix`
+ * (a test's own prefix), so a run leaves the NATS server as it found it.
+ */
+export async function dropNatsPrefix(prefix: string, url = TEST_NATS_URL): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const { natsBuckets, natsConnectOptions } = await import('./cluster/nats.js');
+  const nc = await connect({ ...natsConnectOptions(url), timeout: 3000, reconnect: false });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const bucket of Object.values(natsBuckets(prefix))) {
+      await jsm.streams.delete(`KV_${bucket}`).catch((err: Error) => {
+        if (!/stream not found/i.test(err.message)) throw err;
+      });
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A cluster engine as the tests run it: what selects it, and how to clean up after a run. */
+export interface TestClusterEngine {
+  name: 'redis' | 'nats';
+  /** The variables that select the engine under `prefix`: the shared broker, or the one at `url`. */
+  env(prefix: string, url?: string): Record<string, string>;
+  /** Removes what a run with `prefix` left in the shared broker. */
+  drop(prefix: string): Promise<void>;
+  /** The URL of a broker on loopback `port` with a password (or token) in it. */
+  urlWithSecret(port: number, secret: string): string;
+}
+
+/** Every cluster engine: the multi-node tests run once per entry. */
+export const TEST_CLUSTER_ENGINES: readonly TestClusterEngine[] = [
+  {
+    name: 'redis',
+    env: (prefix, url = 'redis://127.0.0.1:6379') => ({ REDIS_URL: url, OPENEYE_REDIS_PREFIX: prefix }),
+    drop: (prefix) => dropRedisPrefix(prefix),
+    urlWithSecret: (port, secret) => `redis://:${secret}@127.0.0.1:${port}`,
+  },
+  {
+    name: 'nats',
+    env: (prefix, url = TEST_NATS_URL) => ({ NATS_URL: url, OPENEYE_NATS_PREFIX: prefix }),
+    drop: (prefix) => dropNatsPrefix(prefix),
+    urlWithSecret: (port, secret) => `nats://openeye:${secret}@127.0.0.1:${port}`,
+  },
+];
+
+/** Whether something accepts TCP connections on loopback `port`. */
+async function listening(port: number): Promise<boolean> {
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A broker of the test's own (not the shared one) on a free loopback port, to be killed and
+ * started again: `redis-server` keeping nothing, or `nats-server -js` with its store in a temp dir
+ * (kept across restarts, as a real deployment's would be). `close()` kills it and removes the dir.
+ */
+export interface PrivateBroker {
+  kind: 'redis' | 'nats';
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  /** Sends `signal` (default SIGKILL); for a signal that ends it, resolves once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function privateBroker(kind: 'redis' | 'nats'): Promise<PrivateBroker> {
+  const port = await freePort();
+  const storeDir = kind === 'nats' ? tempDir('openeye-nats-') : null;
+  let child: ChildProcess | null = null;
+  const broker: PrivateBroker = {
+    kind,
+    port,
+    url: kind === 'redis' ? `redis://127.0.0.1:${port}` : `nats://127.0.0.1:${port}`,
+    async start() {
+      const [command, args] =
+        kind === 'redis'
+          ? ['redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']]
+          : ['nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir!]];
+      const started = spawn(command as string, args as string[], { stdio: 'ignore' });
+      child = started;
+      const deadline = Date.now() + 10_000;
+      while (!(await listening(port))) {
+        if (started.exitCode !== null || Date.now() > deadline) {
+          started.kill('SIGKILL');
+          throw new Error(`${command} did not start on port ${port}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      if (signal === 'SIGSTOP' || signal === 'SIGCONT') {
+        running.kill(signal);
+        return;
+      }
+      const exited = new Promise((r) => running.once('exit', r));
+      running.kill('SIGCONT');
+      running.kill(signal);
+      await exited;
+    },
+    async close() {
+      await broker.kill('SIGKILL');
+      if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+  await broker.start();
+  return broker;
 }

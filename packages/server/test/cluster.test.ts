@@ -1,9 +1,10 @@
 /**
- * Three nodes on loopback against the real Redis and a throwaway PostgreSQL database; a fourth
- * scenario runs its own redis-server so that it can kill and restart it.
+ * Three nodes on loopback against a cluster engine (the shared Redis, then the shared NATS) and a
+ * throwaway PostgreSQL database; a further scenario per engine runs its own broker so that it can
+ * kill, restart and stall it. Every test runs once per entry of TEST_CLUSTER_ENGINES.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../../test/support/wait.js';
 import {
@@ -11,8 +12,11 @@ import {
   createTestDatabase,
   dropRedisPrefix,
   freePort,
+  type PrivateBroker,
+  privateBroker,
   type ServerProcess,
   spawnServerProcess,
+  TEST_CLUSTER_ENGINES,
   tempDir,
   testRedisPrefix,
 } from '../src/testing.js';
@@ -20,13 +24,26 @@ import { api, connect, type TestClient } from './helpers.js';
 
 const SECRET = randomBytes(32).toString('hex');
 
+/** The nodes' data dirs, removed when the file is done. */
+const dirs: string[] = [];
+const dir = () => {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Starts n nodes; if one does not come up, the others are stopped before the error is thrown. */
 async function startNodes(n: number, env: Record<string, string>): Promise<ServerProcess[]> {
   const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
-  return Promise.all(
+  const started = await Promise.allSettled(
     ports.map((port) =>
       spawnServerProcess({
         port,
-        dataDir: tempDir(),
+        dataDir: dir(),
+        startTimeoutMs: 45_000,
         env: {
           OPENEYE_JWT_SECRET: SECRET,
           OPENEYE_NODE_LEASE_MS: '3000',
@@ -36,6 +53,13 @@ async function startNodes(n: number, env: Record<string, string>): Promise<Serve
       }),
     ),
   );
+  const up = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(up.map((p) => p.kill('SIGKILL')));
+    throw failed.reason;
+  }
+  return up;
 }
 
 async function login(url: string, username = 'admin', password = ADMIN_PASSWORD): Promise<string> {
@@ -44,20 +68,24 @@ async function login(url: string, username = 'admin', password = ADMIN_PASSWORD)
   return r.body.access_token;
 }
 
-describe('three nodes, Redis between them, PostgreSQL beneath', () => {
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(25);
+  }
+}
+
+describe.each(TEST_CLUSTER_ENGINES)('three nodes, $name between them, PostgreSQL beneath', (engine) => {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
   let db: { url: string; drop(): Promise<void> };
   let nodes: ServerProcess[];
   let admin: string;
   let nodeEnv: Record<string, string>;
-  const prefix = testRedisPrefix('cluster');
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = {
-      DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      OPENEYE_REDIS_PREFIX: prefix,
-    };
+    const env = { DATABASE_URL: db.url, ...engine.env(prefix) };
     nodeEnv = {
       OPENEYE_JWT_SECRET: SECRET,
       OPENEYE_NODE_LEASE_MS: '3000',
@@ -65,15 +93,16 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
       ...env,
     };
     // The first node creates the schema and the admin; the others then start against it.
-    const [first] = await startNodes(1, env);
-    nodes = [first!, ...(await startNodes(2, env))];
+    nodes = await startNodes(1, env);
+    nodes.push(...(await startNodes(2, env)));
     admin = await login(nodes[0]!.url);
+    // Two rounds of process starts, each allowed 45 s on a loaded machine.
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all((nodes ?? []).map((n) => n.kill('SIGTERM')));
     await db?.drop();
-    await dropRedisPrefix(prefix);
+    await engine.drop(prefix);
   });
 
   it('delivers events posted to any node to clients on every node, in the same order, with the same ids', async () => {
@@ -257,7 +286,7 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
   it('lets a user whose 5 sockets died with their node connect 5 times elsewhere once the lease runs out', async () => {
     const [a, c] = [nodes[0]!, nodes[2]!];
     const port = await freePort();
-    const doomed = await spawnServerProcess({ port, dataDir: tempDir(), env: nodeEnv });
+    const doomed = await spawnServerProcess({ port, dataDir: dir(), env: nodeEnv, startTimeoutMs: 45_000 });
     await api(a.url, 'POST', '/api/users', admin, { username: 'stranded', password: 'stranded-pass', role: 'viewer' });
     const token = await login(a.url, 'stranded', 'stranded-pass');
     const five = Array.from({ length: 5 }, () => connect(doomed.url, { token }));
@@ -283,110 +312,92 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
   }, 30_000);
 });
 
-describe('Redis restarted during a stream of events', () => {
-  let redis: ChildProcess | null = null;
-  let port: number;
-  const startRedis = async () => {
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const net = await import('node:net');
-    const answers = () =>
-      new Promise<boolean>((resolve) => {
-        const s = net.connect(port, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-    await waitFor(answers, `redis-server on port ${port}`, { timeoutMs: 5000, intervalMs: 100 });
+describe.each(TEST_CLUSTER_ENGINES)('$name restarted or stalled during a stream of events', (engine) => {
+  let broker: PrivateBroker | null = null;
+  const running: ServerProcess[] = [];
+  const start = async (env: Record<string, string>) => {
+    const [node] = await startNodes(1, env);
+    running.push(node!);
+    return node!;
   };
 
-  afterAll(() => {
-    redis?.kill('SIGKILL');
+  afterAll(async () => {
+    await Promise.all(running.map((n) => n.kill('SIGKILL')));
+    await broker?.close();
   });
 
-  it('loses nothing once Redis returns, and the readiness probe says degraded meanwhile', async () => {
-    port = await freePort();
-    await startRedis();
+  it('loses nothing once the broker returns, and the readiness probe says degraded meanwhile', async () => {
+    broker = await privateBroker(engine.name);
     const db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${port}` };
-    const [a] = await startNodes(1, env);
-    const [b] = await startNodes(1, env);
+    const env = { DATABASE_URL: db.url, ...engine.env('openeye', broker.url) };
+    const a = await start(env);
+    const b = await start(env);
     try {
-      const admin = await login(a!.url);
-      const client = connect(b!.url, { token: admin });
+      const admin = await login(a.url);
+      const client = connect(b.url, { token: admin });
       await client.next('connection_status');
       const produced: string[] = [];
       let producing = true;
       const producer = (async () => {
         while (producing) {
-          const r = await api(a!.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: 'x' });
+          const r = await api(a.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: 'x' });
           expect(r.status).toBe(201);
           produced.push(r.body.id);
           await sleep(20);
         }
       })();
-      await waitFor(() => produced.length >= 5, 'the producer under way');
-      redis!.kill('SIGKILL');
-      const readyz = async () => (await api(b!.url, 'GET', '/readyz')).body as { status: string; redis: string };
-      await waitFor(
-        async () => {
-          const r = await readyz();
-          return r.status === 'degraded' && r.redis === 'down';
-        },
-        'node B degraded, Redis down, in /readyz',
-        5000,
-      );
-      // Events go on while Redis is away, and after it is back.
-      const whileDown = produced.length;
-      await waitFor(() => produced.length >= whileDown + 10, '10 alerts while Redis is down');
-      await startRedis();
-      await waitFor(async () => (await readyz()).redis === 'up', 'Redis up again in /readyz', 10_000);
-      const afterRestart = produced.length;
-      await waitFor(() => produced.length >= afterRestart + 10, '10 alerts after Redis returned');
+      await sleep(300);
+      await broker.kill('SIGKILL');
+      await sleep(1000);
+      expect((await api(b.url, 'GET', '/readyz')).body).toMatchObject({ status: 'degraded', [engine.name]: 'down' });
+      await sleep(1000);
+      await broker.start();
+      await sleep(1500);
       producing = false;
       await producer;
       const last = produced.at(-1)!;
       await waitFor(() => client.messages.some((m) => m.id === last), 'the last event', 10_000);
       const ids = client.messages.filter((m) => m.type === 'alert').map((m) => m.id);
       expect(ids).toEqual(produced);
-      expect((await api(b!.url, 'GET', '/readyz')).body.redis).toBe('up');
+      await until(
+        async () => (await api(b.url, 'GET', '/readyz')).body[engine.name] === 'up',
+        10_000,
+        'the node is connected again',
+      );
       client.close();
     } finally {
-      await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
+      await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
       await db.drop();
     }
   }, 120_000);
 
-  it('keeps serving while Redis is stalled (SIGSTOP): producers are not blocked, connects end within the budget, nothing is lost', async () => {
-    redis?.kill('SIGKILL');
-    port = await freePort();
-    await startRedis();
+  it('keeps serving while the broker is stalled (SIGSTOP): producers are not blocked, connects end within the budget, nothing is lost', async () => {
+    await broker?.close();
+    broker = await privateBroker(engine.name);
     const db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${port}`, OPENEYE_HANDSHAKE_TIMEOUT_MS: '1000' };
-    const [a] = await startNodes(1, env);
-    const [b] = await startNodes(1, env);
+    const env = { DATABASE_URL: db.url, ...engine.env('openeye', broker.url), OPENEYE_HANDSHAKE_TIMEOUT_MS: '1000' };
+    const a = await start(env);
+    const b = await start(env);
     try {
-      const admin = await login(a!.url);
-      const client = connect(b!.url, { token: admin });
+      const admin = await login(a.url);
+      const client = connect(b.url, { token: admin });
       await client.next('connection_status');
-      redis!.kill('SIGSTOP');
+      await broker.kill('SIGSTOP');
       const produced: string[] = [];
       const slowest = { ms: 0 };
       for (let i = 0; i < 30; i++) {
         const started = Date.now();
-        const r = await api(a!.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: `stalled ${i}` });
+        const r = await api(a.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: `stalled ${i}` });
         slowest.ms = Math.max(slowest.ms, Date.now() - started);
         expect(r.status).toBe(201);
         produced.push(r.body.id);
         await sleep(50);
       }
-      // Storing and answering never waits for Redis.
+      // Storing and answering never waits for the broker.
       expect(slowest.ms).toBeLessThan(500);
       // A connect needs the cluster-wide limiter: it ends within the handshake budget, welcomed or 1013.
       const started = Date.now();
-      const late = connect(b!.url, { token: admin });
+      const late = connect(b.url, { token: admin });
       const outcome = await Promise.race([
         late.next('connection_status', 5000).then(
           () => 'welcome',
@@ -396,18 +407,18 @@ describe('Redis restarted during a stream of events', () => {
       ]);
       expect(['welcome', 'closed 1013']).toContain(outcome);
       expect(Date.now() - started).toBeLessThan(3000);
-      // Node B catches up from the store (poll) even while Redis says nothing.
-      await waitFor(() => client.messages.some((m) => m.id === produced.at(-1)), 'events during the stall', 10_000);
-      redis!.kill('SIGCONT');
-      const after = (await api(a!.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: 'after' })).body.id;
+      // Node B catches up from the store (poll) even while the broker says nothing.
+      await until(() => client.messages.some((m) => m.id === produced.at(-1)), 10_000, 'events during the stall');
+      await broker.kill('SIGCONT');
+      const after = (await api(a.url, 'POST', '/api/alerts', admin, { alert_type: 'info', message: 'after' })).body.id;
       produced.push(after);
       await waitFor(() => client.messages.some((m) => m.id === after), 'the event after the stall', 10_000);
       expect(client.messages.filter((m) => m.type === 'alert').map((m) => m.id)).toEqual(produced);
       client.close();
       late.close();
     } finally {
-      redis?.kill('SIGCONT');
-      await Promise.all([a?.kill('SIGTERM'), b?.kill('SIGTERM')]);
+      await broker.kill('SIGCONT');
+      await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
       await db.drop();
     }
   }, 120_000);

@@ -1,7 +1,7 @@
 /**
  * The per-user connection limit. `acquire` reserves a slot atomically (false when the user is at
  * the limit), `release` gives it back when the socket closes. The local limiter counts this
- * process; a cluster engine's limiter (cluster/redis.ts) counts every node.
+ * process; a cluster engine's limiter (cluster/redis.ts, cluster/nats.ts) counts every node.
  */
 export interface ConnectionLimiter {
   acquire(userId: number): Promise<boolean> | boolean;
@@ -24,5 +24,15 @@ export class LocalLimiter implements ConnectionLimiter {
     const n = (this.counts.get(userId) ?? 0) - 1;
     if (n > 0) this.counts.set(userId, n);
     else this.counts.delete(userId);
+  }
+
+  /** This process's open slots of `userId`. */
+  count(userId: number): number {
+    return this.counts.get(userId) ?? 0;
+  }
+
+  /** The users holding at least one slot here. */
+  users(): number[] {
+    return [...this.counts.keys()];
   }
 }
