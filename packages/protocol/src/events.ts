@@ -5,7 +5,7 @@
  * these, so a new event type changes this package only.
  */
 import { ALERT_TYPES, type AlertType, type EventType, STORED_EVENT_TYPES, type StoredEventType } from './constants.js';
-import type { AlertMessage, CameraEventMessage, EventMessage } from './schemas.js';
+import type { AlertMessage, CameraEventMessage, EventMessage, Snapshot } from './schemas.js';
 
 const storedTypes: ReadonlySet<string> = new Set(STORED_EVENT_TYPES);
 
@@ -47,6 +47,8 @@ export interface EventRecord {
   /** The camera event's `event_type`, or the alert's `alert_type`. */
   event_type: string;
   data: Record<string, unknown>;
+  /** The image stored with the event, if any. */
+  snapshot?: Snapshot | null;
 }
 
 /** The history record of a new event (everything but its id and time). */
@@ -72,6 +74,7 @@ export function recordOf(
  */
 export function eventOf(record: EventRecord, id: string, timestamp: string): EventMessage {
   const data = { ...record.data };
+  const snapshot = record.snapshot ? { snapshot: record.snapshot } : {};
   switch (record.kind) {
     case 'camera_event':
       return {
@@ -81,6 +84,7 @@ export function eventOf(record: EventRecord, id: string, timestamp: string): Eve
         camera_id: record.camera_id ?? 0,
         event_type: record.event_type,
         data,
+        ...snapshot,
       };
     case 'alert': {
       if (typeof data.message !== 'string') data.message = '';
@@ -88,7 +92,7 @@ export function eventOf(record: EventRecord, id: string, timestamp: string): Eve
       const alertType = (ALERT_TYPES as readonly string[]).includes(record.event_type)
         ? (record.event_type as AlertType)
         : 'info';
-      return { type: 'alert', id, timestamp, alert_type: alertType, data: data as AlertMessage['data'] };
+      return { type: 'alert', id, timestamp, alert_type: alertType, data: data as AlertMessage['data'], ...snapshot };
     }
   }
 }

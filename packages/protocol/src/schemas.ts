@@ -69,6 +69,18 @@ export const StatisticsUpdateMessage = Type.Object({
   data: Statistics,
 });
 
+/**
+ * An image stored with an event (a face crop or the scene). `url` is served to users who may see
+ * the event's camera: with their bearer token, or in a browser with the media cookie (protocol.md).
+ */
+export const Snapshot = Type.Object({
+  url: Type.String(),
+  content_type: Type.String(),
+  bytes: Type.Integer(),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+});
+
 export const CameraEventMessage = Type.Object({
   type: Type.Literal('camera_event'),
   id: EventId,
@@ -76,6 +88,7 @@ export const CameraEventMessage = Type.Object({
   camera_id: Type.Integer(),
   event_type: Type.String(),
   data: Data,
+  snapshot: Type.Optional(Snapshot),
 });
 
 export const AlertData = Type.Object(
@@ -89,6 +102,7 @@ export const AlertMessage = Type.Object({
   timestamp: Timestamp,
   alert_type: AlertTypeName,
   data: AlertData,
+  snapshot: Type.Optional(Snapshot),
 });
 
 /** The events with ids: what the history keeps and what resume replays. */
@@ -425,6 +439,7 @@ export type ConnectionStatusMessage = Static<typeof ConnectionStatusMessage>;
 export type Statistics = Static<typeof Statistics>;
 export type StatisticsUpdateMessage = Static<typeof StatisticsUpdateMessage>;
 export type CameraEventMessage = Static<typeof CameraEventMessage>;
+export type Snapshot = Static<typeof Snapshot>;
 export type AlertMessage = Static<typeof AlertMessage>;
 export type EventMessage = Static<typeof EventMessage>;
 export type PongMessage = Static<typeof PongMessage>;

@@ -30,6 +30,7 @@ import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
 import { keyRoutes } from './http/keys.js';
 import { mediaRoutes } from './http/media.js';
+import { installMultipart } from './http/multipart.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { registerSchemas } from './http/schemas.js';
@@ -122,9 +123,15 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const metrics = createMetrics();
   const engine = options.engine ?? createEngine(config, log);
   const statistics = new StatisticsService(store, config.timezone);
-  const domain = new DomainService(store, engine);
+  const domain = new DomainService(store, engine, undefined, { maxImageBytes: config.maxFrameBytes });
   const realtime = new RealtimeNode({ config, store, engine, jwt, statistics, log, metrics });
-  const retention = new HistoryRetention(store, config.historyMaxEvents, config.historyMaxAgeDays, log);
+  const retention = new HistoryRetention(
+    store,
+    config.historyMaxEvents,
+    config.historyMaxAgeDays,
+    { maxAgeDays: config.mediaMaxAgeDays, maxBytes: config.mediaMaxBytes },
+    log,
+  );
 
   const app = Fastify({
     loggerInstance: log,
@@ -147,6 +154,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     config.headersTimeoutMs,
   );
   installInputRules(app);
+  installMultipart(app, config.maxFrameBytes);
   installErrorHandler(app);
   app.decorateRequest('user', null);
   registerSchemas(app);

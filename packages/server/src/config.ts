@@ -52,6 +52,10 @@ export interface Config {
   mediaMaxWatches: number;
   /** Largest camera image accepted (HTTP push, producer socket, pulled from a camera). */
   maxFrameBytes: number;
+  /** Event snapshots older than this are removed. */
+  mediaMaxAgeDays: number;
+  /** Event snapshots beyond this many bytes in all are removed, oldest first. */
+  mediaMaxBytes: number;
   tlsCert: string | null;
   tlsKey: string | null;
   webRoot: string | null;
@@ -429,6 +433,20 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: integer(1024, 64 * 1024 * 1024),
     default: 2 * 1024 * 1024,
     meaning: 'largest camera image accepted (pushed over HTTP or a producer socket, or pulled), bytes',
+  },
+  mediaMaxAgeDays: {
+    env: 'OPENEYE_MEDIA_MAX_AGE_DAYS',
+    kind: 'integer',
+    parse: integer(1, 3650),
+    default: 7,
+    meaning: 'event snapshots older than this are removed, days',
+  },
+  mediaMaxBytes: {
+    env: 'OPENEYE_MEDIA_MAX_BYTES',
+    kind: 'integer',
+    parse: integer(1024 * 1024, Number.MAX_SAFE_INTEGER),
+    default: 1024 * 1024 * 1024,
+    meaning: 'event snapshots kept in all, bytes; beyond it the oldest are removed',
   },
   tlsCert: {
     env: 'OPENEYE_TLS_CERT',

@@ -313,3 +313,101 @@ describe('a producer socket', () => {
     v.ws.close();
   });
 });
+
+describe('snapshots with events', () => {
+  const form = (event: object, image?: Buffer, type = 'image/jpeg') => {
+    const f = new FormData();
+    f.set('event', JSON.stringify(event));
+    if (image) f.set('snapshot', new Blob([image], { type }), 'face.jpg');
+    return f;
+  };
+  const post = (path: string, body: FormData, token = producer) =>
+    fetch(`${t.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body });
+
+  it('a recognition with an image: its events carry one snapshot, live and in the history, served to who may see it', async () => {
+    const c = connect(t.url, { token: viewerToken });
+    await c.next('connection_status');
+    const image = jpeg(5000, 3);
+    const res = await post('/api/recognitions', form({ camera_id: cam, person_id: null, confidence: 0.4 }, image));
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { alert: { id: string; snapshot: { url: string; bytes: number } } };
+    const snapshot = created.alert.snapshot;
+    expect(snapshot).toMatchObject({
+      url: expect.stringMatching(/^\/api\/media\/\d+$/),
+      bytes: 5000,
+      content_type: 'image/jpeg',
+    });
+    const live = await c.next('alert');
+    expect(live.snapshot).toEqual(snapshot);
+    const face = (await c.next('camera_event')) as { snapshot?: unknown };
+    expect(face.snapshot).toEqual(snapshot);
+    const history = await api(t.url, 'GET', '/api/events?limit=5', viewerToken);
+    expect(history.body.events.find((e: { id: string }) => e.id === created.alert.id).snapshot).toEqual(snapshot);
+
+    const withToken = await fetch(`${t.url}${snapshot.url}`, { headers: { authorization: `Bearer ${viewerToken}` } });
+    expect(withToken.status).toBe(200);
+    expect(withToken.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await withToken.arrayBuffer()).equals(image)).toBe(true);
+    expect((await fetch(`${t.url}${snapshot.url}`)).status).toBe(401);
+    // A browser: the login answer sets an HttpOnly cookie for /api/media only.
+    const login = await fetch(`${t.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'admin-password-for-tests' }),
+    });
+    const setCookie = login.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^openeye_media=[^;]+; Path=\/api\/media; HttpOnly; SameSite=Strict/);
+    const withCookie = await fetch(`${t.url}${snapshot.url}`, { headers: { cookie: setCookie.split(';')[0]! } });
+    expect(withCookie.status).toBe(200);
+    // A viewer limited to another camera cannot fetch it.
+    const limited = await t.tokenFor('snap-limited', 'viewer');
+    await api(t.url, 'PATCH', `/api/users/${await t.userId('snap-limited')}`, t.adminToken, { camera_ids: [other] });
+    expect((await fetch(`${t.url}${snapshot.url}`, { headers: { authorization: `Bearer ${limited}` } })).status).toBe(
+      404,
+    );
+    c.close();
+  });
+
+  it('alerts and camera events take a snapshot too; JSON without one works as before', async () => {
+    const alert = await post(
+      '/api/alerts',
+      form({ alert_type: 'critical', message: 'Door forced', camera_id: cam }, jpeg(800)),
+    );
+    expect(alert.status).toBe(201);
+    expect(((await alert.json()) as { snapshot: unknown }).snapshot).toMatchObject({ bytes: 800 });
+    const ev = await post(
+      `/api/cameras/${cam}/events`,
+      form({ event_type: 'person_detected', data: { zones: ['door'] } }, jpeg(900)),
+    );
+    expect(ev.status).toBe(201);
+    expect(((await ev.json()) as { snapshot: unknown }).snapshot).toMatchObject({ bytes: 900 });
+    const plain = await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'info', message: 'no image' });
+    expect(plain.status).toBe(201);
+    expect(plain.body.snapshot).toBeUndefined();
+  });
+
+  it('refuses a snapshot that is not an image (415), too large (413), or a bad form (400); nothing stored', async () => {
+    const before = (await api(t.url, 'GET', '/api/events?limit=1', t.adminToken)).body.last_event_id;
+    const event = { alert_type: 'info', message: 'x' };
+    expect((await post('/api/alerts', form(event, Buffer.from('not an image at all')))).status).toBe(415);
+    expect((await post('/api/alerts', form(event, jpeg(300 * 1024)))).status).toBe(413);
+    const noEvent = new FormData();
+    noEvent.set('snapshot', new Blob([jpeg(100)]), 'x.jpg');
+    expect((await post('/api/alerts', noEvent)).status).toBe(400);
+    const badJson = new FormData();
+    badJson.set('event', '{not json');
+    expect((await post('/api/alerts', badJson)).status).toBe(400);
+    const wrongShape = await post('/api/alerts', form({ alert_type: 'nope', message: 'x' }, jpeg(100)));
+    expect(wrongShape.status).toBe(400);
+    expect((await api(t.url, 'GET', '/api/events?limit=1', t.adminToken)).body.last_event_id).toBe(before);
+  });
+
+  it('snapshots past the retention are gone (404)', async () => {
+    const res = await post('/api/alerts', form({ alert_type: 'info', message: 'old' }, jpeg(700)));
+    const { snapshot } = (await res.json()) as { snapshot: { url: string } };
+    await t.server.store.media.prune(new Date(Date.now() + 1000).toISOString(), 1024 * 1024 * 1024);
+    expect(
+      (await fetch(`${t.url}${snapshot.url}`, { headers: { authorization: `Bearer ${viewerToken}` } })).status,
+    ).toBe(404);
+  });
+});

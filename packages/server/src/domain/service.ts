@@ -3,27 +3,65 @@
  * transaction first; only then are its events published on the bus, in id order. Domain code
  * never touches a socket.
  */
-import type {
-  AlertMessage,
-  AlertType,
-  Camera,
-  CameraEventMessage,
-  CreateAlertRequest,
-  CreateCameraRequest,
-  CreateRecognitionRequest,
-  EventMessage,
-  EventRecord,
-  Person,
-  Recognition,
-  UpdateCameraRequest,
+import {
+  type AlertMessage,
+  type AlertType,
+  type Camera,
+  type CameraEventMessage,
+  type CreateAlertRequest,
+  type CreateCameraRequest,
+  type CreateRecognitionRequest,
+  type EventMessage,
+  type EventRecord,
+  type FrameContentType,
+  imageSize,
+  type Person,
+  type Recognition,
+  type Snapshot,
+  sniffImage,
+  type UpdateCameraRequest,
 } from '@openeye/protocol';
 import { CameraAccess } from '../auth/access.js';
 import type { EventPublisher } from '../cluster/engine.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, DomainError, notFound } from './errors.js';
 
 type NewEvent = EventRecord;
+
+/** Who writes (the cameras they may touch) and the image sent with the event, if any. */
+export interface WriteOptions {
+  access?: CameraAccess;
+  /** A JPEG, PNG or WebP stored with the event(s) as their snapshot. */
+  image?: Buffer;
+}
+
+interface PendingImage {
+  cameraId: number | null;
+  image: Buffer;
+  type: FrameContentType;
+}
+
+/** Stores the image in the write's transaction and returns the snapshot its events carry. */
+async function storeImage(tx: Repositories, p: PendingImage, now: string): Promise<Snapshot> {
+  const { width, height } = imageSize(p.image, p.type);
+  const id = await tx.media.insert({
+    camera_id: p.cameraId,
+    content_type: p.type,
+    bytes: p.image,
+    size: p.image.length,
+    width: width || null,
+    height: height || null,
+    created_at: now,
+  });
+  return {
+    url: `/api/media/${id}`,
+    content_type: p.type,
+    bytes: p.image.length,
+    ...(width ? { width } : {}),
+    ...(height ? { height } : {}),
+  };
+}
 
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
@@ -33,6 +71,7 @@ export class DomainService {
     private readonly store: Store,
     private readonly bus: EventPublisher,
     private readonly now: () => Date = () => new Date(),
+    private readonly options: { maxImageBytes: number } = { maxImageBytes: 2 * 1024 * 1024 },
   ) {}
 
   // ------------------------------------------------------------------ cameras
@@ -92,15 +131,16 @@ export class DomainService {
     cameraId: number,
     eventType: string,
     given: object = {},
-    access = CameraAccess.ALL,
+    { access = CameraAccess.ALL, image }: WriteOptions = {},
   ): Promise<CameraEventMessage> {
     const data = checkData(given);
     if (!access.canSee(cameraId)) throw notFound('Camera');
+    const snapshot = this.imageFor(cameraId, image);
     return this.writeWithEvents(async (tx, now) => {
       if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
       const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
       return { result: null, events, changed: false };
-    }).then((stored) => stored.events[0] as CameraEventMessage);
+    }, snapshot).then((stored) => stored.events[0] as CameraEventMessage);
   }
 
   // ------------------------------------------------------------------ people
@@ -130,8 +170,12 @@ export class DomainService {
    * Stores a recognition. A known face becomes a `face_recognized` camera event; an unknown
    * face an `unknown_face` camera event and a `warning` alert.
    */
-  async createRecognition(input: CreateRecognitionRequest, access = CameraAccess.ALL): Promise<Recognition> {
+  async createRecognition(
+    input: CreateRecognitionRequest,
+    { access = CameraAccess.ALL, image }: WriteOptions = {},
+  ): Promise<Recognition> {
     if (!access.canSee(input.camera_id)) throw notFound('Camera');
+    const snapshot = this.imageFor(input.camera_id, image);
     const { result, events } = await this.writeWithEvents(async (tx, now) => {
       const camera = await tx.cameras.byId(input.camera_id);
       if (!camera) throw notFound('Camera');
@@ -167,14 +211,17 @@ export class DomainService {
           ];
       const { unknown: _unknown, ...recognition } = row;
       return { result: recognition, events, changed: true };
-    });
+    }, snapshot);
     const alert = events.find((e): e is AlertMessage => e.type === 'alert');
     return alert ? { ...result, alert } : result;
   }
 
   // ------------------------------------------------------------------ alerts
 
-  async createAlert(input: CreateAlertRequest, access = CameraAccess.ALL): Promise<AlertMessage> {
+  async createAlert(
+    input: CreateAlertRequest,
+    { access = CameraAccess.ALL, image }: WriteOptions = {},
+  ): Promise<AlertMessage> {
     const given = input.data ?? {};
     checkAlertData(given);
     // The camera an alert is about: `camera_id`, or `data.camera_id`; when both are given they agree.
@@ -185,6 +232,7 @@ export class DomainService {
     const cameraId = input.camera_id ?? dataCamera;
     const field = input.camera_id !== undefined ? 'camera_id' : 'data.camera_id';
     if (!access.canSee(cameraId)) throw notFound('Camera', field);
+    const snapshot = this.imageFor(cameraId ?? null, image);
     return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
       if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
         throw notFound('Camera', field);
@@ -196,7 +244,7 @@ export class DomainService {
         events: [{ kind: 'alert', camera_id: cameraId ?? null, event_type: input.alert_type, data }],
         changed: false,
       };
-    }).then((stored) => stored.events[0] as AlertMessage);
+    }, snapshot).then((stored) => stored.events[0] as AlertMessage);
   }
 
   /** The admin broadcast: an alert to everyone, kept in the history like any other. */
@@ -216,16 +264,38 @@ export class DomainService {
     return (await this.writeWithEvents(fn)).result;
   }
 
+  /** Checks an image sent with an event: its type from its bytes (415), its size (413). */
+  private imageFor(cameraId: number | null, image: Buffer | undefined): PendingImage | undefined {
+    if (!image) return undefined;
+    if (image.length > this.options.maxImageBytes) {
+      throw new DomainError(
+        'payload_too_large',
+        `The snapshot may have at most ${this.options.maxImageBytes} bytes`,
+        'snapshot',
+      );
+    }
+    const type = sniffImage(image);
+    if (!type)
+      throw new DomainError('unsupported_media_type', 'The snapshot is not a JPEG, PNG or WebP image', 'snapshot');
+    return { cameraId, image, type };
+  }
+
+  /**
+   * One transaction: `fn`'s writes, the image (if any) and the events, which all carry it as their
+   * snapshot; then the events are published, in id order.
+   */
   private writeWithEvents<T>(
     fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
+    image?: PendingImage,
   ): Promise<{ result: T; events: EventMessage[] }> {
     const run = async () => {
       const now = this.now().toISOString();
       const { result, stored, changed } = await this.store.transaction(async (tx) => {
         const out = await fn(tx, now);
+        const snapshot = image && out.events.length > 0 ? await storeImage(tx, image, now) : null;
         const stored: EventMessage[] = [];
         if (out.events.length > 0) await tx.events.lockForAppend(this.store.engine);
-        for (const e of out.events) stored.push(await tx.events.insert({ ...e, created_at: now }));
+        for (const e of out.events) stored.push(await tx.events.insert({ ...e, snapshot, created_at: now }));
         return { result: out.result, stored, changed: out.changed };
       });
       if (stored.length > 0) this.bus.publish({ kind: 'events', events: stored });

@@ -1,20 +1,33 @@
 /** Login, token refresh, the current user, and admin-only user management. */
 import { CreateUserRequest, IdParams, LoginRequest, TokenResponse, UpdateUserRequest, User } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { hashPassword, needsRehash, verifyPassword } from '../auth/passwords.js';
 import { DomainError } from '../domain/errors.js';
 import { publicUser } from '../store/index.js';
 import type { App, RouteContext } from './context.js';
+import { MEDIA_COOKIE } from './media.js';
 import { operations } from './operation.js';
 
 export function authRoutes(app: App, ctx: RouteContext): void {
   const { store, jwt, users, loginThrottle, loginWork } = ctx;
   const operation = operations(ctx.guard);
-  const issue = (u: { id: number; username: string; role: User['role']; token_version: number }) => ({
-    access_token: jwt.sign(u),
-    token_type: 'bearer' as const,
-    expires_in: jwt.defaultLifetimeSeconds,
-  });
+  const secure = ctx.config.tlsCert ? '; Secure' : '';
+  /**
+   * A token, also set as the media cookie: an HttpOnly cookie sent only to /api/media, so a browser
+   * can show event snapshots (`<img src=…>`) without a token in any URL (protocol.md section 7).
+   */
+  const issue = (
+    u: { id: number; username: string; role: User['role']; token_version: number },
+    reply: FastifyReply,
+  ) => {
+    const token = jwt.sign(u);
+    reply.header(
+      'set-cookie',
+      `${MEDIA_COOKIE}=${token}; Path=/api/media; HttpOnly; SameSite=Strict; Max-Age=${jwt.defaultLifetimeSeconds}${secure}`,
+    );
+    return { access_token: token, token_type: 'bearer' as const, expires_in: jwt.defaultLifetimeSeconds };
+  };
 
   app.post(
     '/api/auth/login',
@@ -57,7 +70,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
       await loginThrottle.succeeded(username);
       // A hash made with older parameters is replaced now that the password is known.
       if (needsRehash(user.password_hash)) await store.users.rehash(user.id, await hashPassword(password));
-      return issue(user);
+      return issue(user, reply);
     },
   );
 
@@ -70,7 +83,7 @@ export function authRoutes(app: App, ctx: RouteContext): void {
       auth: 'user',
       response: { 200: TokenResponse },
     }),
-    async (req) => issue(req.user!),
+    async (req, reply) => issue(req.user!, reply),
   );
 
   app.get(

@@ -19,6 +19,7 @@ import { badRequest, DomainError } from '../domain/errors.js';
 import { TokenBucket } from '../realtime/rate-limit.js';
 import { parseEventId } from '../store/index.js';
 import type { App, RouteContext } from './context.js';
+import { WITH_SNAPSHOT } from './multipart.js';
 import { operations } from './operation.js';
 
 /** Requests per second (and burst) one user may make to the polling routes. */
@@ -55,10 +56,14 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       tag: 'ingest',
       auth: write,
       body: CreateRecognitionRequest,
+      consumes: WITH_SNAPSHOT,
       response: { 201: Recognition },
       errors: ['not_found'],
     }),
-    async (req, reply) => reply.code(201).send(await domain.createRecognition(req.body, req.user!.access)),
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await domain.createRecognition(req.body, { access: req.user!.access, image: req.snapshot ?? undefined })),
   );
 
   app.post(
@@ -69,10 +74,14 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       tag: 'ingest',
       auth: write,
       body: CreateAlertRequest,
+      consumes: WITH_SNAPSHOT,
       response: { 201: AlertMessage },
       errors: ['not_found'],
     }),
-    async (req, reply) => reply.code(201).send(await domain.createAlert(req.body, req.user!.access)),
+    async (req, reply) =>
+      reply
+        .code(201)
+        .send(await domain.createAlert(req.body, { access: req.user!.access, image: req.snapshot ?? undefined })),
   );
 
   app.get(

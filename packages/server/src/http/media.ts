@@ -21,6 +21,17 @@ const FrameAccepted = Type.Object({
   viewers: Type.Integer(),
 });
 
+/** The cookie that carries the token for /api/media in a browser (set on login and refresh). */
+export const MEDIA_COOKIE = 'openeye_media';
+
+function cookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
 export function mediaRoutes(app: App, ctx: RouteContext, media: MediaService, metrics: Metrics): void {
   const { domain, config } = ctx;
   const operation = operations(ctx.guard);
@@ -66,6 +77,37 @@ export function mediaRoutes(app: App, ctx: RouteContext, media: MediaService, me
         bytes: f.image.length,
         viewers: media.viewers(f.cameraId),
       };
+    },
+  );
+
+  // An event's snapshot: to anyone who may see its camera, with the bearer token or the media cookie.
+  const snapshotRead = operation({
+    operationId: 'getMedia',
+    summary: "An event's snapshot image (the `url` of its `snapshot`); bearer token or the media cookie",
+    tag: 'media',
+    auth: 'user',
+    params: IdParams,
+    response: { 200: Type.Any({ description: 'The image (image/jpeg, image/png or image/webp)' }) },
+    errors: ['not_found'],
+  });
+  app.get(
+    '/api/media/:id',
+    {
+      ...snapshotRead,
+      onRequest: async (req) => {
+        const fromCookie = req.headers.authorization ? null : cookie(req.headers.cookie, MEDIA_COOKIE);
+        if (fromCookie) req.headers.authorization = `Bearer ${fromCookie}`;
+      },
+    },
+    async (req, reply) => {
+      const stored = await ctx.store.media.byId(req.params.id);
+      // Gone (pruned), never there, or about a camera this user may not see: all 404.
+      if (!stored || !req.user!.access.canSee(stored.camera_id)) throw notFound('Snapshot');
+      return reply
+        .type(stored.content_type)
+        .header('cache-control', 'private, max-age=86400, immutable')
+        .header('x-content-type-options', 'nosniff')
+        .send(stored.bytes);
     },
   );
 

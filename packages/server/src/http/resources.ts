@@ -12,6 +12,7 @@ import {
 } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
 import type { App, RouteContext } from './context.js';
+import { WITH_SNAPSHOT } from './multipart.js';
 import { operations } from './operation.js';
 
 export function resourceRoutes(app: App, ctx: RouteContext): void {
@@ -95,13 +96,17 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
       auth: write,
       params: IdParams,
       body: CreateCameraEventRequest,
+      consumes: WITH_SNAPSHOT,
       response: { 201: CameraEventMessage },
       errors: ['not_found'],
     }),
     async (req, reply) =>
-      reply
-        .code(201)
-        .send(await domain.postCameraEvent(req.params.id, req.body.event_type, req.body.data, req.user!.access)),
+      reply.code(201).send(
+        await domain.postCameraEvent(req.params.id, req.body.event_type, req.body.data, {
+          access: req.user!.access,
+          image: req.snapshot ?? undefined,
+        }),
+      ),
   );
 
   app.get(

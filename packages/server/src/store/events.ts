@@ -9,6 +9,7 @@ import {
   eventOf,
   jsonDepthExceeds,
   MAX_BODY_DEPTH,
+  type Snapshot,
   STORED_EVENT_TYPES,
   type StoredEventType,
 } from '@openeye/protocol';
@@ -27,10 +28,23 @@ export function toMessage(r: Row): EventMessage {
       camera_id: r.camera_id === null ? null : Number(r.camera_id),
       event_type: r.event_type,
       data: readData(r.data),
+      snapshot: readSnapshot(r.snapshot),
     },
     String(r.id),
     r.created_at,
   );
+}
+
+function readSnapshot(text: string | null | undefined): Snapshot | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as Partial<Snapshot>;
+    return typeof v.url === 'string' && typeof v.bytes === 'number' && typeof v.content_type === 'string'
+      ? (v as Snapshot)
+      : null;
+  } catch {
+    return null;
+  }
 }
 
 function readData(text: string): Record<string, unknown> {
@@ -65,9 +79,10 @@ export class EventsRepository {
   }
 
   async insert(e: EventRecord & { created_at: string }): Promise<EventMessage> {
+    const { snapshot, ...rest } = e;
     const row = await this.db
       .insertInto('events')
-      .values({ ...e, data: JSON.stringify(e.data) })
+      .values({ ...rest, data: JSON.stringify(e.data), snapshot: snapshot ? JSON.stringify(snapshot) : null })
       .returningAll()
       .executeTakeFirstOrThrow();
     return toMessage(row);

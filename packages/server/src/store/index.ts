@@ -3,6 +3,7 @@ import { ApiKeysRepository } from './api-keys.js';
 import { CamerasRepository } from './cameras.js';
 import { type Engine, openDatabase } from './db.js';
 import { EventsRepository } from './events.js';
+import { MediaRepository } from './media.js';
 import { PeopleRepository } from './people.js';
 import { RecognitionsRepository } from './recognitions.js';
 import type { Database } from './schema.js';
@@ -16,6 +17,7 @@ export class Repositories {
   readonly recognitions: RecognitionsRepository;
   readonly events: EventsRepository;
   readonly apiKeys: ApiKeysRepository;
+  readonly media: MediaRepository;
 
   constructor(readonly db: Kysely<Database>) {
     this.users = new UsersRepository(db);
@@ -24,6 +26,7 @@ export class Repositories {
     this.recognitions = new RecognitionsRepository(db);
     this.events = new EventsRepository(db);
     this.apiKeys = new ApiKeysRepository(db);
+    this.media = new MediaRepository(db);
   }
 }
 
@@ -58,4 +61,5 @@ export class Store extends Repositories {
 export type { ApiKeyRecord } from './api-keys.js';
 export type { Engine } from './db.js';
 export { type EventKind, parseEventId, toMessage } from './events.js';
+export type { StoredMedia } from './media.js';
 export { publicUser, type UserRecord } from './users.js';

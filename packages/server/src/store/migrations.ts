@@ -94,13 +94,35 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('users').dropColumn('camera_ids').execute();
       },
     },
+    '007_event_media': {
+      async up(db: Kysely<unknown>) {
+        // Images stored with events (face crops, scenes), served from any node; pruned by age and size.
+        await id(db.schema.createTable('media'), 'bigint')
+          .addColumn('camera_id', 'integer')
+          .addColumn('content_type', 'text', (c) => c.notNull())
+          .addColumn('bytes', engine === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+          .addColumn('size', 'integer', (c) => c.notNull())
+          .addColumn('width', 'integer')
+          .addColumn('height', 'integer')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('media_created_at').on('media').column('created_at').execute();
+        // The event's snapshot ({url, content_type, bytes, width, height}) as JSON; null: none.
+        await db.schema.alterTable('events').addColumn('snapshot', 'text').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('events').dropColumn('snapshot').execute();
+        await db.schema.dropTable('media').execute();
+      },
+    },
   };
 }
 
 /** Runs every pending migration; throws with the failing migration's error. */
 export async function migrateToLatest(db: Kysely<unknown>, engine: Engine): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(engine) };
-  const migrator = new Migrator({ db, provider });
+  // Migrations of parallel work may land out of name order; each is applied once either way.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -61,6 +61,19 @@ export interface EventsTable {
   event_type: string;
   data: string;
   created_at: string;
+  /** JSON of the event's Snapshot, or null. */
+  snapshot: string | null;
+}
+
+export interface MediaTable {
+  id: Generated<number | string>;
+  camera_id: number | null;
+  content_type: string;
+  bytes: Buffer | Uint8Array;
+  size: number;
+  width: number | null;
+  height: number | null;
+  created_at: string;
 }
 
 export interface MetaTable {
@@ -76,4 +89,5 @@ export interface Database {
   events: EventsTable;
   meta: MetaTable;
   api_keys: ApiKeysTable;
+  media: MediaTable;
 }
