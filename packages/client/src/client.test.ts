@@ -729,3 +729,45 @@ describe('OpenEyeClient: polling fallback', () => {
     expect(errors).toEqual([expect.objectContaining({ code: 401 })]);
   });
 });
+
+describe('OpenEyeClient: live camera views', () => {
+  const frameBytes = async (cameraId: number, seq: number) => {
+    const { encodeFrame } = await import('@openeye/protocol/media');
+    return encodeFrame(
+      { cameraId, seq, timestamp: 1_000 + seq, contentType: 'image/jpeg', width: 2, height: 1 },
+      new Uint8Array([0xff, 0xd8, 0xff, seq]),
+    );
+  };
+
+  it('watches once per camera, gives frames to its listeners, unwatches after the last, and re-watches after a reconnect', async () => {
+    const { client } = makeClient({ tokenInUrl: true });
+    client.connect('t');
+    await flush();
+    const socket = FakeSocket.last();
+    socket.welcome();
+    const a: number[] = [];
+    const b: number[] = [];
+    const stopA = client.watch(7, { maxFps: 4 }, (f) => a.push(f.seq));
+    const stopB = client.watch(7, {}, (f) => b.push(f.seq));
+    const other = client.watch(8, {}, () => undefined);
+    expect(socket.sentOfType('watch')).toEqual([
+      { type: 'watch', camera_id: 7, max_fps: 4 },
+      { type: 'watch', camera_id: 8 },
+    ]);
+    socket.onmessage?.({ data: (await frameBytes(7, 1)).buffer });
+    socket.onmessage?.({ data: (await frameBytes(9, 2)).buffer });
+    expect(a).toEqual([1]);
+    expect(b).toEqual([1]);
+    stopA();
+    expect(socket.sentOfType('unwatch')).toEqual([]);
+    stopB();
+    expect(socket.sentOfType('unwatch')).toEqual([{ type: 'unwatch', camera_id: 7 }]);
+    // A new connection (another node, say) is told again what is watched.
+    socket.serverClose(1001, 'Server shutting down');
+    await vi.advanceTimersByTimeAsync(1500);
+    const next = FakeSocket.last();
+    next.welcome();
+    expect(next.sentOfType('watch')).toEqual([{ type: 'watch', camera_id: 8 }]);
+    other();
+  });
+});

@@ -13,6 +13,7 @@ import { backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { compareEventIds, EventDeduper } from './event-ids.js';
 import type { ClientEventMap } from './events.js';
+import { type CameraFrame, MediaWatches, type WatchOptions } from './media.js';
 import { onNetworkReturn } from './network.js';
 import { type ClientOptions, resolveBaseUrls, resolveSettings, type Settings } from './options.js';
 import { Poller } from './polling.js';
@@ -52,6 +53,7 @@ export class OpenEyeClient {
   readonly #dedupe: EventDeduper;
   readonly #poller: Poller;
   readonly #subscriptions: SubscriptionSet;
+  readonly #media = new MediaWatches((message) => this.send(message));
   readonly #tokens: TokenSource;
 
   #status: ConnectionStatus = 'disconnected';
@@ -181,6 +183,15 @@ export class OpenEyeClient {
     return this.#status;
   }
 
+  /**
+   * Watches a camera live: `onFrame` gets its frames (binary messages, latest frame wins) at most
+   * `maxFps` per second. Kept across reconnects and failover; the returned function stops it.
+   * Frames come over the socket only (not while polling).
+   */
+  watch(cameraId: number, options: WatchOptions, onFrame: (frame: CameraFrame) => void): () => void {
+    return this.#media.watch(cameraId, options, onFrame);
+  }
+
   /** Adds event types (and sets the camera filter when `cameraIds` is given); remembered across reconnects. */
   subscribe(eventTypes: EventType[], options: { cameraIds?: number[] | null } = {}): void {
     const message = this.#subscriptions.add(eventTypes, options.cameraIds);
@@ -260,6 +271,11 @@ export class OpenEyeClient {
       if (message.type === 'connection_status') this.#welcome(message);
       else this.#receive(message);
     },
+    onBinary: (transport, data) => {
+      if (transport.id !== this.#attemptId) return;
+      this.#lastReceivedAt = Date.now();
+      this.#media.receive(data);
+    },
     onClose: (transport, code, reason) => {
       if (transport.id !== this.#attemptId) return;
       this.#transport = null;
@@ -295,6 +311,8 @@ export class OpenEyeClient {
     this.#scheduleRefresh(message.token_expires_at, message.timestamp);
     this.#setStatus('welcome');
     for (const command of this.#subscriptions.reconcile(message.subscriptions)) this.send(command);
+    // Live views follow the client to every new connection (after a reconnect or a failover).
+    this.#media.resend();
     this.#emit(message);
     if (message.resumed === false) {
       // The server's history no longer reaches our cursor; if it restarted with a newer, shorter

@@ -36,6 +36,7 @@ export type {
   ServerMessageMap,
   StatusChange,
 } from './events.js';
+export type { CameraFrame, WatchOptions } from './media.js';
 export type { BackoffOptions, ClientOptions } from './options.js';
 export { default } from './singleton.js';
 export {

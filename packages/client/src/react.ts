@@ -1,7 +1,7 @@
 /**
  * @module @openeye/client/react
  * React bindings: a provider for the client (the shared `wsService` by default) and hooks
- * for the connection status, the newest statistics and any realtime event.
+ * for the connection status, the newest statistics, any realtime event and a camera's live view.
  */
 import type { Statistics } from '@openeye/protocol';
 import {
@@ -14,10 +14,12 @@ import {
   useEffect,
   useMemo,
   useRef,
+  useState,
   useSyncExternalStore,
 } from 'react';
 import type { OpenEyeClient } from './client.js';
 import type { ClientEventMap } from './events.js';
+import type { CameraFrame, WatchOptions } from './media.js';
 import wsService from './singleton.js';
 import type { ConnectionStatus } from './state-machine.js';
 
@@ -92,4 +94,50 @@ export function useRealtimeEvent<K extends keyof ClientEventMap>(
     ref.current = handler;
   });
   useEffect(() => client.on(type, (payload) => ref.current(payload)), [client, type]);
+}
+
+/** What `useCameraFrame` gives: the newest frame as an object URL (for an `<img>`), and about it. */
+export interface CameraView {
+  /** An object URL of the newest frame, or null before the first; revoked when replaced or on unmount. */
+  url: string | null;
+  /** The newest frame's header (no bytes). */
+  frame: Omit<CameraFrame, 'bytes'> | null;
+  /** Frames per second received over the last few seconds. */
+  fps: number;
+}
+
+/**
+ * Watches a camera while the component is mounted (and `cameraId` is not null): the newest frame
+ * as an object URL. Each URL is revoked as soon as the next replaces it, so a page showing
+ * thousands of frames holds one image per camera, not all of them.
+ * @example
+ * const { url } = useCameraFrame(cameraId, { maxFps: 5 });
+ * return url ? <img src={url} alt="Front door, live" /> : <p>Waiting for the camera…</p>;
+ */
+export function useCameraFrame(cameraId: number | null, options: WatchOptions = {}): CameraView {
+  const client = useOpenEyeClient();
+  const [view, setView] = useState<CameraView>({ url: null, frame: null, fps: 0 });
+  const maxFps = options.maxFps;
+  useEffect(() => {
+    if (cameraId === null || typeof URL === 'undefined' || typeof Blob === 'undefined') return;
+    let current: string | null = null;
+    const arrivals: number[] = [];
+    const stop = client.watch(cameraId, maxFps === undefined ? {} : { maxFps }, (frame) => {
+      const { bytes, ...header } = frame;
+      const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: frame.contentType }));
+      if (current) URL.revokeObjectURL(current);
+      current = url;
+      const now = Date.now();
+      arrivals.push(now);
+      while (arrivals.length > 0 && arrivals[0]! < now - 3000) arrivals.shift();
+      setView({ url, frame: header, fps: arrivals.length / 3 });
+    });
+    return () => {
+      stop();
+      if (current) URL.revokeObjectURL(current);
+      current = null;
+      setView({ url: null, frame: null, fps: 0 });
+    };
+  }, [client, cameraId, maxFps]);
+  return view;
 }

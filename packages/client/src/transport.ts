@@ -30,6 +30,8 @@ const OPEN = 1;
 /** Receives what happens on a transport; the transport passes itself so the receiver can check its id. */
 export interface TransportSink {
   onMessage(transport: Transport, message: ServerMessage): void;
+  /** A binary message (a camera frame). */
+  onBinary?(transport: Transport, data: Uint8Array): void;
   onClose(transport: Transport, code: number, reason: string): void;
 }
 
@@ -47,8 +49,16 @@ export class Transport {
     this.#socket = socket;
     // An attempt succeeds only when the welcome arrives; opening only sends the token, if asked.
     socket.onopen = firstMessage ? () => this.send(firstMessage) : null;
+    // Binary messages (camera frames) as ArrayBuffers, in browsers and in ws alike.
+    (socket as { binaryType?: string }).binaryType = 'arraybuffer';
     socket.onmessage = (event) => {
-      const message = parseServerMessage(event.data);
+      const data = event.data;
+      if (typeof data !== 'string') {
+        const bytes = binaryOf(data);
+        if (bytes) sink.onBinary?.(this, bytes);
+        return;
+      }
+      const message = parseServerMessage(data);
       if (message !== null) sink.onMessage(this, message);
     };
     socket.onclose = (event) => {
@@ -86,6 +96,12 @@ export class Transport {
     this.#socket.onclose = null;
     this.#socket.onerror = () => {};
   }
+}
+
+function binaryOf(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
 }
 
 /** Parses a text frame into a server message; null for binary data, invalid JSON or a value without `type`. */

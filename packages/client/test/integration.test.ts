@@ -420,3 +420,46 @@ describe('integration: failover between two base URLs', () => {
     expect(status.statistics.total_connections).toBe(1);
   }, 30_000);
 });
+
+describe('integration: live camera views', () => {
+  it('watch() gets frames pushed to the server, again after the connection is lost, and stop() ends them', async () => {
+    const s = await server();
+    const api = admin(s.url, s.adminToken);
+    const camera = await api.createCamera({ name: 'Gate' });
+    const { client } = recordingClient({
+      baseUrl: s.url,
+      getToken: () => s.tokenFor('viewer-media'),
+      backoff: { baseMs: 50, capMs: 200 },
+    });
+    client.connect();
+    await waitFor(() => client.isConnected(), 'connected');
+    const frames: Array<{ seq: number; bytes: number; contentType: string }> = [];
+    const stop = client.watch(camera.id, { maxFps: 15 }, (f) =>
+      frames.push({ seq: f.seq, bytes: f.bytes.byteLength, contentType: f.contentType }),
+    );
+    const image = Buffer.alloc(2048, 1);
+    image.set([0xff, 0xd8, 0xff]);
+    const push = async () => {
+      const res = await fetch(`${s.url}/api/cameras/${camera.id}/frame`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'image/jpeg' },
+        body: image,
+      });
+      return ((await res.json()) as { seq: number }).seq;
+    };
+    // The watch reaches the server shortly after connect; push until a frame arrives.
+    await waitFor(async () => frames.length > 0 || ((await push()) && false), 'a first frame');
+    expect(frames[0]).toMatchObject({ bytes: 2048, contentType: 'image/jpeg' });
+    // The server drops every socket (a deploy); the client reconnects and watches again.
+    s.setWebSocketEnabled(false);
+    s.setWebSocketEnabled(true);
+    await waitFor(() => client.isConnected(), 'reconnected');
+    const before = frames.length;
+    await waitFor(async () => frames.length > before || ((await push()) && false), 'frames after the reconnect');
+    stop();
+    await sleep(300);
+    const stopped = frames.length;
+    await push();
+    await expectNothingFor(500, 'a frame after stop()', () => frames.slice(stopped));
+  });
+});
