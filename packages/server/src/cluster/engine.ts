@@ -39,6 +39,10 @@ export interface NodeSnapshot {
   /** Open connections by user id. */
   users: Record<string, number>;
   presence: Presence['cameras'];
+  /** Cameras with live viewers on the node (their frames must reach it). */
+  watched?: number[];
+  /** The node's id, as the engine stores it. */
+  node?: string;
 }
 
 export type EngineHealth = 'local' | 'up' | 'down';
@@ -64,6 +68,12 @@ export interface ClusterEngine extends EventPublisher {
   connectionsChanged(): void;
   /** This node's presence changed: its snapshot is refreshed, then every node is told. */
   presenceChanged(): void;
+
+  /** Cameras with live viewers on another node: their frames must cross the bus (and only theirs). */
+  watchedElsewhere(): Promise<ReadonlySet<number>>;
+  /** A camera frame (protocol.md section 8 encoding) for the other nodes. */
+  publishFrame(frame: Uint8Array): void;
+  subscribeFrames(handler: (frame: Uint8Array) => void): void;
 
   readonly attempts: AttemptCounter;
   /**
@@ -107,4 +117,26 @@ export function mergePresence(snapshots: readonly NodeSnapshot[]): Presence {
   const cameras: Presence['cameras'] = {};
   for (const [camera, users] of merged) cameras[camera] = [...users.values()];
   return { cameras };
+}
+
+/** The cameras the other nodes' snapshots watch. */
+export function watchedBy(snapshots: readonly NodeSnapshot[], self: string): Set<number> {
+  const out = new Set<number>();
+  for (const s of snapshots) {
+    if (s.node === self) continue;
+    for (const id of s.watched ?? []) out.add(id);
+  }
+  return out;
+}
+
+/** A frame on a bus: 16 bytes of the sending node's id (a UUID), then the frame. */
+export function framePayload(nodeId: string, frame: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(nodeId.replaceAll('-', ''), 'hex'), frame]);
+}
+
+/** The frame of a bus payload, or null when it is this node's own (or malformed). */
+export function frameOf(payload: Uint8Array, nodeId: string): Uint8Array | null {
+  if (payload.byteLength <= 16) return null;
+  const sender = Buffer.from(payload.buffer, payload.byteOffset, 16).toString('hex');
+  return sender === nodeId.replaceAll('-', '') ? null : payload.subarray(16);
 }

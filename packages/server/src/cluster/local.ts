@@ -64,6 +64,15 @@ export class LocalEngine implements ClusterEngine {
     this.publish({ kind: 'presence' });
   }
 
+  /** Alone, no other node watches anything. */
+  async watchedElsewhere(): Promise<ReadonlySet<number>> {
+    return new Set();
+  }
+
+  publishFrame(): void {}
+
+  subscribeFrames(): void {}
+
   /** Alone, this node holds every lease. */
   async lease(): Promise<boolean> {
     return true;

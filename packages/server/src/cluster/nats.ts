@@ -36,9 +36,12 @@ import {
   type BusMessage,
   type ClusterEngine,
   type EngineHealth,
+  frameOf,
+  framePayload,
   mergePresence,
   mergeStatistics,
   type NodeSnapshot,
+  watchedBy,
 } from './engine.js';
 import { type ConnectionLimiter, LocalLimiter } from './limiter.js';
 
@@ -125,6 +128,8 @@ export class NatsEngine implements ClusterEngine {
   private readonly handlers: BusHandler[] = [];
   private readonly reconnectHandlers: Array<() => void> = [];
   private readonly subject: string;
+  private readonly framesSubject: string;
+  private readonly frameHandlers: Array<(frame: Uint8Array) => void> = [];
   private readonly leaseMs: number;
   private readonly timeoutMs: number;
   private readonly buckets: { nodes: string; users: string; coord: string };
@@ -160,6 +165,7 @@ export class NatsEngine implements ClusterEngine {
     this.leaseMs = options.leaseMs ?? 15_000;
     this.timeoutMs = options.requestTimeoutMs ?? 2000;
     this.subject = `${options.prefix}.bus`;
+    this.framesSubject = `${options.prefix}.frames`;
     this.buckets = natsBuckets(options.prefix);
     this.local = new LocalLimiter(options.maxConnectionsPerUser);
     this.limiter = this.sharedLimiter();
@@ -201,6 +207,12 @@ export class NatsEngine implements ClusterEngine {
       );
     }
     this.nc.subscribe(this.subject, { callback: (_err, msg) => this.onMessage(msg.data) });
+    this.nc.subscribe(this.framesSubject, {
+      callback: (_err, msg) => {
+        const frame = frameOf(msg.data, this.nodeId);
+        if (frame) for (const h of this.frameHandlers) h(frame);
+      },
+    });
     void this.watchStatus(this.nc);
     this.started = true;
     this.up = true;
@@ -350,12 +362,13 @@ export class NatsEngine implements ClusterEngine {
    * rather than failing the write, which would make the other nodes take this one for dead.
    */
   private encodeSnapshot(): string {
-    const snapshot = this.snapshot();
+    const snapshot = { ...this.snapshot(), node: this.nodeId };
     const max = (this.nc?.info?.max_payload ?? 1024 * 1024) - 1024;
     let data = JSON.stringify(snapshot);
     if (Buffer.byteLength(data) <= max) return data;
-    data = JSON.stringify({ users: snapshot.users, presence: {} });
-    if (Buffer.byteLength(data) > max) data = JSON.stringify({ users: {}, presence: {} });
+    data = JSON.stringify({ users: snapshot.users, presence: {}, watched: snapshot.watched, node: this.nodeId });
+    if (Buffer.byteLength(data) > max)
+      data = JSON.stringify({ users: {}, presence: {}, watched: snapshot.watched, node: this.nodeId });
     if (!this.warnedSize) {
       this.warnedSize = true;
       this.log.warn(
@@ -429,6 +442,27 @@ export class NatsEngine implements ClusterEngine {
 
   async statistics(): Promise<ConnectionStatistics> {
     return mergeStatistics(await this.snapshots());
+  }
+
+  async watchedElsewhere(): Promise<ReadonlySet<number>> {
+    // The first snapshot is this node's own.
+    return watchedBy((await this.snapshots()).slice(1), this.nodeId);
+  }
+
+  /** A frame for the other nodes; one larger than the server's max_payload is not sent (counted by the caller). */
+  publishFrame(frame: Uint8Array): void {
+    if (!this.up || !this.nc) return;
+    const payload = framePayload(this.nodeId, frame);
+    if (payload.byteLength > (this.nc.info?.max_payload ?? 1024 * 1024)) return;
+    try {
+      this.nc.publish(this.framesSubject, payload);
+    } catch {
+      // A lost frame is replaced by the next.
+    }
+  }
+
+  subscribeFrames(handler: (frame: Uint8Array) => void): void {
+    this.frameHandlers.push(handler);
   }
 
   async presence(): Promise<Presence> {

@@ -22,9 +22,12 @@ import {
   type BusMessage,
   type ClusterEngine,
   type EngineHealth,
+  frameOf,
+  framePayload,
   mergePresence,
   mergeStatistics,
   type NodeSnapshot,
+  watchedBy,
 } from './engine.js';
 import { type ConnectionLimiter, LocalLimiter } from './limiter.js';
 
@@ -91,6 +94,8 @@ export class RedisEngine implements ClusterEngine {
   private readonly handlers: BusHandler[] = [];
   private readonly reconnectHandlers: Array<() => void> = [];
   private readonly channel: string;
+  private readonly framesChannel: string;
+  private readonly frameHandlers: Array<(frame: Uint8Array) => void> = [];
   private readonly leaseMs: number;
   private snapshot: () => NodeSnapshot = () => ({ users: {}, presence: {} });
   private timer: NodeJS.Timeout | null = null;
@@ -105,6 +110,7 @@ export class RedisEngine implements ClusterEngine {
   ) {
     this.leaseMs = options.leaseMs ?? 15_000;
     this.channel = `${options.prefix}:bus`;
+    this.framesChannel = `${options.prefix}:frames`;
     const common = {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
@@ -137,7 +143,14 @@ export class RedisEngine implements ClusterEngine {
         );
       }
     });
-    this.sub.on('message', (_channel: string, raw: string) => this.onMessage(raw));
+    this.sub.on('message', (channel: string, raw: string) => {
+      if (channel === this.channel) this.onMessage(raw);
+    });
+    this.sub.on('messageBuffer', (channel: Buffer, payload: Buffer) => {
+      if (channel.toString() !== this.framesChannel) return;
+      const frame = frameOf(payload, this.nodeId);
+      if (frame) for (const h of this.frameHandlers) h(frame);
+    });
     this.local = new LocalLimiter(options.maxConnectionsPerUser);
     this.limiter = this.sharedLimiter();
     this.attempts = this.sharedCounter(new LocalAttemptCounter());
@@ -159,7 +172,7 @@ export class RedisEngine implements ClusterEngine {
     this.snapshot = snapshot;
     try {
       await Promise.all([this.pub.connect(), this.sub.connect()]);
-      await this.sub.subscribe(this.channel);
+      await this.sub.subscribe(this.channel, this.framesChannel);
     } catch (err) {
       await this.stop();
       throw new Error(`cannot reach Redis at ${redactRedisUrl(this.options.url)}: ${(err as Error).message}`);
@@ -220,7 +233,7 @@ export class RedisEngine implements ClusterEngine {
     const snapshot = this.snapshot();
     const m = this.pub.multi();
     m.set(this.key('alive', this.nodeId), '1', 'PX', this.leaseMs);
-    m.set(this.key('node', this.nodeId), JSON.stringify(snapshot), 'PX', this.leaseMs);
+    m.set(this.key('node', this.nodeId), JSON.stringify({ ...snapshot, node: this.nodeId }), 'PX', this.leaseMs);
     m.sadd(this.key('nodes'), this.nodeId);
     for (const [userId, n] of Object.entries(snapshot.users)) {
       m.hset(this.key('user', userId), this.nodeId, n);
@@ -251,6 +264,20 @@ export class RedisEngine implements ClusterEngine {
 
   async presence(): Promise<Presence> {
     return mergePresence(this.health() === 'up' ? await this.snapshots() : [this.snapshot()]);
+  }
+
+  async watchedElsewhere(): Promise<ReadonlySet<number>> {
+    if (this.health() !== 'up') return new Set();
+    return watchedBy(await this.snapshots().catch(() => []), this.nodeId);
+  }
+
+  publishFrame(frame: Uint8Array): void {
+    if (!this.ready) return;
+    this.pub.publish(this.framesChannel, framePayload(this.nodeId, frame)).catch(() => undefined);
+  }
+
+  subscribeFrames(handler: (frame: Uint8Array) => void): void {
+    this.frameHandlers.push(handler);
   }
 
   private sharedLimiter(): ConnectionLimiter {

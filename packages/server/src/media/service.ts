@@ -51,6 +51,8 @@ export class MediaService {
 
   /** A camera gained its first or lost its last viewer here (pulling and the cluster listen). */
   onWatchedChange: (cameraId: number, viewers: number) => void = () => undefined;
+  /** A frame was taken in on this node (the cluster forwards it where the camera is watched). */
+  onIngested: (frame: MediaFrame) => void = () => undefined;
 
   /** The newest frame this node has of a camera. */
   latestFrame(cameraId: number): MediaFrame | null {
@@ -79,6 +81,7 @@ export class MediaService {
     this.seq.set(cameraId, seq);
     const frame = makeFrame(cameraId, seq, image, type, capturedAt);
     this.accept(frame);
+    this.onIngested(frame);
     return { ok: true, frame };
   }
 

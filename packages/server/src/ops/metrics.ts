@@ -15,6 +15,7 @@ export interface HubMetrics {
 export interface Metrics extends HubMetrics {
   registry: Registry;
   mediaFramesIngested: Counter<'source'>;
+  mediaFramesForwarded: Counter;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
 }
@@ -47,6 +48,11 @@ export function createMetrics(): Metrics {
       },
       framesDropped: (reason, n = 1) => framesDropped.inc({ reason }, n),
     },
+    mediaFramesForwarded: new Counter({
+      name: 'openeye_media_frames_forwarded_total',
+      help: 'Camera frames sent to the other nodes (only for cameras watched there)',
+      registers: [registry],
+    }),
     mediaFramesIngested: new Counter({
       name: 'openeye_media_frames_ingested_total',
       help: 'Camera frames received, by source (http, socket, pull, cluster)',

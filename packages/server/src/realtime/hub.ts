@@ -296,7 +296,11 @@ export class Hub {
 
   /** This node's figures for the cluster engine. */
   snapshot(): NodeSnapshot {
-    return { users: this.getStatistics().connections_by_user, presence: this.getPresence().cameras };
+    return {
+      users: this.getStatistics().connections_by_user,
+      presence: this.getPresence().cameras,
+      watched: this.media.watchedCameras(),
+    };
   }
 
   /** A user's cameras changed: their open connections see exactly the new set from now on. */

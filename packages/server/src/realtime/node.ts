@@ -9,11 +9,13 @@
  *                                          presence ──► hub.presence (merged view to subscribers)
  */
 import type { Server } from 'node:http';
+import { decodeFrame, FRAME_HEADER_BYTES } from '@openeye/protocol';
 import type { JwtService } from '../auth/jwt.js';
 import type { BusMessage, ClusterEngine } from '../cluster/engine.js';
 import type { Config } from '../config.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
+import { makeFrame } from '../media/frames.js';
 import { MediaService } from '../media/service.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store } from '../store/index.js';
@@ -24,6 +26,8 @@ import { Sequencer } from './sequencer.js';
 
 /** How often a node on a lossy bus checks the store for events it missed. */
 const STORE_POLL_MS = 2000;
+/** How often a node re-reads which cameras other nodes watch (besides the presence hints). */
+const WATCHED_REFRESH_MS = 3000;
 
 export interface RealtimeDeps {
   config: Config;
@@ -42,6 +46,9 @@ export class RealtimeNode {
   readonly broadcaster: StatisticsBroadcaster;
   private readonly sequencer: Sequencer;
   private pollTimer: NodeJS.Timeout | null = null;
+  private watchedTimer: NodeJS.Timeout | null = null;
+  /** Cameras with live viewers on other nodes (refreshed on presence hints and every few seconds). */
+  private watchedElsewhere: ReadonlySet<number> = new Set();
   private started = false;
 
   constructor(private readonly deps: RealtimeDeps) {
@@ -80,6 +87,19 @@ export class RealtimeNode {
       deliveredPosition: () => this.sequencer.position,
     });
     engine.subscribe((m) => this.onBus(m));
+    // Frames cross to the other nodes only for cameras someone watches there.
+    this.media.onIngested = (frame) => {
+      if (!this.watchedElsewhere.has(frame.cameraId)) return;
+      engine.publishFrame(frame.wire.subarray(frame.wire.length - FRAME_HEADER_BYTES - frame.image.length));
+      metrics.mediaFramesForwarded.inc();
+    };
+    engine.subscribeFrames((payload) => {
+      const decoded = decodeFrame(payload);
+      if (!decoded) return;
+      const { cameraId, seq, timestamp, contentType } = decoded.header;
+      this.media.accept(makeFrame(cameraId, seq, Buffer.from(decoded.image), contentType, timestamp));
+      metrics.mediaFramesIngested.inc({ source: 'cluster' });
+    });
     engine.onReconnect(() => {
       void this.sequencer.catchUp();
       this.broadcaster.changed();
@@ -107,7 +127,9 @@ export class RealtimeNode {
           );
         return;
       case 'presence':
+        // Who watches what changed somewhere: presence to subscribers, and where frames must go.
         this.hub.presence.clusterChange();
+        this.refreshWatched();
         return;
     }
   }
@@ -128,6 +150,20 @@ export class RealtimeNode {
     }
     this.hub.start();
     this.broadcaster.start();
+    if (engine.name !== 'local') {
+      this.watchedTimer = setInterval(() => this.refreshWatched(), WATCHED_REFRESH_MS);
+      this.watchedTimer.unref();
+      this.refreshWatched();
+    }
+  }
+
+  private refreshWatched(): void {
+    this.deps.engine.watchedElsewhere().then(
+      (set) => {
+        this.watchedElsewhere = set;
+      },
+      () => undefined,
+    );
   }
 
   setEnabled(enabled: boolean): void {
@@ -138,6 +174,7 @@ export class RealtimeNode {
   /** Closes every socket 1001 and leaves the cluster. */
   async stop(): Promise<{ closed: number; terminated: number }> {
     if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.watchedTimer) clearInterval(this.watchedTimer);
     this.broadcaster.stop();
     const result = await this.hub.shutdown();
     this.endpoint.close();
