@@ -52,6 +52,12 @@ export interface Config {
   mediaMaxWatches: number;
   /** Largest camera image accepted (HTTP push, producer socket, pulled from a camera). */
   maxFrameBytes: number;
+  /** permessage-deflate for JSON messages (never images). */
+  wsCompression: boolean;
+  /** Messages smaller than this are sent uncompressed, bytes. */
+  wsCompressionThreshold: number;
+  /** zlib window of compression both ways (8-15): memory per connection for inflating is 2^bits. */
+  wsCompressionWindowBits: number;
   /** Event snapshots older than this are removed. */
   mediaMaxAgeDays: number;
   /** Event snapshots beyond this many bytes in all are removed, oldest first. */
@@ -433,6 +439,27 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: integer(1024, 64 * 1024 * 1024),
     default: 2 * 1024 * 1024,
     meaning: 'largest camera image accepted (pushed over HTTP or a producer socket, or pulled), bytes',
+  },
+  wsCompression: {
+    env: 'OPENEYE_WS_COMPRESSION',
+    kind: 'boolean',
+    parse: boolean,
+    default: false,
+    meaning: 'permessage-deflate for JSON messages (never camera frames); see README "Compression"',
+  },
+  wsCompressionThreshold: {
+    env: 'OPENEYE_WS_COMPRESSION_THRESHOLD',
+    kind: 'integer',
+    parse: integer(0, 1024 * 1024),
+    default: 256,
+    meaning: 'messages smaller than this are sent uncompressed, bytes',
+  },
+  wsCompressionWindowBits: {
+    env: 'OPENEYE_WS_COMPRESSION_WINDOW_BITS',
+    kind: 'integer',
+    parse: integer(9, 15),
+    default: 11,
+    meaning: "zlib window of compression both ways: a client's compressed messages take 2^bits bytes to inflate",
   },
   mediaMaxAgeDays: {
     env: 'OPENEYE_MEDIA_MAX_AGE_DAYS',

@@ -29,6 +29,8 @@ export class Connection implements SubscriptionFilter {
   sent = 0;
   /** Frames waiting for the end of this event-loop turn: owned by outbox.ts. */
   outbox: Buffer | Buffer[] | null = null;
+  /** It negotiated permessage-deflate: its JSON frames go compressed (outbox.ts). */
+  deflate = false;
   /** Bytes of camera frames written but not yet handed to the kernel (outbox.ts). */
   mediaInFlight = 0;
   /** What this connection watches, and its frame flow (media/viewers.ts); null until its first watch. */

@@ -19,6 +19,7 @@ import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store, UserRecord } from '../store/index.js';
+import { deflateOffer } from './compression.js';
 import { statisticsFrame } from './frame.js';
 import type { Hub } from './hub.js';
 import { type HeldMessage, Resume } from './resume.js';
@@ -63,7 +64,11 @@ export class WebSocketEndpoint {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.maxMessageBytes,
-      perMessageDeflate: false,
+      // permessage-deflate only when configured (JSON messages, no context takeover: compressed once
+      // per message for every connection; see compression.ts). Off by default.
+      perMessageDeflate: deps.config.wsCompression
+        ? deflateOffer(deps.config.wsCompressionWindowBits, deps.config.wsCompressionThreshold)
+        : false,
       // We speak no subprotocol: never echo one back (a client could put a token there).
       handleProtocols: () => false,
       clientTracking: false,

@@ -27,6 +27,7 @@ import type { ConnectionLimiter } from '../cluster/limiter.js';
 import type { Logger } from '../logger.js';
 import { MediaViewers } from '../media/viewers.js';
 import type { HubMetrics } from '../ops/metrics.js';
+import { Compressor } from './compression.js';
 import { Connection } from './connection.js';
 import { statisticsFrame, textFrame } from './frame.js';
 import { Liveness } from './liveness.js';
@@ -37,6 +38,8 @@ import type { HeldMessage } from './resume.js';
 import { SubscriptionIndex } from './subscriptions.js';
 
 export interface HubOptions {
+  /** permessage-deflate for JSON frames, when enabled. */
+  compression?: { windowBits: number; threshold: number } | null;
   heartbeatIntervalMs: number;
   maxBufferedBytes: number;
   messageRate: number;
@@ -76,7 +79,13 @@ export class Hub {
     private readonly metrics: HubMetrics,
     readonly limiter: ConnectionLimiter,
   ) {
-    this.outbox = new Outbox(options.maxBufferedBytes, log, metrics);
+    const { compression } = options;
+    this.outbox = new Outbox(
+      options.maxBufferedBytes,
+      log,
+      metrics,
+      compression ? new Compressor(compression.windowBits, compression.threshold) : null,
+    );
     this.media = new MediaViewers(this.outbox, metrics.media);
     this.media.onWatchersChanged = () => this.presence.localChange();
     this.liveness = new Liveness(options.heartbeatIntervalMs, () => this.connections.values(), this.outbox, log);
@@ -155,6 +164,7 @@ export class Hub {
       messageBurst,
     );
     conn.tokenVersion = user.token_version;
+    conn.deflate = ws.extensions.includes('permessage-deflate');
     conn.access = access;
     conn.applyAccess();
     for (const message of early) conn.cursor.hold(message);

@@ -55,6 +55,9 @@ export class RealtimeNode {
     const { config, store, engine, jwt, statistics, log, metrics } = deps;
     this.hub = new Hub(
       {
+        compression: config.wsCompression
+          ? { windowBits: config.wsCompressionWindowBits, threshold: config.wsCompressionThreshold }
+          : null,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         maxBufferedBytes: config.maxBufferedBytes,
         messageRate: config.messageRate,

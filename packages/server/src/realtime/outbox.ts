@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { CloseCode, CloseReason } from '@openeye/protocol';
 import type { Logger } from '../logger.js';
 import type { HubMetrics } from '../ops/metrics.js';
+import type { Compressor } from './compression.js';
 import type { Connection } from './connection.js';
 import { textFrame } from './frame.js';
 
@@ -24,12 +25,15 @@ export class Outbox {
     private readonly maxBufferedBytes: number,
     private readonly log: Logger,
     private readonly metrics: HubMetrics,
+    /** Compresses JSON frames for connections that negotiated permessage-deflate (null: off). */
+    private readonly compressor: Compressor | null = null,
   ) {}
 
   /** Queues a frame (or a text, framed here) for `conn`; written at the end of this turn. */
   send(conn: Connection, frame: Buffer | string): void {
     if (conn.closing) return;
-    const buf = typeof frame === 'string' ? textFrame(frame) : frame;
+    const plain = typeof frame === 'string' ? textFrame(frame) : frame;
+    const buf = conn.deflate && this.compressor ? this.compressor.variant(plain) : plain;
     const out = conn.outbox;
     if (out === null) {
       conn.outbox = buf;

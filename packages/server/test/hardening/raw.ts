@@ -19,6 +19,8 @@ export interface RawResponse {
 
 export interface ServerFrame {
   fin: boolean;
+  /** RSV1: the payload is compressed (permessage-deflate). */
+  rsv1: boolean;
   opcode: number;
   payload: Buffer;
 }
@@ -131,7 +133,12 @@ export function rawRequest(port: number, lines: string[], body = ''): Promise<Ra
           off = 10;
         }
         if (buf.length < off + len) break;
-        frames.push({ fin: (buf[0]! & 0x80) !== 0, opcode: buf[0]! & 0x0f, payload: buf.subarray(off, off + len) });
+        frames.push({
+          fin: (buf[0]! & 0x80) !== 0,
+          rsv1: (buf[0]! & 0x40) !== 0,
+          opcode: buf[0]! & 0x0f,
+          payload: buf.subarray(off, off + len),
+        });
         buf = buf.subarray(off + len);
       }
       for (const w of waiters) w();
