@@ -124,7 +124,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const engine = options.engine ?? createEngine(config, log);
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine, undefined, { maxImageBytes: config.maxFrameBytes });
-  const realtime = new RealtimeNode({ config, store, engine, jwt, statistics, log, metrics });
+  const keys = new ApiKeyVerifier(store);
+  const realtime = new RealtimeNode({ config, store, engine, jwt, keys, statistics, log, metrics });
   const retention = new HistoryRetention(
     store,
     config.historyMaxEvents,
@@ -168,7 +169,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     domain,
     statistics,
     jwt,
-    guard: createGuard(jwt, store, new ApiKeyVerifier(store)),
+    guard: createGuard(jwt, store, keys),
     users: new UsersService(store, engine),
     keys: new ApiKeysService(store),
     engine,

@@ -157,3 +157,27 @@ describe('password hashes', () => {
     expect(again.status).toBe(200);
   });
 });
+
+describe('an API key on the WebSocket', () => {
+  it('opens a producer connection (token in the first message) that may publish frames', async () => {
+    await t.tokenFor('socket-cam', 'producer');
+    const { key } = (
+      await api(t.url, 'POST', '/api/keys', t.adminToken, {
+        name: 'socket camera',
+        user_id: await t.userId('socket-cam'),
+      })
+    ).body;
+    const c = connect(t.url, { auth: 'message' });
+    c.ws.on('open', () => c.send({ type: 'auth', token: key }));
+    expect(await c.next('connection_status')).toMatchObject({ user: { username: 'socket-cam' } });
+    c.send({ type: 'publish', camera_id: front });
+    expect(await c.next('viewers')).toMatchObject({ camera_id: front, viewers: 0 });
+    c.close();
+    const revoked = await api(t.url, 'GET', '/api/keys', t.adminToken);
+    const id = revoked.body.find((k: { name: string }) => k.name === 'socket camera').id;
+    await api(t.url, 'DELETE', `/api/keys/${id}`, t.adminToken);
+    const again = connect(t.url, { auth: 'message' });
+    again.ws.on('open', () => again.send({ type: 'auth', token: key }));
+    expect(await again.closed).toEqual({ code: 1008, reason: 'Invalid token' });
+  });
+});

@@ -8,6 +8,7 @@
  * fast one is limited only by the fps it asked for. Frames never count toward the slow-consumer
  * close (1013): the outbox subtracts media bytes in flight from the backlog it judges.
  */
+import type { Presence } from '@openeye/protocol';
 import type { HubMetrics } from '../ops/metrics.js';
 import type { Connection } from '../realtime/connection.js';
 import type { Outbox } from '../realtime/outbox.js';
@@ -112,19 +113,19 @@ export class MediaViewers {
     return [...this.byCamera.keys()];
   }
 
-  /** Viewers by camera and user, for presence. */
-  presence(): Map<number, Map<number, { username: string; connections: number }>> {
-    const out = new Map<number, Map<number, { username: string; connections: number }>>();
+  /** `presence` with this node's viewers added (a viewer counts as watching its camera). */
+  addPresence(presence: Presence): Presence {
     for (const [cameraId, set] of this.byCamera) {
-      const users = new Map<number, { username: string; connections: number }>();
+      const key = String(cameraId);
+      presence.cameras[key] ??= [];
+      const list = presence.cameras[key];
       for (const conn of set) {
-        const u = users.get(conn.userId);
-        if (u) u.connections++;
-        else users.set(conn.userId, { username: conn.username, connections: 1 });
+        const known = list.find((w) => w.user_id === conn.userId);
+        if (known) known.connections++;
+        else list.push({ user_id: conn.userId, username: conn.username, connections: 1 });
       }
-      out.set(cameraId, users);
     }
-    return out;
+    return presence;
   }
 
   /** A new frame of a camera: offered to each of its viewers, replacing what waited. */

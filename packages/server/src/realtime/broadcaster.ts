@@ -5,6 +5,7 @@
  */
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
+import { statisticsFrame } from './frame.js';
 import type { Hub } from './hub.js';
 
 export class StatisticsBroadcaster {
@@ -36,6 +37,21 @@ export class StatisticsBroadcaster {
       void this.broadcast();
     }, this.debounceMs);
     this.debounce.unref();
+  }
+
+  private welcomeCache: { frame: Buffer; version: number; until: number } | null = null;
+
+  /**
+   * The newest statistics framed for a new connection's welcome: computed once per change (and at
+   * most once a second) for every connection that opens meanwhile.
+   */
+  async welcomeFrame(): Promise<Buffer> {
+    const cached = this.welcomeCache;
+    const version = this.statistics.version;
+    if (cached && cached.version === version && cached.until > Date.now()) return cached.frame;
+    const frame = statisticsFrame(await this.statistics.snapshot());
+    this.welcomeCache = { frame, version, until: Date.now() + 1000 };
+    return frame;
   }
 
   broadcast(): Promise<void> {

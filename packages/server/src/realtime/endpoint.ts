@@ -1,26 +1,28 @@
 /**
  * `GET /api/ws/statistics`: the handshake outcomes of protocol.md section 1, then the welcome,
- * the statistics snapshot, the resume replay (section 5) and live traffic.
+ * the statistics snapshot, the resume replay (section 5) and live traffic (resume.ts).
  *
  *   upgrade ──► path? ──► enabled? (503) ──► Origin allowed? (403) ──► 101
- *           ──► token? (1008 Authentication required) ──► valid? (1008 Invalid token / Token expired)
- *           ──► user exists and enabled? ──► under the per-user limit? (1008 Rate limit exceeded)
+ *           ──► token (query, or first message)? (1008 Authentication required)
+ *           ──► valid, user enabled, not older than a password change? (1008 Invalid token / Token expired)
+ *           ──► under the per-user limit? (1008 Rate limit exceeded)
  *           ──► welcome ──► snapshot ──► replay ──► live
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import proxyAddr from '@fastify/proxy-addr';
-import { CloseCode, CloseReason, parseClientMessage, WS_PATH } from '@openeye/protocol';
+import { CloseCode, CloseReason, WS_PATH } from '@openeye/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { CameraAccess } from '../auth/access.js';
+import type { ApiKeyVerifier } from '../auth/api-keys.js';
 import type { JwtService } from '../auth/jwt.js';
+import { SocketAuthenticator, type SocketPrincipal } from '../auth/socket-auth.js';
 import type { Config } from '../config.js';
-import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store, UserRecord } from '../store/index.js';
 import { deflateOffer } from './compression.js';
-import { statisticsFrame } from './frame.js';
+import { destroySocket, firstMessageToken, refuseUpgrade, terminateSocket, withBudget } from './handshake.js';
 import type { Hub } from './hub.js';
 import { type HeldMessage, Resume } from './resume.js';
 
@@ -32,9 +34,11 @@ type GivenToken = string | typeof FIRST_MESSAGE | null;
 export interface EndpointDeps {
   config: Config;
   jwt: JwtService;
+  keys: ApiKeyVerifier;
   store: Store;
   hub: Hub;
-  statistics: StatisticsService;
+  /** The newest statistics, framed (cached by the broadcaster). */
+  statisticsFrame(): Promise<Buffer>;
   log: Logger;
   metrics: Metrics;
   /** The id of the newest event handed to the hub (the sequencer's cursor). */
@@ -47,27 +51,32 @@ export class WebSocketEndpoint {
   /** Upgraded sockets not yet welcomed or refused (the async auth step); capped. */
   private pendingUpgrades = 0;
   private readonly resume: Resume;
+  private readonly auth: SocketAuthenticator;
   private readonly trust: ((addr: string, i: number) => boolean) | null;
+  /** Users seen at connect, for `USER_CACHE_MS`; dropped at once when a user changes (bus). */
+  private readonly users = new Map<number, { user: UserRecord | null; until: number }>();
 
   constructor(private readonly deps: EndpointDeps) {
-    this.enabled = deps.config.websocketEnabled;
-    const tp = deps.config.trustProxy;
+    const { config, hub } = deps;
+    this.enabled = config.websocketEnabled;
+    const tp = config.trustProxy;
     this.trust = tp === false ? null : tp === true ? () => true : proxyAddr.compile(tp);
+    this.auth = new SocketAuthenticator(deps.jwt, deps.keys, (id) => this.user(id));
     this.resume = new Resume({
       store: deps.store,
-      send: (conn, frame) => deps.hub.outbox.send(conn, frame),
-      statisticsFrame: () => this.statisticsFrame(),
+      send: (conn, frame) => hub.outbox.send(conn, frame),
+      statisticsFrame: deps.statisticsFrame,
       deliveredPosition: deps.deliveredPosition,
-      heartbeatIntervalMs: deps.hub.heartbeatIntervalMs,
-      handleHeld: (conn, held) => deps.hub.messages.handleHeld(conn, held),
+      heartbeatIntervalMs: hub.heartbeatIntervalMs,
+      handleHeld: (conn, held) => hub.messages.handleHeld(conn, held),
     });
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: deps.config.maxMessageBytes,
+      maxPayload: config.maxMessageBytes,
       // permessage-deflate only when configured (JSON messages, no context takeover: compressed once
       // per message for every connection; see compression.ts). Off by default.
-      perMessageDeflate: deps.config.wsCompression
-        ? deflateOffer(deps.config.wsCompressionWindowBits, deps.config.wsCompressionThreshold)
+      perMessageDeflate: config.wsCompression
+        ? deflateOffer(config.wsCompressionWindowBits, config.wsCompressionThreshold)
         : false,
       // We speak no subprotocol: never echo one back (a client could put a token there).
       handleProtocols: () => false,
@@ -77,7 +86,7 @@ export class WebSocketEndpoint {
       maxBufferedChunks: 1024,
       // ws (>= 8.23) terminates a peer with this many unanswered pings (1006). Above the message
       // burst, so that our limiter, which counts pings, closes a ping flood with 1008 first.
-      maxPendingAutoPongs: Math.max(60, 2 * deps.config.messageBurst + 2),
+      maxPendingAutoPongs: Math.max(60, 2 * config.messageBurst + 2),
       skipUTF8Validation: false,
     } as ConstructorParameters<typeof WebSocketServer>[0]);
   }
@@ -85,6 +94,24 @@ export class WebSocketEndpoint {
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
   }
+
+  /** A user's row changed: the next connect reads it again. */
+  forgetUser(id: number): void {
+    this.users.delete(id);
+  }
+
+  /** A user's cameras changed: reload them and narrow (or widen) their open connections. */
+  async refreshAccess(id: number): Promise<void> {
+    this.users.delete(id);
+    const user = await this.user(id);
+    if (user && user !== 'timeout') this.deps.hub.setAccess(id, CameraAccess.forUser(user));
+  }
+
+  close(): void {
+    this.wss.close();
+  }
+
+  // ------------------------------------------------------------------ before the 101
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Listeners that live as long as the connection are plain functions: a closure here would keep
@@ -94,12 +121,12 @@ export class WebSocketEndpoint {
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
     if (pathname !== WS_PATH) {
-      reject(socket, 404, 'Not Found');
+      refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
     if (!this.enabled || this.deps.hub.isShuttingDown) {
       this.outcome('unavailable');
-      reject(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
     const origin = req.headers.origin;
@@ -109,7 +136,7 @@ export class WebSocketEndpoint {
         { event: 'ws.reject', reason: 'origin', origin, remote: req.socket.remoteAddress },
         'origin rejected',
       );
-      reject(socket, 403, 'Forbidden');
+      refuseUpgrade(socket, 403, 'Forbidden');
       return;
     }
     if (this.pendingUpgrades >= this.deps.config.maxPendingUpgrades) {
@@ -118,23 +145,14 @@ export class WebSocketEndpoint {
         { event: 'ws.reject', reason: 'overloaded', pending: this.pendingUpgrades, remote: req.socket.remoteAddress },
         'too many pending upgrades',
       );
-      reject(socket, 503, 'Service Unavailable');
+      refuseUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     // `auth=message`: the token comes in the first message, so it appears in no URL or proxy log.
-    const token = params.get('token') ?? (params.get('auth') === 'message' ? FIRST_MESSAGE : null);
-    this.upgrade(req, socket, head, token, params.get('last_event_id'), this.clientAddress(req));
-  }
-
-  private upgrade(
-    req: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    token: GivenToken,
-    lastEventId: string | null,
-    remote: string,
-  ): void {
+    const token: GivenToken = params.get('token') ?? (params.get('auth') === 'message' ? FIRST_MESSAGE : null);
+    const lastEventId = params.get('last_event_id');
+    const remote = this.clientAddress(req);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pendingUpgrades++;
       this.accept(ws, token, lastEventId, remote)
@@ -146,40 +164,6 @@ export class WebSocketEndpoint {
           this.pendingUpgrades--;
         });
     });
-  }
-
-  private statsFrame: { frame: Buffer; version: number; until: number } | null = null;
-
-  private async statisticsFrame(): Promise<Buffer> {
-    const { statistics } = this.deps;
-    const cached = this.statsFrame;
-    if (cached && cached.version === statistics.version && cached.until > Date.now()) return cached.frame;
-    const version = statistics.version;
-    const data = await statistics.snapshot();
-    const frame = statisticsFrame(data);
-    this.statsFrame = { frame, version, until: Date.now() + 1000 };
-    return frame;
-  }
-
-  /** Users seen at connect, for `USER_CACHE_MS`; dropped at once when a user changes (bus `user_revoked`). */
-  private readonly users = new Map<number, { user: UserRecord | null; until: number }>();
-
-  private async loadUser(id: number): Promise<UserRecord | null> {
-    const user = await this.deps.store.users.byId(id);
-    if (this.users.size > 100_000) this.users.clear();
-    this.users.set(id, { user, until: Date.now() + USER_CACHE_MS });
-    return user;
-  }
-
-  forgetUser(id: number): void {
-    this.users.delete(id);
-  }
-
-  /** A user's cameras changed: reload them and narrow (or widen) their open connections. */
-  async refreshAccess(id: number): Promise<void> {
-    this.users.delete(id);
-    const user = await this.loadUser(id);
-    if (user) this.deps.hub.setAccess(id, CameraAccess.forUser(user));
   }
 
   /** The client's address: the peer's, or behind a trusted proxy the one X-Forwarded-For names. */
@@ -196,130 +180,86 @@ export class WebSocketEndpoint {
     return origin === `${scheme}://${host}`;
   }
 
-  private outcome(outcome: string): void {
-    this.deps.metrics.handshakes.inc({ outcome });
-  }
-
-  private reject(ws: WebSocket, reason: string, logReason: string, remote: string): void {
-    this.outcome(logReason);
-    this.deps.log.info({ event: 'ws.reject', reason: logReason, remote }, 'connection rejected');
-    ws.close(CloseCode.POLICY_VIOLATION, reason);
-  }
+  // ------------------------------------------------------------------ after the 101
 
   private async accept(ws: WebSocket, given: GivenToken, lastEventId: string | null, remote: string): Promise<void> {
-    const { hub, jwt, log } = this.deps;
     ws.on('error', terminateSocket);
-    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, this.deps.config.handshakeTimeoutMs) : given;
-    if (!token) {
-      this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
-      return;
-    }
-    const verified = jwt.verify(token);
-    if (!verified.ok) {
-      return verified.reason === 'expired'
-        ? this.reject(ws, CloseReason.TOKEN_EXPIRED, 'auth_expired', remote)
-        : this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
-    }
+    const { handshakeTimeoutMs } = this.deps.config;
+    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, handshakeTimeoutMs) : given;
+    if (!token) return this.refuse(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
     // Whatever the client sends before the welcome waits, within the message rate.
     const early: HeldMessage[] = [];
     const hold = (data: Buffer, isBinary: boolean) => {
       if (early.length < 40) early.push([data, isBinary]);
     };
     ws.on('message', hold);
-    const cachedUser = this.users.get(verified.userId);
-    const user =
-      cachedUser && cachedUser.until > Date.now()
-        ? cachedUser.user
-        : await withBudget(this.loadUser(verified.userId), this.deps.config.handshakeTimeoutMs);
-    if (user === 'timeout') {
-      this.outcome('overloaded');
-      ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
-      return;
-    }
-    if (!user || user.disabled || user.token_version !== verified.claims.tv) {
-      this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
-      return;
+    const result = await this.auth.verify(token);
+    if (!result.ok) {
+      if (result.reason === 'timeout') return this.overloaded(ws);
+      return result.reason === 'expired'
+        ? this.refuse(ws, CloseReason.TOKEN_EXPIRED, 'auth_expired', remote)
+        : this.refuse(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
     }
     if (ws.readyState !== ws.OPEN) return;
-    const acquired = hub.limiter.acquire(user.id);
+    const { principal } = result;
+    if (!(await this.takeSlot(ws, principal, remote))) return;
+    ws.off('message', hold);
+    const conn = this.deps.hub.register(ws, principal.user, principal.expiresAt, remote, early, principal.access);
+    this.outcome('accepted');
+    this.deps.log.info({ event: 'ws.open', conn: conn.id, user: principal.user.id, remote }, 'connection accepted');
+    await this.resume.run(conn, lastEventId);
+  }
+
+  /** A slot under the per-user limit (every node counts), within the handshake budget. */
+  private async takeSlot(ws: WebSocket, principal: SocketPrincipal, remote: string): Promise<boolean> {
+    const { limiter } = this.deps.hub;
+    const userId = principal.user.id;
+    const acquired = limiter.acquire(userId);
     const slot =
       typeof acquired === 'boolean' ? acquired : await withBudget(acquired, this.deps.config.handshakeTimeoutMs);
     if (slot === 'timeout') {
       // Give the slot back if the limiter answers after all.
       (acquired as Promise<boolean>).then(
-        (ok) => ok && hub.limiter.release(user.id),
+        (ok) => ok && limiter.release(userId),
         () => undefined,
       );
-      this.outcome('overloaded');
-      ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
-      return;
+      this.overloaded(ws);
+      return false;
     }
     if (!slot) {
-      this.reject(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
-      return;
+      this.refuse(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
+      return false;
     }
     if (ws.readyState !== ws.OPEN) {
-      hub.limiter.release(user.id);
-      return;
+      limiter.release(userId);
+      return false;
     }
-    ws.off('message', hold);
-    const conn = hub.register(ws, user, verified.claims.exp, remote, early, CameraAccess.forUser(user));
-    this.outcome('accepted');
-    log.info({ event: 'ws.open', conn: conn.id, user: user.id, remote }, 'connection accepted');
-    await this.resume.run(conn, lastEventId);
+    return true;
   }
 
-  close(): void {
-    this.wss.close();
+  /** The user row, cached for `USER_CACHE_MS`, within the handshake budget. */
+  private async user(id: number): Promise<UserRecord | null | 'timeout'> {
+    const cached = this.users.get(id);
+    if (cached && cached.until > Date.now()) return cached.user;
+    const user = await withBudget(this.deps.store.users.byId(id), this.deps.config.handshakeTimeoutMs);
+    if (user === 'timeout') return user;
+    if (this.users.size > 100_000) this.users.clear();
+    this.users.set(id, { user, until: Date.now() + USER_CACHE_MS });
+    return user;
   }
-}
 
-/**
- * The token of a first message `{"type":"auth","token":…}` sent within `ms`; null when the first
- * message is anything else, or none comes.
- */
-function firstMessageToken(ws: WebSocket, ms: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const done = (token: string | null) => {
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      ws.off('close', onClose);
-      resolve(token);
-    };
-    const onMessage = (data: Buffer, isBinary: boolean) => {
-      const parsed = isBinary ? null : parseClientMessage(data.toString('utf8'));
-      done(parsed?.ok && parsed.message.type === 'auth' ? parsed.message.token : null);
-    };
-    const onClose = () => done(null);
-    const timer = setTimeout(() => done(null), ms);
-    ws.on('message', onMessage);
-    ws.once('close', onClose);
-  });
-}
-
-function destroySocket(this: Duplex): void {
-  this.destroy();
-}
-
-function terminateSocket(this: WebSocket): void {
-  this.terminate();
-}
-
-function reject(socket: Duplex, status: number, text: string): void {
-  if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  private outcome(outcome: string): void {
+    this.deps.metrics.handshakes.inc({ outcome });
   }
-  socket.destroy();
-}
 
-async function withBudget<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
+  private refuse(ws: WebSocket, reason: string, logReason: string, remote: string): void {
+    this.outcome(logReason);
+    this.deps.log.info({ event: 'ws.reject', reason: logReason, remote }, 'connection rejected');
+    ws.close(CloseCode.POLICY_VIOLATION, reason);
+  }
+
+  private overloaded(ws: WebSocket): void {
+    this.outcome('overloaded');
+    ws.close(CloseCode.TRY_AGAIN_LATER, CloseReason.INTERNAL);
   }
 }

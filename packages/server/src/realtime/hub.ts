@@ -290,18 +290,7 @@ export class Hub {
 
   /** Who watches which camera on this node: live views (watch) and camera filters of the feed. */
   getPresence(): Presence {
-    const presence = this.index.presence();
-    for (const [cameraId, users] of this.media.presence()) {
-      const key = String(cameraId);
-      presence.cameras[key] ??= [];
-      const list = presence.cameras[key];
-      for (const [userId, u] of users) {
-        const known = list.find((w) => w.user_id === userId);
-        if (known) known.connections += u.connections;
-        else list.push({ user_id: userId, username: u.username, connections: u.connections });
-      }
-    }
-    return presence;
+    return this.media.addPresence(this.index.presence());
   }
 
   /** This node's figures for the cluster engine. */

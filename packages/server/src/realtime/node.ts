@@ -10,6 +10,7 @@
  */
 import type { Server } from 'node:http';
 import { decodeFrame, FRAME_HEADER_BYTES } from '@openeye/protocol';
+import type { ApiKeyVerifier } from '../auth/api-keys.js';
 import type { JwtService } from '../auth/jwt.js';
 import type { BusMessage, ClusterEngine } from '../cluster/engine.js';
 import type { Config } from '../config.js';
@@ -34,6 +35,7 @@ export interface RealtimeDeps {
   store: Store;
   engine: ClusterEngine;
   jwt: JwtService;
+  keys: ApiKeyVerifier;
   statistics: StatisticsService;
   log: Logger;
   metrics: Metrics;
@@ -52,7 +54,7 @@ export class RealtimeNode {
   private started = false;
 
   constructor(private readonly deps: RealtimeDeps) {
-    const { config, store, engine, jwt, statistics, log, metrics } = deps;
+    const { config, store, engine, jwt, keys, statistics, log, metrics } = deps;
     this.hub = new Hub(
       {
         compression: config.wsCompression
@@ -82,9 +84,10 @@ export class RealtimeNode {
     this.endpoint = new WebSocketEndpoint({
       config,
       jwt,
+      keys,
       store,
       hub: this.hub,
-      statistics,
+      statisticsFrame: () => this.broadcaster.welcomeFrame(),
       log,
       metrics,
       deliveredPosition: () => this.sequencer.position,
