@@ -374,6 +374,7 @@ export class OpenEyeClient {
         break;
       case 'camera_event':
       case 'alert':
+      case 'alert_update':
         if (!this.#dedupe.accept(message.id)) return;
         break;
       case 'auth_ok':

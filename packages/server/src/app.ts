@@ -19,11 +19,13 @@ import { hashPassword } from './auth/passwords.js';
 import type { ClusterEngine } from './cluster/engine.js';
 import { createEngine } from './cluster/select.js';
 import type { Config } from './config.js';
+import { AlertService } from './domain/alerts.js';
 import { ApiKeysService } from './domain/api-keys.js';
 import { HistoryRetention } from './domain/retention.js';
 import { DomainService } from './domain/service.js';
 import { StatisticsService } from './domain/statistics.js';
 import { UsersService } from './domain/users.js';
+import { alertRoutes } from './http/alerts.js';
 import { authRoutes } from './http/auth.js';
 import { installInputRules } from './http/body.js';
 import type { App, RouteContext } from './http/context.js';
@@ -60,6 +62,7 @@ export interface OpenEyeServer {
   readonly engine: ClusterEngine;
   readonly hub: Hub;
   readonly domain: DomainService;
+  readonly alerts: AlertService;
   readonly jwt: JwtService;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -122,6 +125,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const engine = options.engine ?? createEngine(config, log);
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine);
+  const alerts = new AlertService(store, domain);
   const realtime = new RealtimeNode({ config, store, engine, jwt, statistics, log, metrics });
   const retention = new HistoryRetention(store, config.historyMaxEvents, config.historyMaxAgeDays, log);
 
@@ -172,6 +176,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   resourceRoutes(app, ctx);
   eventRoutes(app, ctx);
   keyRoutes(app, ctx);
+  alertRoutes(app, ctx, alerts);
   await staticRoutes(app, config.webRoot);
   realtime.attach(app.server);
 
@@ -183,6 +188,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     engine,
     hub: realtime.hub,
     domain,
+    alerts,
     jwt,
     log,
     metrics,

@@ -25,6 +25,15 @@ import { badRequest, DomainError, notFound } from './errors.js';
 
 type NewEvent = EventRecord;
 
+/** What a write returns: its result, the events it implies, whether the statistics may have changed. */
+export interface WriteResult<T> {
+  result: T;
+  events: NewEvent[];
+  changed: boolean;
+  /** Runs in the transaction after the events are stored (they have ids); its value replaces `result`. */
+  onStored?: (tx: Repositories, stored: EventMessage[]) => Promise<T>;
+}
+
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -210,14 +219,17 @@ export class DomainService {
 
   // ------------------------------------------------------------------ plumbing
 
-  private async write<T>(
-    fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
-  ): Promise<T> {
+  private async write<T>(fn: (tx: Repositories, now: string) => Promise<WriteResult<T>>): Promise<T> {
     return (await this.writeWithEvents(fn)).result;
   }
 
-  private writeWithEvents<T>(
-    fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
+  /**
+   * One domain write: `fn` in a transaction, its events stored in it (every new alert gets its
+   * lifecycle state, open), then published in id order. `onStored` runs in the same transaction
+   * once the events have their ids. Used by the other domain services (alerts) too.
+   */
+  writeWithEvents<T>(
+    fn: (tx: Repositories, now: string) => Promise<WriteResult<T>>,
   ): Promise<{ result: T; events: EventMessage[] }> {
     const run = async () => {
       const now = this.now().toISOString();
@@ -226,7 +238,11 @@ export class DomainService {
         const stored: EventMessage[] = [];
         if (out.events.length > 0) await tx.events.lockForAppend(this.store.engine);
         for (const e of out.events) stored.push(await tx.events.insert({ ...e, created_at: now }));
-        return { result: out.result, stored, changed: out.changed };
+        for (const e of stored) if (e.type === 'alert') await tx.alerts.open(e);
+        const result = out.onStored ? await out.onStored(tx, stored) : out.result;
+        // Alerts and their transitions change the statistics' alert counts.
+        const changed = out.changed || stored.some((e) => e.type !== 'camera_event');
+        return { result, stored, changed };
       });
       if (stored.length > 0) this.bus.publish({ kind: 'events', events: stored });
       if (changed) this.bus.publish({ kind: 'changed' });

@@ -64,7 +64,7 @@ export function installErrorHandler(app: App): void {
     if (err instanceof DomainError) {
       return reply
         .code(err.status)
-        .send({ error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
+        .send({ ...err.extra, error: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: 'bad_request', message: scrubTokens(err.message) });

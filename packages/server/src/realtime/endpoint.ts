@@ -119,7 +119,8 @@ export class WebSocketEndpoint {
     const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     // `auth=message`: the token comes in the first message, so it appears in no URL or proxy log.
     const token = params.get('token') ?? (params.get('auth') === 'message' ? FIRST_MESSAGE : null);
-    this.upgrade(req, socket, head, token, params.get('last_event_id'), this.clientAddress(req));
+    const subscribe = params.get('subscribe');
+    this.upgrade(req, socket, head, token, params.get('last_event_id'), this.clientAddress(req), subscribe);
   }
 
   private upgrade(
@@ -129,10 +130,11 @@ export class WebSocketEndpoint {
     token: GivenToken,
     lastEventId: string | null,
     remote: string,
+    subscribe: string | null,
   ): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pendingUpgrades++;
-      this.accept(ws, token, lastEventId, remote)
+      this.accept(ws, token, lastEventId, remote, subscribe)
         .catch((err) => {
           this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
           ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
@@ -201,10 +203,27 @@ export class WebSocketEndpoint {
     ws.close(CloseCode.POLICY_VIOLATION, reason);
   }
 
-  private async accept(ws: WebSocket, given: GivenToken, lastEventId: string | null, remote: string): Promise<void> {
+  private async accept(
+    ws: WebSocket,
+    given: GivenToken,
+    lastEventId: string | null,
+    remote: string,
+    subscribe: string | null,
+  ): Promise<void> {
     const { hub, jwt, log } = this.deps;
     ws.on('error', terminateSocket);
-    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, this.deps.config.handshakeTimeoutMs) : given;
+    // Whatever the client sends before the welcome waits, within the message rate. `subscribe=a,b`
+    // in the URL is a subscribe message sent first: it applies to the replay, whatever the timing.
+    const early: HeldMessage[] = [];
+    if (subscribe !== null) {
+      const event_types = subscribe.slice(0, 1024).split(',').filter(Boolean).slice(0, 64);
+      early.push([Buffer.from(JSON.stringify({ type: 'subscribe', event_types })), false]);
+    }
+    const hold = (data: Buffer, isBinary: boolean) => {
+      if (early.length < 40) early.push([data, isBinary]);
+    };
+    const token =
+      given === FIRST_MESSAGE ? await firstMessageToken(ws, this.deps.config.handshakeTimeoutMs, hold) : given;
     if (!token) {
       this.reject(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
       return;
@@ -215,12 +234,7 @@ export class WebSocketEndpoint {
         ? this.reject(ws, CloseReason.TOKEN_EXPIRED, 'auth_expired', remote)
         : this.reject(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
     }
-    // Whatever the client sends before the welcome waits, within the message rate.
-    const early: HeldMessage[] = [];
-    const hold = (data: Buffer, isBinary: boolean) => {
-      if (early.length < 40) early.push([data, isBinary]);
-    };
-    ws.on('message', hold);
+    if (given !== FIRST_MESSAGE) ws.on('message', hold);
     const cachedUser = this.users.get(verified.userId);
     const user =
       cachedUser && cachedUser.until > Date.now()
@@ -271,14 +285,19 @@ export class WebSocketEndpoint {
 
 /**
  * The token of a first message `{"type":"auth","token":…}` sent within `ms`; null when the first
- * message is anything else, or none comes.
+ * message is anything else, or none comes. Messages after it (even in the same TCP read) go to `then`.
  */
-function firstMessageToken(ws: WebSocket, ms: number): Promise<string | null> {
+function firstMessageToken(
+  ws: WebSocket,
+  ms: number,
+  then: (data: Buffer, isBinary: boolean) => void,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const done = (token: string | null) => {
       clearTimeout(timer);
       ws.off('message', onMessage);
       ws.off('close', onClose);
+      if (token !== null) ws.on('message', then);
       resolve(token);
     };
     const onMessage = (data: Buffer, isBinary: boolean) => {

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
+import { AlertsRepository } from './alerts.js';
 import { ApiKeysRepository } from './api-keys.js';
 import { CamerasRepository } from './cameras.js';
 import { type Engine, openDatabase } from './db.js';
 import { EventsRepository } from './events.js';
+import { NotifyRepository } from './notify.js';
 import { PeopleRepository } from './people.js';
 import { RecognitionsRepository } from './recognitions.js';
 import type { Database } from './schema.js';
@@ -16,6 +18,8 @@ export class Repositories {
   readonly recognitions: RecognitionsRepository;
   readonly events: EventsRepository;
   readonly apiKeys: ApiKeysRepository;
+  readonly alerts: AlertsRepository;
+  readonly notify: NotifyRepository;
 
   constructor(readonly db: Kysely<Database>) {
     this.users = new UsersRepository(db);
@@ -24,6 +28,8 @@ export class Repositories {
     this.recognitions = new RecognitionsRepository(db);
     this.events = new EventsRepository(db);
     this.apiKeys = new ApiKeysRepository(db);
+    this.alerts = new AlertsRepository(db);
+    this.notify = new NotifyRepository(db);
   }
 }
 
