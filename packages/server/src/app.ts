@@ -21,6 +21,8 @@ import { createEngine } from './cluster/select.js';
 import type { Config } from './config.js';
 import { AlertService } from './domain/alerts.js';
 import { ApiKeysService } from './domain/api-keys.js';
+import { CameraOfflineMonitor } from './domain/camera-offline.js';
+import { EscalationService, EscalationWorker } from './domain/escalation.js';
 import { HistoryRetention } from './domain/retention.js';
 import { DomainService } from './domain/service.js';
 import { StatisticsService } from './domain/statistics.js';
@@ -32,11 +34,15 @@ import type { App, RouteContext } from './http/context.js';
 import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
 import { keyRoutes } from './http/keys.js';
+import { notifyRoutes } from './http/notify.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { staticRoutes } from './http/static.js';
 import { createLogger, type Logger } from './logger.js';
 import { type ConnectionManager, connectionManager } from './manager.js';
+import { OutboxWorker } from './notify/outbox.js';
+import { loadVapidKeys, PushService } from './notify/web-push.js';
+import { WebhookService } from './notify/webhooks.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import type { WebSocketEndpoint } from './realtime/endpoint.js';
@@ -63,6 +69,8 @@ export interface OpenEyeServer {
   readonly hub: Hub;
   readonly domain: DomainService;
   readonly alerts: AlertService;
+  readonly escalation: EscalationWorker;
+  readonly outbox: OutboxWorker;
   readonly jwt: JwtService;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -120,12 +128,40 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const log = createLogger(config.logLevel, options.logStream);
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await ensureAdmin(store, config, log, options.onAdminCreated);
-  const jwt = new JwtService(loadSecret(config), config.tokenLifetimeSeconds);
+  const secret = loadSecret(config);
+  const jwt = new JwtService(secret, config.tokenLifetimeSeconds);
   const metrics = createMetrics();
   const engine = options.engine ?? createEngine(config, log);
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine);
   const alerts = new AlertService(store, domain);
+  // Alerts: escalation to webhooks and Web Push through the durable outbox (docs/alerts.md).
+  const notifySettings = {
+    allowPrivate: config.webhookAllowPrivate,
+    timeoutMs: config.notifyTimeoutMs,
+    ca: config.notifyCaFile ? fs.readFileSync(config.notifyCaFile, 'utf8') : undefined,
+  };
+  const vapid = await loadVapidKeys(
+    store,
+    config.vapidPublicKey && config.vapidPrivateKey
+      ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey }
+      : null,
+  );
+  const push = new PushService(store, vapid, { ...notifySettings, subject: config.vapidSubject }, secret);
+  const webhooks = new WebhookService(store, notifySettings, () => outbox.nudge());
+  const outbox = new OutboxWorker(
+    store,
+    { webhook: (m) => webhooks.deliver(m), push: (m) => push.deliver(m) },
+    {
+      nodeId: engine.nodeId,
+      timeoutMs: config.notifyTimeoutMs,
+      retryBaseMs: config.notifyRetryBaseMs,
+      retryForMs: config.notifyRetryForSeconds * 1000,
+    },
+    log,
+  );
+  const escalation = new EscalationWorker(store, engine, log, () => outbox.nudge());
+  const offline = new CameraOfflineMonitor(store, domain, alerts, engine, config.cameraOfflineGraceSeconds, log);
   const realtime = new RealtimeNode({ config, store, engine, jwt, statistics, log, metrics });
   const retention = new HistoryRetention(store, config.historyMaxEvents, config.historyMaxAgeDays, log);
 
@@ -177,6 +213,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   eventRoutes(app, ctx);
   keyRoutes(app, ctx);
   alertRoutes(app, ctx, alerts);
+  notifyRoutes(app, ctx, { alerts, rules: new EscalationService(store), webhooks, push });
   await staticRoutes(app, config.webRoot);
   realtime.attach(app.server);
 
@@ -189,6 +226,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     hub: realtime.hub,
     domain,
     alerts,
+    escalation,
+    outbox,
     jwt,
     log,
     metrics,
@@ -197,6 +236,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
     async listen() {
       await retention.start();
       await realtime.start();
+      outbox.start();
+      escalation.start();
+      offline.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -212,6 +254,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
       closed = true;
       log.info({ event: 'shutdown.begin' }, 'shutting down');
       retention.stop();
+      offline.stop();
+      escalation.stop();
+      outbox.stop();
       const result = await realtime.stop();
       await app.close();
       await engine.stop();

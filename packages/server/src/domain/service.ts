@@ -65,10 +65,12 @@ export class DomainService {
   /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
   updateCamera(id: number, patch: UpdateCameraRequest, access = CameraAccess.ALL): Promise<Camera> {
     if (!access.canSee(id)) return Promise.reject(notFound('Camera'));
-    return this.write(async (tx) => {
+    return this.write(async (tx, now) => {
       const before = await tx.cameras.byId(id);
       if (!before) throw notFound('Camera');
-      const after = (await tx.cameras.update(id, patch))!;
+      // A status report (active, recording) is a sign of life, like an event (camera-offline.ts).
+      const status = patch.active !== undefined || patch.recording !== undefined;
+      const after = (await tx.cameras.update(id, status ? { ...patch, last_seen_at: now } : patch))!;
       const events: NewEvent[] = [];
       if (before.active !== after.active) {
         events.push({
