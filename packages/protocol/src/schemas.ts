@@ -319,7 +319,7 @@ export const Camera = Type.Object({
   offline_grace_seconds: Type.Optional(Nullable(Type.Integer())),
 });
 
-const OfflineGrace = Nullable(Type.Integer({ minimum: 5, maximum: 7 * 86400 }));
+const OfflineGrace = Nullable(Type.Integer({ minimum: 1, maximum: 7 * 86400 }));
 const CameraName = Type.String({ minLength: 1, maxLength: 128 });
 const Location = Nullable(Type.String({ maxLength: 256 }));
 
