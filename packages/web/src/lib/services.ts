@@ -60,5 +60,6 @@ const watched = readWatchedCameras();
 export const client = new OpenEyeClient({
   getToken: currentToken,
   cameraIds: watched.length > 0 ? watched : null,
+  shareConnection: true,
   ...readOverrides(),
 });
