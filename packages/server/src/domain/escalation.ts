@@ -24,8 +24,8 @@ import { badRequest, notFound } from './errors.js';
 
 const TICK_MS = 1000;
 const LEASE = 'alert-escalation';
-/** Open alerts looked at per tick. */
-const BATCH = 500;
+/** Alerts escalated per rule and tick (the rest follow on the next tick). */
+const BATCH = 200;
 /** Messages waiting in the outbox beyond which new escalations queue nothing (and say so). */
 export const MAX_OUTBOX = 100_000;
 /** Critical alerts older than this when first seen get no critical push (a restart does not replay old ones). */
@@ -71,14 +71,6 @@ export class EscalationService {
   async remove(id: number): Promise<void> {
     if (!(await this.store.notify.deleteRule(id))) throw notFound('Escalation rule');
   }
-}
-
-/** Whether `rule` applies to `alert` (types and cameras; an alert about no camera passes a camera rule only when it lists none). */
-export function ruleMatches(rule: EscalationRule, alert: Alert): boolean {
-  if (rule.alert_types !== null && !rule.alert_types.includes(alert.alert_type)) return false;
-  if (rule.camera_ids !== null && (alert.camera_id === null || !rule.camera_ids.includes(alert.camera_id)))
-    return false;
-  return true;
 }
 
 /** The outbox body of an escalated alert (webhooks send it as is; push adds its action). */
@@ -130,29 +122,28 @@ export class EscalationWorker {
   private async run(now: number): Promise<number> {
     const rules = (await this.store.notify.rules()).filter((r) => r.enabled);
     const criticalPush = (await this.store.notify.pushSubscriptions()).some((s) => s.critical);
-    if (rules.length === 0 && !criticalPush) return 0;
-    const shortest = Math.min(...rules.map((r) => r.after_seconds), criticalPush ? 0 : Number.POSITIVE_INFINITY);
-    const candidates = await this.store.alerts.openSince(new Date(now - shortest * 1000).toISOString(), BATCH);
     let fired = 0;
-    for (const alert of candidates) {
-      const opened = Date.parse(alert.opened_at);
-      const due = rules.filter((r) => ruleMatches(r, alert) && opened + r.after_seconds * 1000 <= now);
-      const done = new Set(
-        (await this.store.notify.escalationsOf(alert.id))
-          .filter((e) => e.opened_at === alert.opened_at)
-          .map((e) => e.rule_id),
-      );
-      for (const rule of due) {
-        if (!done.has(rule.id) && (await this.fire(alert, rule, now))) fired++;
-      }
-      if (
-        criticalPush &&
-        alert.alert_type === 'critical' &&
-        !done.has(CRITICAL_RULE) &&
-        now - opened < CRITICAL_WINDOW_MS
-      ) {
-        if (await this.fire(alert, null, now)) fired++;
-      }
+    // One query per rule: the open alerts it matches, past its delay, that it has not fired for.
+    for (const rule of rules) {
+      const due = await this.store.alerts.dueFor({
+        ruleId: rule.id,
+        openedBefore: new Date(now - rule.after_seconds * 1000).toISOString(),
+        types: rule.alert_types,
+        cameras: rule.camera_ids,
+        limit: BATCH,
+      });
+      for (const alert of due) if (await this.fire(alert, rule, now)) fired++;
+    }
+    if (criticalPush) {
+      const due = await this.store.alerts.dueFor({
+        ruleId: CRITICAL_RULE,
+        openedBefore: new Date(now).toISOString(),
+        openedAfter: new Date(now - CRITICAL_WINDOW_MS).toISOString(),
+        types: ['critical'],
+        cameras: null,
+        limit: BATCH,
+      });
+      for (const alert of due) if (await this.fire(alert, null, now)) fired++;
     }
     if (fired > 0) this.queued();
     return fired;

@@ -214,16 +214,40 @@ export class AlertsRepository {
     await this.db.updateTable('alert_states').set({ source }).where('alert_id', '=', alertId).execute();
   }
 
-  /** Open alerts (not acknowledged) opened at or before `openedBefore`, oldest first. */
-  async openSince(openedBefore: string, limit: number): Promise<(Alert & { opened_at: string })[]> {
-    const rows = await this.db
+  /**
+   * Open alerts (not acknowledged) for which escalation rule `ruleId` is due and has not fired in
+   * this opening: opened within [openedAfter, openedBefore], of `types` and `cameras` (null: any),
+   * oldest first.
+   */
+  async dueFor(q: {
+    ruleId: number;
+    openedBefore: string;
+    openedAfter?: string;
+    types: readonly string[] | null;
+    cameras: readonly number[] | null;
+    limit: number;
+  }): Promise<(Alert & { opened_at: string })[]> {
+    let query = this.db
       .selectFrom('alert_states')
-      .selectAll()
-      .where('state', '=', 'open')
-      .where('opened_at', '<=', openedBefore)
-      .orderBy('alert_id', 'asc')
-      .limit(limit)
-      .execute();
+      .selectAll('alert_states')
+      .where('alert_states.state', '=', 'open')
+      .where('alert_states.opened_at', '<=', q.openedBefore)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('alert_escalations')
+              .select('alert_escalations.rule_id')
+              .whereRef('alert_escalations.alert_id', '=', 'alert_states.alert_id')
+              .whereRef('alert_escalations.opened_at', '=', 'alert_states.opened_at')
+              .where('alert_escalations.rule_id', '=', q.ruleId),
+          ),
+        ),
+      );
+    if (q.openedAfter !== undefined) query = query.where('alert_states.opened_at', '>=', q.openedAfter);
+    if (q.types !== null) query = query.where('alert_states.alert_type', 'in', q.types.length ? [...q.types] : ['']);
+    if (q.cameras !== null)
+      query = query.where('alert_states.camera_id', 'in', q.cameras.length ? [...q.cameras] : [0]);
+    const rows = await query.orderBy('alert_states.alert_id', 'asc').limit(q.limit).execute();
     return rows.map((r) => ({ ...toAlert(r), opened_at: r.opened_at }));
   }
 }

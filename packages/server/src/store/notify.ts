@@ -153,16 +153,6 @@ export class NotifyRepository {
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  async escalationsOf(alertId: string): Promise<{ rule_id: number; opened_at: string; node: string }[]> {
-    return (
-      await this.db
-        .selectFrom('alert_escalations')
-        .select(['rule_id', 'opened_at', 'node'])
-        .where('alert_id', '=', alertId)
-        .execute()
-    ).map((r) => ({ ...r, rule_id: Number(r.rule_id) }));
-  }
-
   // ------------------------------------------------------------------ webhooks
 
   async webhooks(): Promise<WebhookRecord[]> {

@@ -60,6 +60,5 @@ const watched = readWatchedCameras();
 export const client = new OpenEyeClient({
   getToken: currentToken,
   cameraIds: watched.length > 0 ? watched : null,
-  shareConnection: true,
   ...readOverrides(),
 });
