@@ -185,7 +185,7 @@ describe('three nodes, Redis between them, PostgreSQL beneath', () => {
     try {
       const url = `http://127.0.0.1:${(rx.address() as { port: number }).port}/hook`;
       const hook = (await api(a.url, 'POST', '/api/webhooks', admin, { name: 'cluster', url })).body;
-      await api(b.url, 'POST', '/api/escalation-rules', admin, {
+      const { body: rule } = await api(b.url, 'POST', '/api/escalation-rules', admin, {
         name: 'once',
         after_seconds: 1,
         webhook_ids: [hook.id],
