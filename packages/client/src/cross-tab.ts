@@ -70,6 +70,9 @@ export class TabCoordinator {
   #abort: AbortController | null = null;
   #release: (() => void) | null = null;
   #leading = false;
+  /** The newest lock request, and the one this tab leads by. */
+  #ticket: object | null = null;
+  #leadingTicket: object | null = null;
   #leader: string | null = null;
   #lastBeat = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -107,6 +110,7 @@ export class TabCoordinator {
     this.#release?.();
     this.#release = null;
     this.#leading = false;
+    this.#leadingTicket = null;
     this.#channel?.close();
     this.#channel = null;
   }
@@ -130,7 +134,10 @@ export class TabCoordinator {
     return (globalThis as unknown as { navigator: { locks: LockManagerLike } }).navigator.locks;
   }
 
+  /** Asks for the lock (queued, or `steal`ing it). Only the newest request re-queues when it fails. */
   #request(steal: boolean): void {
+    const ticket = {};
+    this.#ticket = ticket;
     const abort = steal ? null : new AbortController();
     this.#abort = abort;
     const options = steal ? { steal: true } : { signal: abort!.signal };
@@ -141,19 +148,21 @@ export class TabCoordinator {
         return new Promise<void>((resolve) => {
           this.#release = resolve;
           this.#leading = true;
+          this.#leadingTicket = ticket;
           this.#leader = this.#id;
           this.#post({ kind: 'leader', leader: this.#id });
           this.#hooks.lead();
         });
       })
       .catch(() => {
-        // Aborted (we left), or our lock was stolen by a tab that found us frozen.
-        const wasLeading = this.#leading;
-        this.#leading = false;
-        this.#release = null;
-        if (!this.#active) return;
-        if (wasLeading) this.#hooks.resign();
-        this.#request(false);
+        // Aborted (we left, or we are stealing instead), or our lock was stolen from us.
+        if (this.#leadingTicket === ticket) {
+          this.#leading = false;
+          this.#leadingTicket = null;
+          this.#release = null;
+          if (this.#active) this.#hooks.resign();
+        }
+        if (this.#active && this.#ticket === ticket) this.#request(false);
       });
   }
 

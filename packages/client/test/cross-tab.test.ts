@@ -148,5 +148,57 @@ describe('one connection shared by the tabs of a browser (Chromium)', () => {
       expect(await received(page)).toEqual(expected);
     }
     await expect.poll(async () => (await me.wsStatus()).user_connections, { timeout: 5000 }).toBe(1);
+    await context.close();
   }, 90_000);
+
+  it('a stuck leader keeps its lock: a follower takes over after missed heartbeats; the old leader steps down', async () => {
+    const token = await server.tokenFor('frozen-user');
+    const me = new OpenEyeApi({ baseUrl: server.url, getToken: () => token });
+    const admin = new OpenEyeApi({ baseUrl: server.url, getToken: () => server.adminToken });
+    context = await browser.newContext();
+    await context.route(`${server.url}/tab.html`, (route) => route.fulfill({ contentType: 'text/html', body: PAGE }));
+    await context.route(`${server.url}/tab.js`, (route) =>
+      route.fulfill({ contentType: 'text/javascript', body: script }),
+    );
+    await context.addInitScript((t) => localStorage.setItem('token', t), token);
+    const first = await context.newPage();
+    await first.goto(`${server.url}/tab.html`);
+    await expect.poll(() => first.evaluate(() => (window as unknown as Tab).client.getTabRole())).toBe('leader');
+    const second = await context.newPage();
+    await second.goto(`${server.url}/tab.html`);
+    await expect.poll(() => second.evaluate(() => (window as unknown as Tab).client.getStatus())).toBe('connected');
+    expect(await second.evaluate(() => (window as unknown as Tab).client.getTabRole())).toBe('follower');
+
+    // The leader's page stops running (a busy main thread: no timer, no heartbeat) but keeps its lock,
+    // as a frozen or suspended tab does.
+    const stuck = first.evaluate(() => {
+      const until = Date.now() + 9000;
+      while (Date.now() < until) {
+        // busy
+      }
+    });
+    const frozenAt = Date.now();
+    await expect
+      .poll(() => second.evaluate(() => (window as unknown as Tab).client.getTabRole()), { timeout: 10_000 })
+      .toBe('leader');
+    expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(4000);
+    await expect.poll(() => second.evaluate(() => (window as unknown as Tab).client.getStatus())).toBe('connected');
+    const alert = await admin.createAlert({ alert_type: 'warning', message: 'while frozen' });
+    await expect
+      .poll(() => second.evaluate(() => (window as unknown as Tab).events), { timeout: 5000 })
+      .toContain(alert.id);
+
+    // Running again, the old leader finds its lock taken and becomes a follower; its socket closes.
+    await stuck;
+    await expect
+      .poll(() => first.evaluate(() => (window as unknown as Tab).client.getTabRole()), { timeout: 5000 })
+      .toBe('follower');
+    await expect.poll(async () => (await me.wsStatus()).user_connections, { timeout: 5000 }).toBe(1);
+    const after = await admin.createAlert({ alert_type: 'info', message: 'after the thaw' });
+    for (const page of [first, second]) {
+      await expect
+        .poll(() => page.evaluate(() => (window as unknown as Tab).events), { timeout: 5000 })
+        .toContain(after.id);
+    }
+  }, 60_000);
 });
