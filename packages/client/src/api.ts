@@ -4,7 +4,11 @@
  * `Authorization: Bearer <token>` and throws `ApiError` on failure.
  */
 import type {
+  Alert,
   AlertMessage,
+  AlertState,
+  AlertsPage,
+  AlertWithHistory,
   ApiKey,
   BroadcastRequest,
   Camera,
@@ -14,19 +18,29 @@ import type {
   CreateCameraEventRequest,
   CreateCameraRequest,
   CreatedApiKey,
+  CreatedWebhook,
+  CreateEscalationRuleRequest,
   CreatePersonRequest,
+  CreatePushSubscriptionRequest,
   CreateRecognitionRequest,
   CreateUserRequest,
+  CreateWebhookRequest,
+  Delivery,
+  EscalationRule,
   EventsResponse,
   Person,
   Presence,
+  PushSubscription,
   Recognition,
   RestErrorCode,
   Statistics,
   TokenResponse,
   UpdateCameraRequest,
+  UpdateEscalationRuleRequest,
   UpdateUserRequest,
+  UpdateWebhookRequest,
   User,
+  Webhook,
   WsStatusResponse,
 } from '@openeye/protocol';
 
@@ -74,6 +88,8 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly field?: string,
+    /** The error's whole JSON body (a 409 of an alert transition has `alert`: the alert as it is now). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -187,6 +203,95 @@ export class OpenEyeApi {
     return this.#request('DELETE', `/api/keys/${id}`);
   }
 
+  // ---------------------------------------------------------------- alerts (protocol version 2)
+
+  /** `GET /api/alerts`: alerts with their state, newest first; pass `next_before` as `before` for the next page. */
+  listAlerts(
+    query: { state?: AlertState; cameraId?: number; limit?: number; before?: string } = {},
+  ): Promise<AlertsPage> {
+    return this.#request('GET', '/api/alerts', {
+      query: { state: query.state, camera_id: query.cameraId, limit: query.limit, before: query.before },
+    });
+  }
+  /** `GET /api/alerts/:id`: one alert with every transition (who, when, notes). */
+  getAlert(id: string): Promise<AlertWithHistory> {
+    return this.#request('GET', `/api/alerts/${encodeURIComponent(id)}`);
+  }
+  /**
+   * `POST /api/alerts/:id/acknowledge`. `version` is the alert's version as the caller saw it: when
+   * someone changed it first, `ApiError` 409 (`code` `conflict`) whose `body.alert` is the alert now.
+   */
+  acknowledgeAlert(id: string, version: number, note?: string): Promise<Alert> {
+    return this.#transition(id, 'acknowledge', { version, ...(note === undefined ? {} : { note }) });
+  }
+  /** `POST /api/alerts/:id/resolve`, with an optional note (at most 2 KiB). */
+  resolveAlert(id: string, version: number, note?: string): Promise<Alert> {
+    return this.#transition(id, 'resolve', { version, ...(note === undefined ? {} : { note }) });
+  }
+  /** `POST /api/alerts/:id/reopen` */
+  reopenAlert(id: string, version: number, note?: string): Promise<Alert> {
+    return this.#transition(id, 'reopen', { version, ...(note === undefined ? {} : { note }) });
+  }
+  /** `POST /api/alerts/:id/assign`: to a user (yourself; anyone else needs admin), or null to unassign. */
+  assignAlert(id: string, version: number, userId: number | null, note?: string): Promise<Alert> {
+    return this.#transition(id, 'assign', { version, user_id: userId, ...(note === undefined ? {} : { note }) });
+  }
+  #transition(id: string, action: string, body: object): Promise<Alert> {
+    return this.#request('POST', `/api/alerts/${encodeURIComponent(id)}/${action}`, { body });
+  }
+
+  /** `GET /api/escalation-rules` (admin) */
+  listEscalationRules(): Promise<EscalationRule[]> {
+    return this.#request('GET', '/api/escalation-rules');
+  }
+  createEscalationRule(body: CreateEscalationRuleRequest): Promise<EscalationRule> {
+    return this.#request('POST', '/api/escalation-rules', { body });
+  }
+  updateEscalationRule(id: number, body: UpdateEscalationRuleRequest): Promise<EscalationRule> {
+    return this.#request('PATCH', `/api/escalation-rules/${id}`, { body });
+  }
+  deleteEscalationRule(id: number): Promise<void> {
+    return this.#request('DELETE', `/api/escalation-rules/${id}`);
+  }
+
+  /** `GET /api/webhooks` (admin): without their secrets. */
+  listWebhooks(): Promise<Webhook[]> {
+    return this.#request('GET', '/api/webhooks');
+  }
+  /** `POST /api/webhooks` (admin): the answer's `secret` is the only time the signing secret is shown. */
+  createWebhook(body: CreateWebhookRequest): Promise<CreatedWebhook> {
+    return this.#request('POST', '/api/webhooks', { body });
+  }
+  updateWebhook(id: number, body: UpdateWebhookRequest): Promise<Webhook> {
+    return this.#request('PATCH', `/api/webhooks/${id}`, { body });
+  }
+  deleteWebhook(id: number): Promise<void> {
+    return this.#request('DELETE', `/api/webhooks/${id}`);
+  }
+  /** The delivery log of a webhook, newest first. */
+  webhookDeliveries(id: number, limit?: number): Promise<Delivery[]> {
+    return this.#request('GET', `/api/webhooks/${id}/deliveries`, { query: { limit } });
+  }
+  /** "Send again": the same body as a new delivery. */
+  resendDelivery(webhookId: number, deliveryId: number): Promise<Delivery> {
+    return this.#request('POST', `/api/webhooks/${webhookId}/deliveries/${deliveryId}/resend`);
+  }
+
+  /** The VAPID public key, for `PushManager.subscribe({ applicationServerKey })`. */
+  vapidPublicKey(): Promise<string> {
+    return this.#request<{ public_key: string }>('GET', '/api/push/vapid-public-key').then((r) => r.public_key);
+  }
+  /** Opts this device in: the browser's `PushSubscription.toJSON()` (plus a label). */
+  subscribePush(body: CreatePushSubscriptionRequest): Promise<PushSubscription> {
+    return this.#request('POST', '/api/push/subscriptions', { body });
+  }
+  listPushSubscriptions(): Promise<PushSubscription[]> {
+    return this.#request('GET', '/api/push/subscriptions');
+  }
+  unsubscribePush(id: number): Promise<void> {
+    return this.#request('DELETE', `/api/push/subscriptions/${id}`);
+  }
+
   /** `GET /api/ws/status` */
   wsStatus(): Promise<WsStatusResponse> {
     return this.#request('GET', '/api/ws/status');
@@ -228,6 +333,7 @@ export class OpenEyeApi {
         typeof error.error === 'string' ? error.error : `http_${response.status}`,
         typeof error.message === 'string' ? error.message : `${method} ${path} answered ${response.status}`,
         typeof error.field === 'string' ? error.field : undefined,
+        typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : undefined,
       );
     }
     return body as T;

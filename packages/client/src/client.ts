@@ -10,6 +10,7 @@ import type { ConnectionStatusMessage, EventType, ServerMessage, Statistics } fr
 import { CloseCode, CloseReason } from '@openeye/protocol/constants';
 import { type ApiError, defaultOrigin, OpenEyeApi } from './api.js';
 import { backoffDelay } from './backoff.js';
+import { canShareAcrossTabs, TabCoordinator } from './cross-tab.js';
 import { Emitter } from './emitter.js';
 import { compareEventIds, EventDeduper } from './event-ids.js';
 import type { ClientEventMap } from './events.js';
@@ -89,7 +90,11 @@ export class OpenEyeClient {
   #startingPoint: Promise<void> | null = null;
   /** Whether the current attempt's URL carried `last_event_id` (then the server replays after it). */
   #attemptHadCursor = false;
+  /** The event types the current attempt's URL asked for (`subscribe=`), applied by the server before the replay. */
+  #urlTypes: EventType[] = [];
   #unlistenNetwork: (() => void) | null = null;
+  /** Option `shareConnection` in a browser that can: the election between this origin's tabs. */
+  #tabs: TabCoordinator | null = null;
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
@@ -148,6 +153,13 @@ export class OpenEyeClient {
     this.#startingPoint = null;
     this.#setStatus('connect');
     this.#unlistenNetwork ??= onNetworkReturn(() => this.#retryNow());
+    const share = this.#options.shareConnection;
+    if (share && canShareAcrossTabs()) {
+      // The tab that wins the election connects (#tabHooks.lead); the others get its messages.
+      this.#tabs ??= new TabCoordinator(typeof share === 'string' ? share : 'default', this.#tabHooks);
+      this.#tabs.join();
+      return;
+    }
     void this.#open();
   }
 
@@ -163,7 +175,17 @@ export class OpenEyeClient {
     this.#poller.stop();
     this.#unlistenNetwork?.();
     this.#unlistenNetwork = null;
+    this.#tabs?.leave();
     this.#setStatus('disconnect', 'disconnect() called');
+  }
+
+  /**
+   * With `shareConnection`: `leader` when this tab holds the one connection, `follower` when another
+   * tab does; null without the option (or where tabs cannot share).
+   */
+  getTabRole(): 'leader' | 'follower' | null {
+    if (!this.#tabs || !this.#active()) return null;
+    return this.#tabs.isLeader ? 'leader' : 'follower';
   }
 
   /** Listens to a server message type, `status_change`, `gap`, `auth_error` or `message`; returns the unsubscribe function. */
@@ -195,17 +217,21 @@ export class OpenEyeClient {
   /** Adds event types (and sets the camera filter when `cameraIds` is given); remembered across reconnects. */
   subscribe(eventTypes: EventType[], options: { cameraIds?: number[] | null } = {}): void {
     const message = this.#subscriptions.add(eventTypes, options.cameraIds);
-    if (this.#welcomed) this.send(message);
+    if (this.#welcomed || this.getTabRole() === 'follower') this.send(message);
   }
 
   /** Removes event types; remembered across reconnects. */
   unsubscribe(eventTypes: EventType[]): void {
     const message = this.#subscriptions.remove(eventTypes);
-    if (this.#welcomed) this.send(message);
+    if (this.#welcomed || this.getTabRole() === 'follower') this.send(message);
   }
 
-  /** Sends a JSON message on the open socket; false when there is none. */
+  /** Sends a JSON message on the open socket (a follower tab's goes through the leader's); false when there is none. */
   send(message: object): boolean {
+    if (this.getTabRole() === 'follower') {
+      this.#tabs!.forward(message);
+      return true;
+    }
     return this.#transport?.send(message) ?? false;
   }
 
@@ -250,7 +276,9 @@ export class OpenEyeClient {
     }
     this.#attemptHadCursor = this.#dedupe.last !== null;
     const inUrl = this.#settings.tokenInUrl;
-    const url = buildSocketUrl(this.#baseUrls[this.#baseIndex]!, token, this.#dedupe.last, inUrl);
+    // Types beyond the server's defaults are asked for in the URL, so that the replay includes them.
+    this.#urlTypes = this.#subscriptions.beyondDefaults();
+    const url = buildSocketUrl(this.#baseUrls[this.#baseIndex]!, token, this.#dedupe.last, inUrl, this.#urlTypes);
     const first = token && !inUrl ? { type: 'auth', token } : undefined;
     try {
       this.#transport = new Transport(id, url, this.#WebSocket!, this.#sink, first);
@@ -275,6 +303,7 @@ export class OpenEyeClient {
       if (transport.id !== this.#attemptId) return;
       this.#lastReceivedAt = Date.now();
       this.#media.receive(data);
+      this.#tabs?.relayFrame(data);
     },
     onClose: (transport, code, reason) => {
       if (transport.id !== this.#attemptId) return;
@@ -310,9 +339,12 @@ export class OpenEyeClient {
     this.#schedulePing();
     this.#scheduleRefresh(message.token_expires_at, message.timestamp);
     this.#setStatus('welcome');
-    for (const command of this.#subscriptions.reconcile(message.subscriptions)) this.send(command);
+    const asked = { ...message.subscriptions, event_types: [...message.subscriptions.event_types] };
+    for (const type of this.#urlTypes) if (!asked.event_types.includes(type)) asked.event_types.push(type);
+    for (const command of this.#subscriptions.reconcile(asked)) this.send(command);
     // Live views follow the client to every new connection (after a reconnect or a failover).
     this.#media.resend();
+    this.#tabs?.relay(message);
     this.#emit(message);
     if (message.resumed === false) {
       // The server's history no longer reaches our cursor; if it restarted with a newer, shorter
@@ -386,12 +418,15 @@ export class OpenEyeClient {
 
   /** Delivers a server message (from the socket or polling) to listeners, after dedupe and local filters. */
   #receive(message: ServerMessage): void {
+    // The leader tab relays everything it gets; each tab applies its own dedupe and filter.
+    this.#tabs?.relay(message);
     switch (message.type) {
       case 'statistics_update':
         this.#statistics = message.data;
         break;
       case 'camera_event':
       case 'alert':
+      case 'alert_update':
         if (!this.#dedupe.accept(message.id)) return;
         break;
       case 'auth_ok':
@@ -519,8 +554,53 @@ export class OpenEyeClient {
     this.#status = status;
     const change: ClientEventMap['status_change'] = { status, previousStatus, timestamp: now() };
     if (reason !== undefined) change.reason = reason;
+    this.#tabs?.relayStatus(status, reason);
     this.#events.emit('status_change', change);
   }
+
+  /** A follower tab shows the leader's status (no transition table: the leader's already went through it). */
+  #mirrorStatus(status: ConnectionStatus, reason?: string): void {
+    const previousStatus = this.#status;
+    if (status === previousStatus || !this.#active()) return;
+    this.#status = status;
+    const change: ClientEventMap['status_change'] = { status, previousStatus, timestamp: now() };
+    if (reason !== undefined) change.reason = reason;
+    this.#events.emit('status_change', change);
+  }
+
+  readonly #tabHooks = {
+    frame: (data: Uint8Array) => {
+      this.#media.receive(data);
+    },
+    lead: () => {
+      // Resume from the last event this tab saw (relayed by the previous leader, if any).
+      if (this.#status === 'connected') this.#mirrorStatus('reconnecting', 'This tab took the connection over');
+      this.#wantStartingPoint = this.#dedupe.last === null && !this.#fromStart;
+      void this.#open();
+    },
+    resign: () => {
+      this.#attemptId++;
+      this.#welcomed = false;
+      this.#dropTransport(CloseCode.NORMAL, 'Another tab took the connection over');
+      this.#timers.clearAll();
+      this.#poller.stop();
+    },
+    message: (message: ServerMessage) => {
+      if (message.type !== 'connection_status') {
+        this.#receive(message);
+        return;
+      }
+      // The leader's welcome: where the stream stands, for when this tab has to take over.
+      if (this.#dedupe.last === null && !this.#fromStart) {
+        if (message.last_event_id === null) this.#fromStart = true;
+        else this.#rebase(message.last_event_id);
+      }
+      this.#emit(message);
+    },
+    status: (status: ConnectionStatus, reason?: string) => this.#mirrorStatus(status, reason),
+    send: (message: object) => void this.send(message),
+    currentStatus: () => this.#status,
+  };
 
   #active(): boolean {
     return this.#status !== 'disconnected' && this.#status !== 'error';

@@ -5,7 +5,10 @@
  */
 
 export type {
+  Alert,
   AlertMessage,
+  AlertUpdateMessage,
+  AlertWithHistory,
   CameraEventMessage,
   ConnectionStatusMessage,
   EventMessage,

@@ -59,6 +59,14 @@ export interface ClientOptions {
    * logs. Default false; true only for a server that speaks version 1 of the protocol.
    */
   tokenInUrl?: boolean;
+  /**
+   * One connection per browser, shared by the tabs of this origin (Web Locks + BroadcastChannel):
+   * one tab leads and holds the socket, the others get its messages; when it closes another takes
+   * over within a second or two and resumes from the last event id. A string names the group (tabs
+   * sharing a connection must use the same server, token user and subscriptions). Where the browser
+   * cannot (no `navigator.locks`), each tab connects on its own. Default false.
+   */
+  shareConnection?: boolean | string;
 }
 
 export interface Settings {

@@ -5,7 +5,7 @@
  * applies them to what arrives before the server has them (the welcome's replay, polling).
  */
 import type { EventType, ServerMessage, StoredEventType, Subscriptions } from '@openeye/protocol';
-import { STORED_EVENT_TYPES } from '@openeye/protocol/constants';
+import { DEFAULT_SUBSCRIPTIONS, STORED_EVENT_TYPES } from '@openeye/protocol/constants';
 import { isStoredEventType, passes } from '@openeye/protocol/events';
 
 type Subscribe = { type: 'subscribe'; event_types: EventType[]; camera_ids?: number[] | null };
@@ -29,6 +29,11 @@ export class SubscriptionSet {
   /** The subscribed event types that have ids (stored, replayed, polled). */
   eventKinds(): StoredEventType[] {
     return STORED_EVENT_TYPES.filter((type) => this.#types.has(type));
+  }
+
+  /** Subscribed event types a new connection does not have by default (asked for in the socket URL). */
+  beyondDefaults(): EventType[] {
+    return [...this.#types].filter((type) => !DEFAULT_SUBSCRIPTIONS.includes(type));
   }
 
   /** The camera filter, as `passes()` reads it. */

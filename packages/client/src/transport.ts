@@ -128,11 +128,13 @@ export function buildSocketUrl(
   token: string | null,
   lastEventId: string | null,
   tokenInUrl = false,
+  subscribe: readonly string[] = [],
 ): string {
   const url = new URL(baseUrl.replace(/\/+$/, '') + WS_PATH);
   if (url.protocol === 'https:') url.protocol = 'wss:';
   else if (url.protocol === 'http:') url.protocol = 'ws:';
   if (token) url.searchParams.set(tokenInUrl ? 'token' : 'auth', tokenInUrl ? token : 'message');
   if (lastEventId !== null) url.searchParams.set('last_event_id', lastEventId);
+  if (subscribe.length > 0) url.searchParams.set('subscribe', subscribe.join(','));
   return url.toString();
 }

@@ -12,7 +12,7 @@ export const WS_PATH = '/api/ws/statistics';
  * and filtered by a subscription's `camera_ids` through the camera they are about (`cameraOf`).
  * A new kind of event is added here (and its schema in schemas.ts, its record in events.ts).
  */
-export const STORED_EVENT_TYPES = ['camera_event', 'alert'] as const;
+export const STORED_EVENT_TYPES = ['camera_event', 'alert', 'alert_update'] as const;
 export type StoredEventType = (typeof STORED_EVENT_TYPES)[number];
 
 /** Event types a connection can subscribe to (protocol.md section 4): the stored ones and state. */
@@ -22,7 +22,10 @@ export type EventType = (typeof EVENT_TYPES)[number];
 /** Event types only admins may subscribe to (the same rule as `GET /api/ws/presence`). */
 export const ADMIN_ONLY_EVENT_TYPES: readonly EventType[] = ['presence_update'];
 
-/** What a new connection receives until it subscribes otherwise. */
+/**
+ * What a new connection receives until it subscribes otherwise: the guide's three. `alert_update`
+ * (version 2) is asked for with `subscribe`; sent before the welcome, it applies to the replay too.
+ */
 export const DEFAULT_SUBSCRIPTIONS: readonly EventType[] = ['statistics_update', 'camera_event', 'alert'];
 
 /** Camera event types the server knows by name; producers may send their own. */
@@ -38,6 +41,17 @@ export const KNOWN_CAMERA_EVENT_TYPES = [
 
 export const ALERT_TYPES = ['info', 'warning', 'critical'] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
+
+/** Where an alert is in its lifecycle (docs/alerts.md): open → acknowledged → resolved, reopened. */
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+/** What was done to an alert; each is one `alert_update` event. */
+export const ALERT_ACTIONS = ['acknowledge', 'resolve', 'assign', 'reopen'] as const;
+export type AlertAction = (typeof ALERT_ACTIONS)[number];
+
+/** Longest note on a transition, in bytes of UTF-8. */
+export const MAX_ALERT_NOTE_BYTES = 2048;
 
 export const ROLES = ['admin', 'viewer', 'producer'] as const;
 export type Role = (typeof ROLES)[number];

@@ -4,8 +4,18 @@
  * server's index and replay, the client's local filter and polling, and the dashboard all use
  * these, so a new event type changes this package only.
  */
-import { ALERT_TYPES, type AlertType, type EventType, STORED_EVENT_TYPES, type StoredEventType } from './constants.js';
-import type { AlertMessage, CameraEventMessage, EventMessage, Snapshot } from './schemas.js';
+import {
+  ALERT_ACTIONS,
+  ALERT_STATES,
+  ALERT_TYPES,
+  type AlertAction,
+  type AlertState,
+  type AlertType,
+  type EventType,
+  STORED_EVENT_TYPES,
+  type StoredEventType,
+} from './constants.js';
+import type { Actor, AlertMessage, AlertUpdateMessage, CameraEventMessage, EventMessage, Snapshot } from './schemas.js';
 
 const storedTypes: ReadonlySet<string> = new Set(STORED_EVENT_TYPES);
 
@@ -17,7 +27,7 @@ export function isStoredEventType(type: string): type is StoredEventType {
 /** The camera an event is about: its own `camera_id`, or its data's; undefined when none. */
 export function cameraOf(event: EventMessage): number | undefined {
   if ('camera_id' in event && typeof event.camera_id === 'number') return event.camera_id;
-  const id = (event.data as { camera_id?: unknown }).camera_id;
+  const id = 'data' in event ? (event.data as { camera_id?: unknown }).camera_id : undefined;
   return typeof id === 'number' ? id : undefined;
 }
 
@@ -44,7 +54,7 @@ export interface EventRecord {
   kind: StoredEventType;
   /** The camera it is about, for filtering in queries; null when none. */
   camera_id: number | null;
-  /** The camera event's `event_type`, or the alert's `alert_type`. */
+  /** The camera event's `event_type`, the alert's `alert_type`, or the alert update's `action`. */
   event_type: string;
   data: Record<string, unknown>;
   /** The image stored with the event, if any. */
@@ -53,7 +63,10 @@ export interface EventRecord {
 
 /** The history record of a new event (everything but its id and time). */
 export function recordOf(
-  event: Omit<CameraEventMessage, 'id' | 'timestamp'> | Omit<AlertMessage, 'id' | 'timestamp'>,
+  event:
+    | Omit<CameraEventMessage, 'id' | 'timestamp'>
+    | Omit<AlertMessage, 'id' | 'timestamp'>
+    | Omit<AlertUpdateMessage, 'id' | 'timestamp'>,
 ): EventRecord {
   switch (event.type) {
     case 'camera_event':
@@ -65,6 +78,10 @@ export function recordOf(
         event_type: event.alert_type,
         data: event.data,
       };
+    case 'alert_update': {
+      const { type: _type, camera_id, action, ...data } = event;
+      return { kind: 'alert_update', camera_id: camera_id ?? null, event_type: action, data };
+    }
   }
 }
 
@@ -94,7 +111,34 @@ export function eventOf(record: EventRecord, id: string, timestamp: string): Eve
         : 'info';
       return { type: 'alert', id, timestamp, alert_type: alertType, data: data as AlertMessage['data'], ...snapshot };
     }
+    case 'alert_update': {
+      const message: AlertUpdateMessage = {
+        type: 'alert_update',
+        id,
+        timestamp,
+        alert_id: typeof data.alert_id === 'string' ? data.alert_id : '0',
+        action: oneOf(ALERT_ACTIONS, record.event_type, 'acknowledge' as AlertAction),
+        state: oneOf(ALERT_STATES, data.state, 'open' as AlertState),
+        assigned_to: isId(data.assigned_to) ? (data.assigned_to as number) : null,
+        by: actorOf(data.by),
+        at: typeof data.at === 'string' ? data.at : timestamp,
+        note: typeof data.note === 'string' ? data.note : null,
+        version: isId(data.version) ? (data.version as number) : 1,
+      };
+      if (record.camera_id !== null) message.camera_id = record.camera_id;
+      return message;
+    }
   }
+}
+
+function oneOf<T extends string>(values: readonly T[], value: unknown, fallback: T): T {
+  return (values as readonly unknown[]).includes(value) ? (value as T) : fallback;
+}
+
+function actorOf(v: unknown): Actor {
+  if (typeof v !== 'object' || v === null) return null;
+  const { id, username } = v as { id?: unknown; username?: unknown };
+  return isId(id) && typeof username === 'string' ? { id: id as number, username } : null;
 }
 
 const isId = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 1;

@@ -3,7 +3,17 @@
  * TypeScript types are derived from these schemas (`Static<typeof X>`), never written twice.
  */
 import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
-import { ALERT_TYPES, ERROR_CODES, EVENT_TYPES, MAX_WATCH_FPS, PROTOCOL_VERSION, ROLES } from './constants.js';
+import {
+  ALERT_ACTIONS,
+  ALERT_STATES,
+  ALERT_TYPES,
+  ERROR_CODES,
+  EVENT_TYPES,
+  MAX_ALERT_NOTE_BYTES,
+  MAX_WATCH_FPS,
+  PROTOCOL_VERSION,
+  ROLES,
+} from './constants.js';
 import { REST_ERROR_CODES } from './errors.js';
 
 type LiteralTuple<T extends readonly string[]> = { -readonly [K in keyof T]: TLiteral<T[K]> };
@@ -21,6 +31,8 @@ export const EventId = Type.String({
 export const Id = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 export const EventTypeName = literalUnion(EVENT_TYPES);
 export const AlertTypeName = literalUnion(ALERT_TYPES);
+export const AlertStateName = literalUnion(ALERT_STATES);
+export const AlertActionName = literalUnion(ALERT_ACTIONS);
 export const RoleName = literalUnion(ROLES);
 export const ErrorCodeName = literalUnion(ERROR_CODES);
 /** Free-form producer data: any JSON object. */
@@ -61,6 +73,17 @@ export const Statistics = Type.Object({
     recording_cameras: Type.Integer(),
   }),
   timestamp: Timestamp,
+  /**
+   * (version 2) Alerts by state: open and acknowledged now, resolved since the day began. Always
+   * sent by this server; optional in the type because a version 1 server does not.
+   */
+  alerts: Type.Optional(
+    Type.Object({
+      open: Type.Integer(),
+      acknowledged: Type.Integer(),
+      resolved_today: Type.Integer(),
+    }),
+  ),
 });
 
 export const StatisticsUpdateMessage = Type.Object({
@@ -105,8 +128,31 @@ export const AlertMessage = Type.Object({
   snapshot: Type.Optional(Snapshot),
 });
 
+/** Who did something: a user, or null for the server itself (a camera back online resolves its alert). */
+export const Actor = Nullable(Type.Object({ id: Type.Integer(), username: Type.String() }));
+
+/**
+ * (version 2) One transition of an alert's lifecycle, with its own event id: `alert_id` is the
+ * alert's event id, `version` the alert's version after it. `camera_id` is the alert's camera (when
+ * it has one), so camera filters and the cameras a user may see apply to it as to the alert.
+ */
+export const AlertUpdateMessage = Type.Object({
+  type: Type.Literal('alert_update'),
+  id: EventId,
+  timestamp: Timestamp,
+  alert_id: EventId,
+  action: AlertActionName,
+  state: AlertStateName,
+  assigned_to: Nullable(Type.Integer()),
+  by: Actor,
+  at: Timestamp,
+  note: Nullable(Type.String()),
+  version: Type.Integer({ minimum: 1 }),
+  camera_id: Type.Optional(Type.Integer()),
+});
+
 /** The events with ids: what the history keeps and what resume replays. */
-export const EventMessage = Type.Union([CameraEventMessage, AlertMessage]);
+export const EventMessage = Type.Union([CameraEventMessage, AlertMessage, AlertUpdateMessage]);
 
 export const PongMessage = Type.Object({
   type: Type.Literal('pong'),
@@ -184,6 +230,7 @@ export const ServerMessage = Type.Union([
   StatisticsUpdateMessage,
   CameraEventMessage,
   AlertMessage,
+  AlertUpdateMessage,
   PongMessage,
   SubscriptionConfirmedMessage,
   UnsubscriptionConfirmedMessage,
@@ -327,8 +374,14 @@ export const Camera = Type.Object({
   recording: Type.Boolean(),
   last_seen_at: Nullable(Timestamp),
   created_at: Timestamp,
+  /**
+   * (version 2) Seconds without an event, status or frame before the camera is offline (a
+   * `camera_offline` alert); null: the server's default (OPENEYE_CAMERA_OFFLINE_GRACE_SECONDS).
+   */
+  offline_grace_seconds: Type.Optional(Nullable(Type.Integer())),
 });
 
+const OfflineGrace = Nullable(Type.Integer({ minimum: 1, maximum: 7 * 86400 }));
 const CameraName = Type.String({ minLength: 1, maxLength: 128 });
 const Location = Nullable(Type.String({ maxLength: 256 }));
 
@@ -338,6 +391,7 @@ export const CreateCameraRequest = Type.Object(
     location: Type.Optional(Location),
     active: Type.Optional(Type.Boolean()),
     recording: Type.Optional(Type.Boolean()),
+    offline_grace_seconds: Type.Optional(OfflineGrace),
   },
   { additionalProperties: false },
 );
@@ -348,6 +402,7 @@ export const UpdateCameraRequest = Type.Object(
     location: Type.Optional(Location),
     active: Type.Optional(Type.Boolean()),
     recording: Type.Optional(Type.Boolean()),
+    offline_grace_seconds: Type.Optional(OfflineGrace),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -432,6 +487,195 @@ export const WsStatusResponse = Type.Object({
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) });
 
+// ---------------------------------------------------------------- alerts (version 2)
+
+/** An alert with its lifecycle state (`GET /api/alerts`, `GET /api/alerts/:id`, 409 bodies). */
+export const Alert = Type.Object({
+  /** The alert's event id. */
+  id: EventId,
+  alert_type: AlertTypeName,
+  message: Type.String(),
+  camera_id: Nullable(Type.Integer()),
+  /** `camera_offline` for the server's own offline alerts; null for producers' and broadcasts. */
+  source: Nullable(Type.String()),
+  data: Data,
+  state: AlertStateName,
+  assigned_to: Nullable(Type.Integer()),
+  acknowledged_by: Actor,
+  acknowledged_at: Nullable(Timestamp),
+  resolved_by: Actor,
+  resolved_at: Nullable(Timestamp),
+  note: Nullable(Type.String()),
+  version: Type.Integer({ minimum: 1 }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const AlertTransition = Type.Object({
+  /** The `alert_update` event id of this transition. */
+  event_id: Nullable(EventId),
+  action: AlertActionName,
+  state: AlertStateName,
+  assigned_to: Nullable(Type.Integer()),
+  by: Actor,
+  at: Timestamp,
+  note: Nullable(Type.String()),
+  version: Type.Integer(),
+});
+
+export const AlertWithHistory = Type.Composite([Alert, Type.Object({ history: Type.Array(AlertTransition) })]);
+
+export const AlertsQuery = Type.Object({
+  state: Type.Optional(AlertStateName),
+  camera_id: Type.Optional(Id),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  before: Type.Optional(Type.String({ maxLength: 64, description: 'an alert id: only older alerts (paging)' })),
+});
+
+export const AlertsPage = Type.Object({
+  alerts: Type.Array(Alert),
+  /** Pass as `before` for the next (older) page; null when this was the last. */
+  next_before: Nullable(EventId),
+});
+
+/** An alert's id (its event id); anything that is not one is a 404. */
+export const AlertIdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+const Note = Type.String({ maxLength: MAX_ALERT_NOTE_BYTES, description: `at most ${MAX_ALERT_NOTE_BYTES} bytes` });
+/** The version the caller saw (optimistic concurrency). */
+const SeenVersion = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+
+export const AlertTransitionRequest = Type.Object(
+  { version: SeenVersion, note: Type.Optional(Note) },
+  { additionalProperties: false },
+);
+
+export const AssignAlertRequest = Type.Object(
+  { version: SeenVersion, user_id: Nullable(Id), note: Type.Optional(Note) },
+  { additionalProperties: false },
+);
+
+/** The 409 answer: the error, and the alert as it is now (who was first). */
+export const AlertConflict = Type.Composite([ErrorResponse, Type.Object({ alert: Alert })]);
+
+/** A push "Acknowledge" action from the service worker: the notification's action token. */
+export const PushActionRequest = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 512 }) },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------- escalation and notifications (version 2)
+
+export const EscalationRule = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  /** Alert types it applies to; null: every type. */
+  alert_types: Nullable(Type.Array(AlertTypeName)),
+  /** Cameras it applies to; null: every alert (with a camera or not). */
+  camera_ids: Nullable(Type.Array(Type.Integer())),
+  /** Notify when an alert stays open (not acknowledged) this long. */
+  after_seconds: Type.Integer(),
+  webhook_ids: Type.Array(Type.Integer()),
+  /** Web Push to every subscribed device of the users who may see the alert. */
+  push: Type.Boolean(),
+  enabled: Type.Boolean(),
+  created_at: Timestamp,
+});
+
+export const CreateEscalationRuleRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    alert_types: Type.Optional(Nullable(Type.Array(AlertTypeName, { minItems: 1, maxItems: 3, uniqueItems: true }))),
+    camera_ids: Type.Optional(Nullable(Type.Array(Id, { minItems: 1, maxItems: 4096, uniqueItems: true }))),
+    after_seconds: Type.Integer({ minimum: 0, maximum: 7 * 86400 }),
+    webhook_ids: Type.Optional(Type.Array(Id, { maxItems: 32, uniqueItems: true })),
+    push: Type.Optional(Type.Boolean()),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateEscalationRuleRequest = Type.Partial(CreateEscalationRuleRequest, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+
+export const Webhook = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  url: Type.String(),
+  enabled: Type.Boolean(),
+  /** The secret's first characters, to tell secrets apart; the whole secret is shown once. */
+  secret_prefix: Type.String(),
+  created_at: Timestamp,
+});
+
+export const CreateWebhookRequest = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128 }),
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateWebhookRequest = Type.Partial(CreateWebhookRequest, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+
+/** The answer to creating a webhook: the only time its signing secret is shown. */
+export const CreatedWebhook = Type.Composite([Webhook, Type.Object({ secret: Type.String() })]);
+
+export const DeliveryStatusName = literalUnion(['pending', 'delivered', 'dead'] as const);
+
+/** One message of the notification outbox, as the delivery log shows it (never the secret). */
+export const Delivery = Type.Object({
+  id: Type.Integer(),
+  channel: literalUnion(['webhook', 'push'] as const),
+  target_id: Type.Integer(),
+  alert_id: Nullable(EventId),
+  status: DeliveryStatusName,
+  attempts: Type.Integer(),
+  last_status_code: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+  next_attempt_at: Nullable(Timestamp),
+  created_at: Timestamp,
+  delivered_at: Nullable(Timestamp),
+});
+
+export const DeliveriesQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+});
+
+export const PushSubscriptionKeys = Type.Object({
+  p256dh: Type.String({ minLength: 1, maxLength: 256 }),
+  auth: Type.String({ minLength: 1, maxLength: 64 }),
+});
+
+export const CreatePushSubscriptionRequest = Type.Object(
+  {
+    endpoint: Type.String({ minLength: 1, maxLength: 2048 }),
+    keys: PushSubscriptionKeys,
+    expirationTime: Type.Optional(Nullable(Type.Number())),
+    /** A name for the device, shown in its list. */
+    label: Type.Optional(Type.String({ maxLength: 128 })),
+    /** Also a notification for every new critical alert (not only escalations). Default false. */
+    critical: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const PushSubscription = Type.Object({
+  id: Type.Integer(),
+  endpoint: Type.String(),
+  label: Nullable(Type.String()),
+  critical: Type.Boolean(),
+  created_at: Timestamp,
+});
+
+export const VapidKeyResponse = Type.Object({ public_key: Type.String() });
+
 // ---------------------------------------------------------------- derived types
 
 export type Subscriptions = Static<typeof Subscriptions>;
@@ -441,6 +685,8 @@ export type StatisticsUpdateMessage = Static<typeof StatisticsUpdateMessage>;
 export type CameraEventMessage = Static<typeof CameraEventMessage>;
 export type Snapshot = Static<typeof Snapshot>;
 export type AlertMessage = Static<typeof AlertMessage>;
+export type Actor = Static<typeof Actor>;
+export type AlertUpdateMessage = Static<typeof AlertUpdateMessage>;
 export type EventMessage = Static<typeof EventMessage>;
 export type PongMessage = Static<typeof PongMessage>;
 export type SubscriptionConfirmedMessage = Static<typeof SubscriptionConfirmedMessage>;
@@ -485,3 +731,21 @@ export type EventsQuery = Static<typeof EventsQuery>;
 export type EventsResponse = Static<typeof EventsResponse>;
 export type ConnectionStatistics = Static<typeof ConnectionStatistics>;
 export type WsStatusResponse = Static<typeof WsStatusResponse>;
+export type Alert = Static<typeof Alert>;
+export type AlertTransition = Static<typeof AlertTransition>;
+export type AlertWithHistory = Static<typeof AlertWithHistory>;
+export type AlertsQuery = Static<typeof AlertsQuery>;
+export type AlertsPage = Static<typeof AlertsPage>;
+export type AlertTransitionRequest = Static<typeof AlertTransitionRequest>;
+export type AssignAlertRequest = Static<typeof AssignAlertRequest>;
+export type AlertConflict = Static<typeof AlertConflict>;
+export type EscalationRule = Static<typeof EscalationRule>;
+export type CreateEscalationRuleRequest = Static<typeof CreateEscalationRuleRequest>;
+export type UpdateEscalationRuleRequest = Static<typeof UpdateEscalationRuleRequest>;
+export type Webhook = Static<typeof Webhook>;
+export type CreateWebhookRequest = Static<typeof CreateWebhookRequest>;
+export type UpdateWebhookRequest = Static<typeof UpdateWebhookRequest>;
+export type CreatedWebhook = Static<typeof CreatedWebhook>;
+export type Delivery = Static<typeof Delivery>;
+export type CreatePushSubscriptionRequest = Static<typeof CreatePushSubscriptionRequest>;
+export type PushSubscription = Static<typeof PushSubscription>;

@@ -18,11 +18,15 @@ import { hashPassword } from './auth/passwords.js';
 import type { ClusterEngine } from './cluster/engine.js';
 import { createEngine } from './cluster/select.js';
 import type { Config } from './config.js';
+import { AlertService } from './domain/alerts.js';
 import { ApiKeysService } from './domain/api-keys.js';
+import { CameraOfflineMonitor } from './domain/camera-offline.js';
+import { EscalationService, EscalationWorker } from './domain/escalation.js';
 import { HistoryRetention } from './domain/retention.js';
 import { DomainService } from './domain/service.js';
 import { StatisticsService } from './domain/statistics.js';
 import { UsersService } from './domain/users.js';
+import { alertRoutes } from './http/alerts.js';
 import { authRoutes } from './http/auth.js';
 import { installInputRules } from './http/body.js';
 import type { App, RouteContext } from './http/context.js';
@@ -31,12 +35,16 @@ import { eventRoutes } from './http/events.js';
 import { keyRoutes } from './http/keys.js';
 import { mediaRoutes } from './http/media.js';
 import { installMultipart } from './http/multipart.js';
+import { notifyRoutes } from './http/notify.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { registerSchemas } from './http/schemas.js';
 import { staticRoutes } from './http/static.js';
 import { createLogger, type Logger } from './logger.js';
 import { type ConnectionManager, connectionManager } from './manager.js';
+import { OutboxWorker } from './notify/outbox.js';
+import { loadVapidKeys, PushService } from './notify/web-push.js';
+import { WebhookService } from './notify/webhooks.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import type { WebSocketEndpoint } from './realtime/endpoint.js';
@@ -62,6 +70,9 @@ export interface OpenEyeServer {
   readonly engine: ClusterEngine;
   readonly hub: Hub;
   readonly domain: DomainService;
+  readonly alerts: AlertService;
+  readonly escalation: EscalationWorker;
+  readonly outbox: OutboxWorker;
   readonly jwt: JwtService;
   readonly log: Logger;
   readonly metrics: Metrics;
@@ -119,11 +130,40 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const log = createLogger(config.logLevel, options.logStream);
   const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await ensureAdmin(store, config, log, options.onAdminCreated);
-  const jwt = new JwtService(loadSecret(config), config.tokenLifetimeSeconds);
+  const secret = loadSecret(config);
+  const jwt = new JwtService(secret, config.tokenLifetimeSeconds);
   const metrics = createMetrics();
   const engine = options.engine ?? createEngine(config, log);
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine, undefined, { maxImageBytes: config.maxFrameBytes });
+  const alerts = new AlertService(store, domain);
+  // Alerts: escalation to webhooks and Web Push through the durable outbox (docs/alerts.md).
+  const notifySettings = {
+    allowPrivate: config.webhookAllowPrivate,
+    timeoutMs: config.notifyTimeoutMs,
+    ca: config.notifyCaFile ? fs.readFileSync(config.notifyCaFile, 'utf8') : undefined,
+  };
+  const vapid = await loadVapidKeys(
+    store,
+    config.vapidPublicKey && config.vapidPrivateKey
+      ? { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey }
+      : null,
+  );
+  const push = new PushService(store, vapid, { ...notifySettings, subject: config.vapidSubject }, secret);
+  const webhooks = new WebhookService(store, notifySettings, () => outbox.nudge());
+  const outbox = new OutboxWorker(
+    store,
+    { webhook: (m) => webhooks.deliver(m), push: (m) => push.deliver(m) },
+    {
+      nodeId: engine.nodeId,
+      timeoutMs: config.notifyTimeoutMs,
+      retryBaseMs: config.notifyRetryBaseMs,
+      retryForMs: config.notifyRetryForSeconds * 1000,
+    },
+    log,
+  );
+  const escalation = new EscalationWorker(store, engine, log, () => outbox.nudge());
+  const offline = new CameraOfflineMonitor(store, domain, alerts, engine, config.cameraOfflineGraceSeconds, log);
   const keys = new ApiKeyVerifier(store);
   const realtime = new RealtimeNode({ config, store, engine, jwt, keys, statistics, log, metrics });
   const retention = new HistoryRetention(
@@ -183,6 +223,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
   eventRoutes(app, ctx);
   keyRoutes(app, ctx);
   mediaRoutes(app, ctx, realtime.media, metrics);
+  alertRoutes(app, ctx, alerts);
+  notifyRoutes(app, ctx, { alerts, rules: new EscalationService(store), webhooks, push });
   await staticRoutes(app, config.webRoot);
   realtime.attach(app.server);
 
@@ -194,6 +236,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
     engine,
     hub: realtime.hub,
     domain,
+    alerts,
+    escalation,
+    outbox,
     jwt,
     log,
     metrics,
@@ -202,6 +247,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
     async listen() {
       await retention.start();
       await realtime.start();
+      outbox.start();
+      escalation.start();
+      offline.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -217,6 +265,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
       closed = true;
       log.info({ event: 'shutdown.begin' }, 'shutting down');
       retention.stop();
+      offline.stop();
+      escalation.stop();
+      outbox.stop();
       const result = await realtime.stop();
       await app.close();
       await engine.stop();

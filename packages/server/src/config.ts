@@ -71,6 +71,21 @@ export interface Config {
    * or a list of addresses / CIDR ranges (and proxy-addr's `loopback`, `linklocal`, `uniquelocal`).
    */
   trustProxy: boolean | string[];
+  /** Seconds without an event, status or frame before a camera raises a `camera_offline` alert. */
+  cameraOfflineGraceSeconds: number;
+  /** Webhook and push endpoints on loopback, link-local or private addresses are allowed (tests). */
+  webhookAllowPrivate: boolean;
+  /** PEM file of extra CA certificates trusted for webhook and push endpoints (a private CA). */
+  notifyCaFile: string | null;
+  /** Budget of one webhook or push request (connect, send, answer), ms. */
+  notifyTimeoutMs: number;
+  /** Scale of the retry backoff (full jitter, doubling), ms. */
+  notifyRetryBaseMs: number;
+  /** How long a message is retried before it is dead-lettered, seconds. */
+  notifyRetryForSeconds: number;
+  vapidPublicKey: string | null;
+  vapidPrivateKey: string | null;
+  vapidSubject: string;
 }
 
 export class ConfigError extends Error {
@@ -549,6 +564,73 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     default: 15_000,
     meaning: 'how long a silent node keeps counting, ms',
   },
+  cameraOfflineGraceSeconds: {
+    env: 'OPENEYE_CAMERA_OFFLINE_GRACE_SECONDS',
+    kind: 'integer',
+    parse: integer(1, 7 * 86400),
+    default: 60,
+    meaning: 'a camera silent this long (no event, status or frame) raises a camera_offline alert; per camera too',
+  },
+  webhookAllowPrivate: {
+    env: 'OPENEYE_WEBHOOK_ALLOW_PRIVATE',
+    kind: 'boolean',
+    parse: boolean,
+    default: false,
+    meaning: 'allow webhook and push endpoints on loopback, link-local and private addresses',
+  },
+  notifyCaFile: {
+    env: 'OPENEYE_NOTIFY_CA_FILE',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: 'unset',
+    meaning: 'PEM file of extra CA certificates trusted for webhook and push endpoints',
+  },
+  notifyTimeoutMs: {
+    env: 'OPENEYE_NOTIFY_TIMEOUT_MS',
+    kind: 'integer',
+    parse: integer(100, 60_000),
+    default: 10_000,
+    meaning: 'budget of one webhook or push request, ms',
+  },
+  notifyRetryBaseMs: {
+    env: 'OPENEYE_NOTIFY_RETRY_BASE_MS',
+    kind: 'integer',
+    parse: integer(10, 3_600_000),
+    default: 10_000,
+    meaning: 'first retry delay scale of webhook and push deliveries (doubling, full jitter, at most 1 h), ms',
+  },
+  notifyRetryForSeconds: {
+    env: 'OPENEYE_NOTIFY_RETRY_FOR_SECONDS',
+    kind: 'integer',
+    parse: integer(1, 7 * 86400),
+    default: 86_400,
+    meaning: 'a delivery still failing this long after it was queued is dead-lettered, seconds',
+  },
+  vapidPublicKey: {
+    env: 'OPENEYE_VAPID_PUBLIC_KEY',
+    kind: 'string',
+    parse: matching(/^[A-Za-z0-9_-]{87}$/, 'must be a base64url P-256 public key (87 characters)'),
+    default: null,
+    defaultText: 'generated, kept in the data dir',
+    meaning: 'Web Push VAPID public key (with OPENEYE_VAPID_PRIVATE_KEY; the same on every node)',
+  },
+  vapidPrivateKey: {
+    env: 'OPENEYE_VAPID_PRIVATE_KEY',
+    kind: 'string',
+    parse: matching(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url P-256 private key (43 characters)'),
+    default: null,
+    defaultText: 'generated, kept in the data dir',
+    meaning: 'Web Push VAPID private key',
+    secret: true,
+  },
+  vapidSubject: {
+    env: 'OPENEYE_VAPID_SUBJECT',
+    kind: 'string',
+    parse: matching(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https:// contact URI'),
+    default: 'mailto:openeye@localhost',
+    meaning: 'contact URI push services see in the VAPID token',
+  },
 };
 
 /** The settings as a list, in definition order. */
@@ -572,6 +654,10 @@ const CROSS_FIELD_RULES: ((c: Config) => string | null)[] = [
       : null,
   (c) =>
     (c.tlsCert === null) !== (c.tlsKey === null) ? 'OPENEYE_TLS_CERT and OPENEYE_TLS_KEY must be given together' : null,
+  (c) =>
+    (c.vapidPublicKey === null) !== (c.vapidPrivateKey === null)
+      ? 'OPENEYE_VAPID_PUBLIC_KEY and OPENEYE_VAPID_PRIVATE_KEY must be given together'
+      : null,
 ];
 
 // ------------------------------------------------------------------ loading

@@ -85,7 +85,12 @@ describe.each(TEST_CLUSTER_ENGINES)('three nodes, $name between them, PostgreSQL
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, ...engine.env(prefix) };
+    const env = {
+      DATABASE_URL: db.url,
+      ...engine.env(prefix),
+      // The alert test's webhook receiver is on loopback.
+      OPENEYE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    };
     nodeEnv = {
       OPENEYE_JWT_SECRET: SECRET,
       OPENEYE_NODE_LEASE_MS: '3000',
@@ -175,6 +180,63 @@ describe.each(TEST_CLUSTER_ENGINES)('three nodes, $name between them, PostgreSQL
     const closes = await Promise.all(sockets.map((x) => x.closed));
     expect(closes).toEqual(Array(3).fill({ code: 1008, reason: 'Invalid token' }));
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('alerts: an acknowledgement on node A reaches a dashboard on node C; an escalation fires once in the cluster', async () => {
+    const [a, b, c] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    await api(a.url, 'POST', '/api/users', admin, {
+      username: 'operator',
+      password: 'operator-password',
+      role: 'viewer',
+    });
+    const operator = await login(a.url, 'operator', 'operator-password');
+    const dashboard = connect(c.url, { token: operator, subscribe: 'alert_update' });
+    await dashboard.next('connection_status');
+    const alert = (await api(b.url, 'POST', '/api/alerts', admin, { alert_type: 'warning', message: 'cluster ack' }))
+      .body;
+    const acked = await api(a.url, 'POST', `/api/alerts/${alert.id}/acknowledge`, operator, { version: 1 });
+    expect(acked.status).toBe(200);
+    const sent = Date.now();
+    expect(await dashboard.next('alert_update', 1000)).toMatchObject({ alert_id: alert.id, state: 'acknowledged' });
+    expect(Date.now() - sent).toBeLessThan(1000);
+    dashboard.close();
+
+    const hits: string[] = [];
+    const { createServer } = await import('node:http');
+    const rx = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        hits.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(rx.address() as { port: number }).port}/hook`;
+      const hook = (await api(a.url, 'POST', '/api/webhooks', admin, { name: 'cluster', url })).body;
+      const { body: rule } = await api(b.url, 'POST', '/api/escalation-rules', admin, {
+        name: 'once',
+        after_seconds: 1,
+        webhook_ids: [hook.id],
+      });
+      const escalated = (
+        await api(c.url, 'POST', '/api/alerts', admin, { alert_type: 'critical', message: 'escalate once' })
+      ).body;
+      await until(() => hits.some((h) => h.includes(`"id":"${escalated.id}"`)), 6000, 'the escalation');
+      // Every node runs the escalation and outbox workers: wait a few more rounds for a duplicate.
+      await sleep(3000);
+      expect(hits.filter((h) => h.includes(`"id":"${escalated.id}"`))).toHaveLength(1);
+      const log = (await api(b.url, 'GET', `/api/webhooks/${hook.id}/deliveries`, admin)).body;
+      expect(log.filter((d: { alert_id: string }) => d.alert_id === escalated.id)).toHaveLength(1);
+      // The later tests raise many alerts: no escalation for them.
+      await api(a.url, 'DELETE', `/api/escalation-rules/${rule.id}`, admin);
+    } finally {
+      rx.closeAllConnections();
+      rx.close();
+    }
   });
 
   it('kill -9 of a node holding 100 clients: they move to the others and, by resume, lose and duplicate no alert', async () => {

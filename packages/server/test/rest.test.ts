@@ -244,7 +244,9 @@ describe.each(engines)('REST API on $name', ({ setup }) => {
         .execute();
       expect(rows.map((r) => Number(r.unknown))).toEqual([0, 1]);
       const after = (await api(t.url, 'GET', '/api/statistics', viewer)).body;
-      expect(Object.keys(after).sort()).toEqual(['cameras', 'face_recognition', 'timestamp']);
+      // The guide's fields, and (protocol version 2) the alert counts beside them.
+      expect(Object.keys(after).sort()).toEqual(['alerts', 'cameras', 'face_recognition', 'timestamp']);
+      expect(after.alerts.open).toBe(before.alerts.open + 1);
       // As the original counts them: every recognition of the day, known and unknown faces.
       expect(after.face_recognition.recognitions_today).toBe(before.face_recognition.recognitions_today + 2);
       expect(after.face_recognition.unknown_faces_today).toBe(before.face_recognition.unknown_faces_today + 1);

@@ -13,6 +13,8 @@ export class DomainError extends Error {
     readonly code: RestErrorCode,
     message: string = REST_ERRORS[code].message,
     readonly field?: string,
+    /** More of the answer's body, beside `error`, `message` and `field` (e.g. a 409's current state). */
+    readonly extra?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'DomainError';

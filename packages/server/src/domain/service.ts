@@ -63,6 +63,15 @@ async function storeImage(tx: Repositories, p: PendingImage, now: string): Promi
   };
 }
 
+/** What a write returns: its result, the events it implies, whether the statistics may have changed. */
+export interface WriteResult<T> {
+  result: T;
+  events: NewEvent[];
+  changed: boolean;
+  /** Runs in the transaction after the events are stored (they have ids); its value replaces `result`. */
+  onStored?: (tx: Repositories, stored: EventMessage[]) => Promise<T>;
+}
+
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -95,10 +104,12 @@ export class DomainService {
   /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
   updateCamera(id: number, patch: UpdateCameraRequest, access = CameraAccess.ALL): Promise<Camera> {
     if (!access.canSee(id)) return Promise.reject(notFound('Camera'));
-    return this.write(async (tx) => {
+    return this.write(async (tx, now) => {
       const before = await tx.cameras.byId(id);
       if (!before) throw notFound('Camera');
-      const after = (await tx.cameras.update(id, patch))!;
+      // A status report (active, recording) is a sign of life, like an event (camera-offline.ts).
+      const status = patch.active !== undefined || patch.recording !== undefined;
+      const after = (await tx.cameras.update(id, status ? { ...patch, last_seen_at: now } : patch))!;
       const events: NewEvent[] = [];
       if (before.active !== after.active) {
         events.push({
@@ -258,9 +269,7 @@ export class DomainService {
 
   // ------------------------------------------------------------------ plumbing
 
-  private async write<T>(
-    fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
-  ): Promise<T> {
+  private async write<T>(fn: (tx: Repositories, now: string) => Promise<WriteResult<T>>): Promise<T> {
     return (await this.writeWithEvents(fn)).result;
   }
 
@@ -281,11 +290,13 @@ export class DomainService {
   }
 
   /**
-   * One transaction: `fn`'s writes, the image (if any) and the events, which all carry it as their
-   * snapshot; then the events are published, in id order.
+   * One domain write: `fn` in a transaction, the image (if any, the snapshot of every event of the
+   * write) and its events stored in it (every new alert gets its lifecycle state, open), then
+   * published in id order. `onStored` runs in the same transaction once the events have their ids.
+   * Used by the other domain services (alerts) too.
    */
-  private writeWithEvents<T>(
-    fn: (tx: Repositories, now: string) => Promise<{ result: T; events: NewEvent[]; changed: boolean }>,
+  writeWithEvents<T>(
+    fn: (tx: Repositories, now: string) => Promise<WriteResult<T>>,
     image?: PendingImage,
   ): Promise<{ result: T; events: EventMessage[] }> {
     const run = async () => {
@@ -296,7 +307,11 @@ export class DomainService {
         const stored: EventMessage[] = [];
         if (out.events.length > 0) await tx.events.lockForAppend(this.store.engine);
         for (const e of out.events) stored.push(await tx.events.insert({ ...e, snapshot, created_at: now }));
-        return { result: out.result, stored, changed: out.changed };
+        for (const e of stored) if (e.type === 'alert') await tx.alerts.open(e);
+        const result = out.onStored ? await out.onStored(tx, stored) : out.result;
+        // Alerts and their transitions change the statistics' alert counts.
+        const changed = out.changed || stored.some((e) => e.type !== 'camera_event');
+        return { result, stored, changed };
       });
       if (stored.length > 0) this.bus.publish({ kind: 'events', events: stored });
       if (changed) this.bus.publish({ kind: 'changed' });

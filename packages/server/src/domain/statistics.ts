@@ -43,10 +43,11 @@ export class StatisticsService {
   }
 
   private async compute(since: string): Promise<Statistics> {
-    const [people, recognitions, cameras] = await Promise.all([
+    const [people, recognitions, cameras, alerts] = await Promise.all([
       this.store.people.count(),
       this.store.recognitions.countsSince(since),
       this.store.cameras.counts(),
+      this.store.alerts.counts(since),
     ]);
     return {
       face_recognition: {
@@ -63,6 +64,8 @@ export class StatisticsService {
         recording_cameras: cameras.recording,
       },
       timestamp: this.now().toISOString(),
+      // Beside the guide's fields (protocol.md version 2): open and acknowledged now, resolved today.
+      alerts,
     };
   }
 }

@@ -65,7 +65,7 @@ export function installErrorHandler(app: App): void {
         .send(errorBody('validation_error', `${field}: ${first?.message ?? err.message}`, field));
     }
     if (err instanceof DomainError) {
-      return reply.code(err.status).send(errorBody(err.code, err.message, err.field));
+      return reply.code(err.status).send({ ...err.extra, ...errorBody(err.code, err.message, err.field) });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own: a body too large (413), of another type (415), not JSON (400).

@@ -21,6 +21,9 @@ export const TAGS = {
   ingest: 'What producers push: recognitions and alerts',
   realtime: 'The socket’s REST face: statistics, event history, connections, broadcast',
   keys: 'API keys for machines (admin)',
+  alerts: 'Alerts people act on: state, transitions, escalation rules',
+  webhooks: 'Webhooks for escalated alerts, and their delivery log (admin)',
+  push: 'Web Push to operators’ devices',
   media: 'Camera frames: push and the newest frame',
 } as const;
 export type Tag = keyof typeof TAGS;
@@ -46,6 +49,8 @@ export interface OperationSpec<R extends Success, P, Q, B> {
   response: R;
   /** Codes the handler itself can answer (`not_found`, `conflict`, ...); the rest follow from the spec. */
   errors?: readonly RestErrorCode[];
+  /** A status whose error body says more than ErrorResponse (e.g. a 409 with the current state). */
+  errorBodies?: Readonly<Record<number, TSchema>>;
   /** Runs after the guard; refuses with `rate_limited`. */
   rateLimit?: Hook;
 }
@@ -122,7 +127,10 @@ export function operations(guard: Guard) {
       ...(spec.querystring ? { querystring: spec.querystring } : {}),
       ...(spec.body ? { body: spec.body } : {}),
       ...(spec.consumes ? { consumes: spec.consumes } : {}),
-      response: { ...spec.response, ...errorResponses(errorCodes(spec), spec.body !== undefined) },
+      response: {
+        ...spec.response,
+        ...withErrorBodies(errorResponses(errorCodes(spec), spec.body !== undefined), spec.errorBodies),
+      },
     } as {
       operationId: string;
       summary: string;
@@ -135,4 +143,18 @@ export function operations(guard: Guard) {
     };
     return { preHandler: hooks.length > 0 ? hooks : undefined, schema };
   };
+}
+
+/** The error answers, with a richer body where a route has one (keeping the codes' description). */
+function withErrorBodies(
+  entries: Record<number, ErrorEntry>,
+  bodies: Readonly<Record<number, TSchema>> | undefined,
+): Record<number, ErrorEntry | TSchema> {
+  if (!bodies) return entries;
+  const out: Record<number, ErrorEntry | TSchema> = { ...entries };
+  for (const [status, schema] of Object.entries(bodies)) {
+    const described = entries[Number(status)]?.description;
+    out[Number(status)] = described ? { ...schema, description: described } : schema;
+  }
+  return out;
 }

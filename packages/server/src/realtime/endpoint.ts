@@ -152,10 +152,11 @@ export class WebSocketEndpoint {
     // `auth=message`: the token comes in the first message, so it appears in no URL or proxy log.
     const token: GivenToken = params.get('token') ?? (params.get('auth') === 'message' ? FIRST_MESSAGE : null);
     const lastEventId = params.get('last_event_id');
+    const subscribe = params.get('subscribe');
     const remote = this.clientAddress(req);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pendingUpgrades++;
-      this.accept(ws, token, lastEventId, remote)
+      this.accept(ws, token, lastEventId, remote, subscribe)
         .catch((err) => {
           this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
           ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
@@ -182,17 +183,28 @@ export class WebSocketEndpoint {
 
   // ------------------------------------------------------------------ after the 101
 
-  private async accept(ws: WebSocket, given: GivenToken, lastEventId: string | null, remote: string): Promise<void> {
+  private async accept(
+    ws: WebSocket,
+    given: GivenToken,
+    lastEventId: string | null,
+    remote: string,
+    subscribe: string | null,
+  ): Promise<void> {
     ws.on('error', terminateSocket);
-    const { handshakeTimeoutMs } = this.deps.config;
-    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, handshakeTimeoutMs) : given;
-    if (!token) return this.refuse(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
-    // Whatever the client sends before the welcome waits, within the message rate.
+    // Whatever the client sends before the welcome waits, within the message rate. `subscribe=a,b`
+    // in the URL is a subscribe message sent first: it applies to the replay, whatever the timing.
     const early: HeldMessage[] = [];
+    if (subscribe !== null) {
+      const event_types = subscribe.slice(0, 1024).split(',').filter(Boolean).slice(0, 64);
+      early.push([Buffer.from(JSON.stringify({ type: 'subscribe', event_types })), false]);
+    }
     const hold = (data: Buffer, isBinary: boolean) => {
       if (early.length < 40) early.push([data, isBinary]);
     };
-    ws.on('message', hold);
+    const { handshakeTimeoutMs } = this.deps.config;
+    if (given !== FIRST_MESSAGE) ws.on('message', hold);
+    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, handshakeTimeoutMs, hold) : given;
+    if (!token) return this.refuse(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
     const result = await this.auth.verify(token);
     if (!result.ok) {
       if (result.reason === 'timeout') return this.overloaded(ws);

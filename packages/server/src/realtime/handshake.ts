@@ -5,14 +5,20 @@ import type { WebSocket } from 'ws';
 
 /**
  * The token of a first message `{"type":"auth","token":…}` sent within `ms`; null when the first
- * message is anything else, or none comes.
+ * message is anything else, or none comes. The messages after it go to `then` from the moment it
+ * is read (a client may send them in the same TCP segment).
  */
-export function firstMessageToken(ws: WebSocket, ms: number): Promise<string | null> {
+export function firstMessageToken(
+  ws: WebSocket,
+  ms: number,
+  then: (data: Buffer, isBinary: boolean) => void,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const done = (token: string | null) => {
       clearTimeout(timer);
       ws.off('message', onMessage);
       ws.off('close', onClose);
+      if (token !== null) ws.on('message', then);
       resolve(token);
     };
     const onMessage = (data: Buffer, isBinary: boolean) => {

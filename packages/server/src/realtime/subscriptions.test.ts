@@ -1,4 +1,4 @@
-import { EVENT_TYPES, type EventMessage, type EventType, passes } from '@openeye/protocol';
+import { cameraOf, EVENT_TYPES, type EventMessage, type EventType, passes } from '@openeye/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
@@ -32,9 +32,7 @@ const alert = (camera?: number): EventMessage => ({
 
 function recipients(index: SubscriptionIndex, event: EventMessage): Connection[] {
   const out: Connection[] = [];
-  index.forEachRecipient(event, event.type === 'camera_event' ? event.camera_id : event.data.camera_id, (c) =>
-    out.push(c),
-  );
+  index.forEachRecipient(event, cameraOf(event), (c) => out.push(c));
   return out;
 }
 

@@ -12,6 +12,7 @@ const toCamera = (r: Row): Camera => ({
   recording: Boolean(r.recording),
   last_seen_at: r.last_seen_at,
   created_at: r.created_at,
+  offline_grace_seconds: r.offline_grace_seconds ?? null,
 });
 
 export interface CameraPatch {
@@ -20,6 +21,7 @@ export interface CameraPatch {
   active?: boolean;
   recording?: boolean;
   last_seen_at?: string;
+  offline_grace_seconds?: number | null;
 }
 
 export class CamerasRepository {
@@ -34,7 +36,16 @@ export class CamerasRepository {
     return r ? toCamera(r) : null;
   }
 
-  async create(c: { name: string; location?: string | null; active?: boolean; recording?: boolean }, now: string) {
+  async create(
+    c: {
+      name: string;
+      location?: string | null;
+      active?: boolean;
+      recording?: boolean;
+      offline_grace_seconds?: number | null;
+    },
+    now: string,
+  ) {
     const r = await this.db
       .insertInto('cameras')
       .values({
@@ -44,6 +55,7 @@ export class CamerasRepository {
         recording: c.recording ? 1 : 0,
         last_seen_at: null,
         created_at: now,
+        offline_grace_seconds: c.offline_grace_seconds ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -57,6 +69,7 @@ export class CamerasRepository {
     if (patch.active !== undefined) values.active = patch.active ? 1 : 0;
     if (patch.recording !== undefined) values.recording = patch.recording ? 1 : 0;
     if (patch.last_seen_at !== undefined) values.last_seen_at = patch.last_seen_at;
+    if (patch.offline_grace_seconds !== undefined) values.offline_grace_seconds = patch.offline_grace_seconds;
     if (Object.keys(values).length === 0) return this.byId(id);
     const r = await this.db.updateTable('cameras').set(values).where('id', '=', id).returningAll().executeTakeFirst();
     return r ? toCamera(r) : null;

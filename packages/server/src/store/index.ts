@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
+import { AlertsRepository } from './alerts.js';
 import { ApiKeysRepository } from './api-keys.js';
 import { CamerasRepository } from './cameras.js';
 import { type Engine, openDatabase } from './db.js';
 import { EventsRepository } from './events.js';
 import { MediaRepository } from './media.js';
+import { NotifyRepository } from './notify.js';
 import { PeopleRepository } from './people.js';
 import { RecognitionsRepository } from './recognitions.js';
 import type { Database } from './schema.js';
@@ -18,6 +20,8 @@ export class Repositories {
   readonly events: EventsRepository;
   readonly apiKeys: ApiKeysRepository;
   readonly media: MediaRepository;
+  readonly alerts: AlertsRepository;
+  readonly notify: NotifyRepository;
 
   constructor(readonly db: Kysely<Database>) {
     this.users = new UsersRepository(db);
@@ -27,6 +31,8 @@ export class Repositories {
     this.events = new EventsRepository(db);
     this.apiKeys = new ApiKeysRepository(db);
     this.media = new MediaRepository(db);
+    this.alerts = new AlertsRepository(db);
+    this.notify = new NotifyRepository(db);
   }
 }
 

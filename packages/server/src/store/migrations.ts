@@ -115,6 +115,134 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.dropTable('media').execute();
       },
     },
+    '005_alert_lifecycle': {
+      // Alerts people act on (docs/alerts.md): their state, its audit trail, escalation rules,
+      // webhooks, the notification outbox and Web Push subscriptions.
+      async up(db: Kysely<unknown>) {
+        const bigint = engine === 'postgres' ? 'bigint' : 'integer';
+        await db.schema.alterTable('cameras').addColumn('offline_grace_seconds', 'integer').execute();
+        await db.schema
+          .createTable('alert_states')
+          /** The alert's event id. */
+          .addColumn('alert_id', bigint, (c) => c.primaryKey())
+          .addColumn('alert_type', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('camera_id', 'integer')
+          .addColumn('source', 'text')
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('assigned_to', 'integer')
+          .addColumn('acknowledged_by', 'integer')
+          .addColumn('acknowledged_by_name', 'text')
+          .addColumn('acknowledged_at', 'text')
+          .addColumn('resolved_by', 'integer')
+          .addColumn('resolved_by_name', 'text')
+          .addColumn('resolved_at', 'text')
+          .addColumn('note', 'text')
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          /** When it was (re)opened: escalation counts from here. */
+          .addColumn('opened_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('alert_states_state').on('alert_states').columns(['state', 'alert_id']).execute();
+        await db.schema.createIndex('alert_states_resolved_at').on('alert_states').column('resolved_at').execute();
+        await db.schema
+          .createIndex('alert_states_source_camera')
+          .on('alert_states')
+          .columns(['source', 'camera_id', 'state'])
+          .execute();
+        await id(db.schema.createTable('alert_transitions'))
+          .addColumn('alert_id', bigint, (c) => c.notNull())
+          .addColumn('event_id', bigint)
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('assigned_to', 'integer')
+          .addColumn('by_user', 'integer')
+          .addColumn('by_name', 'text')
+          .addColumn('note', 'text')
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('alert_transitions_alert').on('alert_transitions').column('alert_id').execute();
+        await id(db.schema.createTable('escalation_rules'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('alert_types', 'text')
+          .addColumn('camera_ids', 'text')
+          .addColumn('after_seconds', 'integer', (c) => c.notNull())
+          .addColumn('webhook_ids', 'text', (c) => c.notNull())
+          .addColumn('push', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        // One row per (alert, rule, opening): the primary key makes each escalation fire once in a cluster.
+        await db.schema
+          .createTable('alert_escalations')
+          .addColumn('alert_id', bigint, (c) => c.notNull())
+          .addColumn('rule_id', 'integer', (c) => c.notNull())
+          .addColumn('opened_at', 'text', (c) => c.notNull())
+          .addColumn('fired_at', 'text', (c) => c.notNull())
+          .addColumn('node', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('alert_escalations_pk', ['alert_id', 'rule_id', 'opened_at'])
+          .execute();
+        await id(db.schema.createTable('webhooks'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('secret', 'text', (c) => c.notNull())
+          .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await id(db.schema.createTable('push_subscriptions'))
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('endpoint', 'text', (c) => c.notNull().unique())
+          .addColumn('p256dh', 'text', (c) => c.notNull())
+          .addColumn('auth', 'text', (c) => c.notNull())
+          .addColumn('label', 'text')
+          .addColumn('critical', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        // The durable outbox: one row per message to one target; a node claims a row before each attempt.
+        await id(db.schema.createTable('notification_outbox'), 'bigint')
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'integer', (c) => c.notNull())
+          .addColumn('alert_id', bigint)
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'text')
+          .addColumn('claimed_by', 'text')
+          .addColumn('claim_until', 'text')
+          .addColumn('last_status_code', 'integer')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('delivered_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('notification_outbox_due')
+          .on('notification_outbox')
+          .columns(['status', 'next_attempt_at'])
+          .execute();
+        await db.schema
+          .createIndex('notification_outbox_target')
+          .on('notification_outbox')
+          .columns(['channel', 'target_id', 'id'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        for (const t of [
+          'notification_outbox',
+          'push_subscriptions',
+          'webhooks',
+          'alert_escalations',
+          'escalation_rules',
+          'alert_transitions',
+          'alert_states',
+        ]) {
+          await db.schema.dropTable(t).execute();
+        }
+        await db.schema.alterTable('cameras').dropColumn('offline_grace_seconds').execute();
+      },
+    },
   };
 }
 

@@ -35,6 +35,7 @@ export interface CamerasTable {
   recording: number;
   last_seen_at: string | null;
   created_at: string;
+  offline_grace_seconds: number | null;
 }
 
 export interface PeopleTable {
@@ -76,6 +77,99 @@ export interface MediaTable {
   created_at: string;
 }
 
+export interface AlertStatesTable {
+  alert_id: number | string;
+  alert_type: string;
+  message: string;
+  camera_id: number | null;
+  source: string | null;
+  data: string;
+  state: 'open' | 'acknowledged' | 'resolved';
+  assigned_to: number | null;
+  acknowledged_by: number | null;
+  acknowledged_by_name: string | null;
+  acknowledged_at: string | null;
+  resolved_by: number | null;
+  resolved_by_name: string | null;
+  resolved_at: string | null;
+  note: string | null;
+  version: number;
+  created_at: string;
+  opened_at: string;
+  updated_at: string;
+}
+
+export interface AlertTransitionsTable {
+  id: Generated<number>;
+  alert_id: number | string;
+  event_id: number | string | null;
+  action: string;
+  state: string;
+  assigned_to: number | null;
+  by_user: number | null;
+  by_name: string | null;
+  note: string | null;
+  version: number;
+  at: string;
+}
+
+export interface EscalationRulesTable {
+  id: Generated<number>;
+  name: string;
+  alert_types: string | null;
+  camera_ids: string | null;
+  after_seconds: number;
+  webhook_ids: string;
+  push: number;
+  enabled: number;
+  created_at: string;
+}
+
+export interface AlertEscalationsTable {
+  alert_id: number | string;
+  rule_id: number;
+  opened_at: string;
+  fired_at: string;
+  node: string;
+}
+
+export interface WebhooksTable {
+  id: Generated<number>;
+  name: string;
+  url: string;
+  secret: string;
+  enabled: number;
+  created_at: string;
+}
+
+export interface PushSubscriptionsTable {
+  id: Generated<number>;
+  user_id: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  label: string | null;
+  critical: number;
+  created_at: string;
+}
+
+export interface NotificationOutboxTable {
+  id: Generated<number | string>;
+  channel: 'webhook' | 'push';
+  target_id: number;
+  alert_id: number | string | null;
+  payload: string;
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  next_attempt_at: string | null;
+  claimed_by: string | null;
+  claim_until: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -90,4 +184,11 @@ export interface Database {
   meta: MetaTable;
   api_keys: ApiKeysTable;
   media: MediaTable;
+  alert_states: AlertStatesTable;
+  alert_transitions: AlertTransitionsTable;
+  escalation_rules: EscalationRulesTable;
+  alert_escalations: AlertEscalationsTable;
+  webhooks: WebhooksTable;
+  push_subscriptions: PushSubscriptionsTable;
+  notification_outbox: NotificationOutboxTable;
 }

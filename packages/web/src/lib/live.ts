@@ -169,8 +169,8 @@ export function receive(item: FeedItem, { toast = true } = {}): void {
 export async function seed(api: OpenEyeApi, cameras: readonly number[] | null): Promise<void> {
   cameraFilter = cameras;
   try {
-    const answer = await api.events({ limit: 1000 });
-    const history = answer.events.filter(passes);
+    const answer = await api.events({ limit: 1000, types: ['camera_event', 'alert'] });
+    const history = answer.events.filter((e): e is FeedItem => e.type !== 'alert_update' && passes(e));
     live.set((state) => {
       // Keep live events that arrived while the history was loading.
       const byId = new Map<string, FeedItem>();

@@ -11,6 +11,7 @@ import { useTitle } from '../lib/hooks';
 import { api } from '../lib/services';
 import { useStore } from '../lib/store';
 import { ApiKeysPanel, UsersAccessPanel } from './AdminAccess';
+import { AdminAlerts } from './AdminAlerts';
 import { Avatar } from './People';
 
 const REFRESH_MS = 3000;
@@ -329,6 +330,7 @@ export function AdminPage() {
         <BroadcastForm />
         <UsersAccessPanel cameras={cameraList} />
         <ApiKeysPanel cameras={cameraList} />
+        <AdminAlerts cameras={cameraList} />
       </div>
     </>
   );
