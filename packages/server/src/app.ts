@@ -166,6 +166,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const offline = new CameraOfflineMonitor(store, domain, alerts, engine, config.cameraOfflineGraceSeconds, log);
   const keys = new ApiKeyVerifier(store);
   const realtime = new RealtimeNode({ config, store, engine, jwt, keys, statistics, log, metrics });
+  // A frame is a sign of life of its camera (camera offline alerts).
+  realtime.media.onSeen = (cameraId) => void domain.cameraSeen(cameraId).catch(() => undefined);
   const retention = new HistoryRetention(
     store,
     config.historyMaxEvents,

@@ -154,6 +154,11 @@ export class DomainService {
     }, snapshot).then((stored) => stored.events[0] as CameraEventMessage);
   }
 
+  /** A sign of life of a camera that is no event (a frame): only its `last_seen_at` moves. */
+  async cameraSeen(id: number): Promise<void> {
+    await this.store.cameras.update(id, { last_seen_at: this.now().toISOString() });
+  }
+
   // ------------------------------------------------------------------ people
 
   listPeople(): Promise<Person[]> {

@@ -17,6 +17,9 @@ import type { Hub } from '../realtime/hub.js';
 import type { MediaCommand } from '../realtime/messages.js';
 import { type MediaFrame, makeFrame } from './frames.js';
 
+/** A camera's last_seen_at moves with its frames at most this often (not one write per frame). */
+const SEEN_EVERY_MS = 5000;
+
 export interface MediaOptions {
   maxFps: number;
   maxWatches: number;
@@ -53,6 +56,9 @@ export class MediaService {
   onWatchedChange: (cameraId: number, viewers: number) => void = () => undefined;
   /** A frame was taken in on this node (the cluster forwards it where the camera is watched). */
   onIngested: (frame: MediaFrame) => void = () => undefined;
+  /** A camera sent a frame: a sign of life (camera offline alerts), told at most every SEEN_EVERY_MS. */
+  onSeen: (cameraId: number) => void = () => undefined;
+  private readonly seenAt = new Map<number, number>();
 
   /** The newest frame this node has of a camera. */
   latestFrame(cameraId: number): MediaFrame | null {
@@ -82,6 +88,11 @@ export class MediaService {
     const frame = makeFrame(cameraId, seq, image, type, capturedAt);
     this.accept(frame);
     this.onIngested(frame);
+    const now = Date.now();
+    if (now - (this.seenAt.get(cameraId) ?? 0) >= SEEN_EVERY_MS) {
+      this.seenAt.set(cameraId, now);
+      this.onSeen(cameraId);
+    }
     return { ok: true, frame };
   }
 
@@ -175,6 +186,7 @@ export class MediaService {
   cameraDeleted(cameraId: number): void {
     this.latest.delete(cameraId);
     this.seq.delete(cameraId);
+    this.seenAt.delete(cameraId);
     this.log.debug({ event: 'media.camera_deleted', camera: cameraId }, 'camera frames forgotten');
   }
 }
