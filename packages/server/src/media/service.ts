@@ -115,7 +115,8 @@ export class MediaService {
         this.publishers.set(msg.camera_id, set);
       }
       set.add(conn);
-      (conn.publishing ??= new Set()).add(msg.camera_id);
+      conn.publishing ??= new Set();
+      conn.publishing.add(msg.camera_id);
       hub.send(conn, viewersMessage(msg.camera_id, this.viewers(msg.camera_id)));
       return;
     }

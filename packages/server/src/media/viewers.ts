@@ -54,7 +54,8 @@ export class MediaViewers {
 
   /** Starts a watch, or changes its fps. */
   watch(conn: Connection, cameraId: number, maxFps: number): void {
-    const state = (conn.media ??= new ViewerState());
+    conn.media ??= new ViewerState();
+    const state = conn.media;
     const existing = state.watches.get(cameraId);
     if (existing) {
       existing.maxFps = maxFps;

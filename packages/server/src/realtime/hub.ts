@@ -282,7 +282,8 @@ export class Hub {
   getPresence(): Presence {
     const presence = this.index.presence();
     for (const [cameraId, users] of this.media.presence()) {
-      const list = (presence.cameras[String(cameraId)] ??= []);
+      presence.cameras[String(cameraId)] ??= [];
+      const list = presence.cameras[String(cameraId)]!;
       for (const [userId, u] of users) {
         const known = list.find((w) => w.user_id === userId);
         if (known) known.connections += u.connections;
