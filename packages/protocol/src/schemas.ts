@@ -313,10 +313,16 @@ export const Camera = Type.Object({
   recording: Type.Boolean(),
   last_seen_at: Nullable(Timestamp),
   created_at: Timestamp,
+  /** Where the server fetches the camera's newest JPEG while someone watches; the password shown as `***`. */
+  snapshot_url: Type.Optional(Nullable(Type.String())),
+  /** A `multipart/x-mixed-replace` MJPEG stream the server reads while someone watches; the password shown as `***`. */
+  mjpeg_url: Type.Optional(Nullable(Type.String())),
 });
 
 const CameraName = Type.String({ minLength: 1, maxLength: 128 });
 const Location = Nullable(Type.String({ maxLength: 256 }));
+/** A camera's live source: http:// or https://, credentials as user:password@ (admins only). */
+const SourceUrl = Nullable(Type.String({ minLength: 1, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' }));
 
 export const CreateCameraRequest = Type.Object(
   {
@@ -324,6 +330,8 @@ export const CreateCameraRequest = Type.Object(
     location: Type.Optional(Location),
     active: Type.Optional(Type.Boolean()),
     recording: Type.Optional(Type.Boolean()),
+    snapshot_url: Type.Optional(SourceUrl),
+    mjpeg_url: Type.Optional(SourceUrl),
   },
   { additionalProperties: false },
 );
@@ -334,6 +342,8 @@ export const UpdateCameraRequest = Type.Object(
     location: Type.Optional(Location),
     active: Type.Optional(Type.Boolean()),
     recording: Type.Optional(Type.Boolean()),
+    snapshot_url: Type.Optional(SourceUrl),
+    mjpeg_url: Type.Optional(SourceUrl),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -19,11 +19,23 @@ import type {
 } from '@openeye/protocol';
 import { CameraAccess } from '../auth/access.js';
 import type { EventPublisher } from '../cluster/engine.js';
+import { resolveSourceUrl } from '../media/source-url.js';
+import type { CameraPatch } from '../store/cameras.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
 import { badRequest, notFound } from './errors.js';
 
 type NewEvent = EventRecord;
+
+/** A source URL field of a create or update, checked and with a masked password resolved; `{}` when not sent. */
+function sourceField<K extends 'snapshot_url' | 'mjpeg_url'>(
+  field: K,
+  sent: string | null | undefined,
+  stored: string | null,
+): Partial<Record<K, string | null>> {
+  if (sent === undefined) return {};
+  return { [field]: resolveSourceUrl(sent, stored, field) } as Partial<Record<K, string | null>>;
+}
 
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
@@ -50,16 +62,33 @@ export class DomainService {
   }
 
   createCamera(input: CreateCameraRequest): Promise<Camera> {
-    return this.write(async (tx, now) => ({ result: await tx.cameras.create(input, now), events: [], changed: true }));
+    const camera = {
+      ...input,
+      ...sourceField('snapshot_url', input.snapshot_url, null),
+      ...sourceField('mjpeg_url', input.mjpeg_url, null),
+    };
+    return this.write(async (tx, now) => ({ result: await tx.cameras.create(camera, now), events: [], changed: true }));
   }
 
-  /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
+  /**
+   * Updates a camera; a change of `active` or `recording` also becomes a camera event. A source URL
+   * sent back with the password `***` keeps the stored password (media/source-url.ts).
+   */
   updateCamera(id: number, patch: UpdateCameraRequest, access = CameraAccess.ALL): Promise<Camera> {
     if (!access.canSee(id)) return Promise.reject(notFound('Camera'));
     return this.write(async (tx) => {
       const before = await tx.cameras.byId(id);
       if (!before) throw notFound('Camera');
-      const after = (await tx.cameras.update(id, patch))!;
+      let change: CameraPatch = patch;
+      if (patch.snapshot_url !== undefined || patch.mjpeg_url !== undefined) {
+        const stored = await tx.cameras.sources(id);
+        change = {
+          ...patch,
+          ...sourceField('snapshot_url', patch.snapshot_url, stored?.snapshot_url ?? null),
+          ...sourceField('mjpeg_url', patch.mjpeg_url, stored?.mjpeg_url ?? null),
+        };
+      }
+      const after = (await tx.cameras.update(id, change))!;
       const events: NewEvent[] = [];
       if (before.active !== after.active) {
         events.push({

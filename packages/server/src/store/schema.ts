@@ -35,6 +35,9 @@ export interface CamerasTable {
   recording: number;
   last_seen_at: string | null;
   created_at: string;
+  /** Live sources as the admin set them, credentials included: never answered as stored (store/cameras.ts). */
+  snapshot_url: string | null;
+  mjpeg_url: string | null;
 }
 
 export interface PeopleTable {
