@@ -36,6 +36,8 @@ import { registerSchemas } from './http/schemas.js';
 import { staticRoutes } from './http/static.js';
 import { createLogger, type Logger } from './logger.js';
 import { type ConnectionManager, connectionManager } from './manager.js';
+import { PullManager } from './media/pull.js';
+import type { MediaService } from './media/service.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import type { WebSocketEndpoint } from './realtime/endpoint.js';
@@ -66,6 +68,10 @@ export interface OpenEyeServer {
   readonly metrics: Metrics;
   readonly manager: ConnectionManager;
   readonly endpoint: WebSocketEndpoint;
+  /** Camera frames on this node: ingest, the newest frame, viewers. */
+  readonly media: MediaService;
+  /** Pulls frames from cameras' snapshot_url / mjpeg_url while they are watched. */
+  readonly pull: PullManager;
   /** Joins the cluster and starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   setWebSocketEnabled(enabled: boolean): void;
@@ -124,6 +130,18 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine);
   const realtime = new RealtimeNode({ config, store, engine, jwt, statistics, log, metrics });
+  const pull = new PullManager({
+    media: realtime.media,
+    sources: (id) => store.cameras.sources(id),
+    setActive: (id, active) => domain.updateCamera(id, { active }),
+    engine,
+    log,
+    metrics: metrics.pull,
+    maxFps: config.mediaMaxFps,
+    maxFrameBytes: config.maxFrameBytes,
+    timeoutMs: config.mediaPullTimeoutMs,
+  });
+  realtime.media.onWatchedChange = (cameraId) => pull.update(cameraId);
   const retention = new HistoryRetention(store, config.historyMaxEvents, config.historyMaxAgeDays, log);
 
   const app = Fastify({
@@ -190,9 +208,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
     metrics,
     manager: connectionManager(realtime.hub, domain, statistics),
     endpoint: realtime.endpoint,
+    media: realtime.media,
+    pull,
     async listen() {
       await retention.start();
       await realtime.start();
+      pull.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -208,6 +229,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       closed = true;
       log.info({ event: 'shutdown.begin' }, 'shutting down');
       retention.stop();
+      await pull.stop();
       const result = await realtime.stop();
       await app.close();
       await engine.stop();

@@ -50,6 +50,8 @@ export interface Config {
   mediaMaxWatches: number;
   /** Largest camera image accepted (HTTP push, producer socket, pulled from a camera). */
   maxFrameBytes: number;
+  /** A camera URL pulled must connect and answer its headers within this; a body may stall this long, ms. */
+  mediaPullTimeoutMs: number;
   tlsCert: string | null;
   tlsKey: string | null;
   webRoot: string | null;
@@ -408,6 +410,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: integer(1024, 64 * 1024 * 1024),
     default: 2 * 1024 * 1024,
     meaning: 'largest camera image accepted (pushed over HTTP or a producer socket, or pulled), bytes',
+  },
+  mediaPullTimeoutMs: {
+    env: 'OPENEYE_MEDIA_PULL_TIMEOUT_MS',
+    kind: 'integer',
+    parse: integer(200, 60_000),
+    default: 5000,
+    meaning: "a camera's snapshot_url or mjpeg_url must answer within this, and may stall no longer, ms",
   },
   tlsCert: {
     env: 'OPENEYE_TLS_CERT',

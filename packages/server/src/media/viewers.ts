@@ -8,7 +8,6 @@
  * fast one is limited only by the fps it asked for. Frames never count toward the slow-consumer
  * close (1013): the outbox subtracts media bytes in flight from the backlog it judges.
  */
-import type { HubMetrics } from '../ops/metrics.js';
 import type { Connection } from '../realtime/connection.js';
 import type { Outbox } from '../realtime/outbox.js';
 import type { MediaFrame } from './frames.js';
@@ -105,6 +104,16 @@ export class MediaViewers {
 
   viewers(cameraId: number): number {
     return this.byCamera.get(cameraId)?.size ?? 0;
+  }
+
+  /** The highest fps a viewer of the camera on this node asked for; 0 when nobody watches it here. */
+  maxFps(cameraId: number): number {
+    let max = 0;
+    for (const conn of this.byCamera.get(cameraId) ?? []) {
+      const fps = conn.media?.watches.get(cameraId)?.maxFps ?? 0;
+      if (fps > max) max = fps;
+    }
+    return max;
   }
 
   /** Cameras with at least one viewer on this node. */
