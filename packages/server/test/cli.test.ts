@@ -337,6 +337,12 @@ describe('openeye CLI', () => {
       const second = (await api(proc.url, 'GET', '/api/events?limit=1000', token)).body.events.length;
       expect(first).toBeGreaterThan(0);
       expect(second).toBeGreaterThan(first);
+      // Its cameras have synthetic frames from the start (thumbnails; a watch sees them live).
+      const snapshot = await fetch(`${proc.url}/api/cameras/1/snapshot`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(snapshot.status).toBe(200);
+      expect(snapshot.headers.get('content-type')).toBe('image/jpeg');
     } finally {
       await proc.kill();
     }
