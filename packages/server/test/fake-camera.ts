@@ -2,6 +2,7 @@
  * A fake IP camera for pull tests: an HTTP server on 127.0.0.1 whose routes a test sets, and that
  * records every request (path, start time, Authorization) and whether its connections are open.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -91,5 +92,54 @@ export function mjpegRoute(opts: { everyMs: number; length?: boolean; size?: num
     send();
     const timer = setInterval(send, opts.everyMs);
     res.once('close', () => clearInterval(timer));
+  };
+}
+
+/** Asks for HTTP Basic (401 with a challenge) unless the request carries `user:password`. */
+export function basicAuth(user: string, password: string, inner: Route): Route {
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  return (req, res) => {
+    if (req.headers.authorization === expected) return inner(req, res);
+    res.writeHead(401, { 'www-authenticate': 'Basic realm="camera"' }).end();
+  };
+}
+
+/**
+ * Asks for HTTP Digest (MD5, qop=auth), as many IP cameras do, and checks the answer; a nonce
+ * serves `nonceUses` requests, then the camera says it is stale. `accepted` counts good answers.
+ */
+export function digestAuth(
+  user: string,
+  password: string,
+  inner: Route,
+  stats: { accepted: number; challenges: number },
+  nonceUses = 5,
+): Route {
+  const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+  let nonce = randomBytes(12).toString('hex');
+  let uses = 0;
+  return (req, res) => {
+    const h = req.headers.authorization ?? '';
+    const f = (k: string) => new RegExp(`${k}="?([^",]+)"?`).exec(h)?.[1] ?? '';
+    const valid =
+      h.startsWith('Digest ') &&
+      f('username') === user &&
+      f('nonce') === nonce &&
+      f('response') ===
+        md5(`${md5(`${user}:camera:${password}`)}:${nonce}:${f('nc')}:${f('cnonce')}:auth:${md5(`GET:${f('uri')}`)}`);
+    if (valid && uses < nonceUses) {
+      uses++;
+      stats.accepted++;
+      return inner(req, res);
+    }
+    const stale = valid || (h.startsWith('Digest ') && f('nonce') !== nonce && f('username') === user);
+    nonce = randomBytes(12).toString('hex');
+    uses = 0;
+    stats.challenges++;
+    res
+      .writeHead(401, {
+        'www-authenticate': `Digest realm="camera", qop="auth", nonce="${nonce}", algorithm=MD5${stale ? ', stale=true' : ''}`,
+      })
+      .end();
   };
 }

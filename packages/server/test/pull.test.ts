@@ -13,7 +13,7 @@ import { createLogger } from '../src/logger.js';
 import type { MediaFrame } from '../src/media/frames.js';
 import { PullManager } from '../src/media/pull.js';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { type FakeCamera, fakeCamera, jpegBytes, mjpegRoute } from './fake-camera.js';
+import { basicAuth, digestAuth, type FakeCamera, fakeCamera, jpegBytes, mjpegRoute } from './fake-camera.js';
 import { api, wsUrl } from './helpers.js';
 
 const PASSWORD = 'cam-secret-9f3a';
@@ -99,10 +99,13 @@ afterAll(async () => {
 
 describe('a snapshot URL', () => {
   it('is fetched only while watched, at the fps asked, never two at once, and stops within a second', async () => {
-    cam.route('/snap.jpg', (_req, res) => {
-      // A little latency, as a real camera has.
-      setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegBytes(3000, 3)), 20);
-    });
+    cam.route(
+      '/snap.jpg',
+      basicAuth('operator', PASSWORD, (_req, res) => {
+        // A little latency, as a real camera has.
+        setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegBytes(3000, 3)), 20);
+      }),
+    );
     const id = await camera('Snapshot cam', { snapshot_url: at('/snap.jpg') });
     await sleep(700);
     expect(cam.hits('/snap.jpg')).toHaveLength(0);
@@ -110,9 +113,14 @@ describe('a snapshot URL', () => {
     const v = await viewer(t, viewerToken);
     v.watch(id, 4);
     await until(() => v.frames.filter((f) => f.cameraId === id).length >= 3, 5000, 'frames from the snapshot URL');
-    expect(cam.hits('/snap.jpg')[0]!.authorization).toBe(
-      `Basic ${Buffer.from(`operator:${PASSWORD}`).toString('base64')}`,
-    );
+    // Nothing is sent before the camera asks; then every request carries Basic.
+    const basic = `Basic ${Buffer.from(`operator:${PASSWORD}`).toString('base64')}`;
+    expect(
+      cam
+        .hits('/snap.jpg')
+        .map((r) => r.authorization)
+        .slice(0, 3),
+    ).toEqual([undefined, basic, basic]);
     // At 4 fps: over 2 s about 8 requests (generous margins for a loaded machine).
     const before = cam.hits('/snap.jpg').length;
     await sleep(2000);
@@ -170,6 +178,42 @@ describe('an MJPEG URL', () => {
     const v = await viewer(t, viewerToken);
     v.watch(id, 10);
     await until(() => v.frames.filter((f) => f.cameraId === id).length >= 3, 5000, 'frames without Content-Length');
+    v.ws.close();
+  });
+});
+
+describe('credentials', () => {
+  it('Digest, as many IP cameras want: answered, the nonce reused and renewed when stale; a wrong password is `unauthorized`', async () => {
+    const stats = { accepted: 0, challenges: 0 };
+    cam.route(
+      '/digest.jpg',
+      digestAuth(
+        'operator',
+        PASSWORD,
+        (_req, res) => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegBytes(800)),
+        stats,
+        4,
+      ),
+    );
+    cam.route(
+      '/digest.mjpg',
+      digestAuth('operator', PASSWORD, mjpegRoute({ everyMs: 50 }), { accepted: 0, challenges: 0 }),
+    );
+    const snap = await camera('Digest snapshot', { snapshot_url: `${at('/digest.jpg')}?channel=1` });
+    const stream = await camera('Digest MJPEG', { mjpeg_url: at('/digest.mjpg') });
+    const wrong = await camera('Digest, wrong password', {
+      snapshot_url: `${cam.base.replace('http://', 'http://operator:not-it@')}/digest.jpg`,
+    });
+    const v = await viewer(t, viewerToken);
+    for (const id of [snap, stream, wrong]) v.watch(id, 10);
+    await until(() => v.frames.filter((f) => f.cameraId === snap).length >= 10, 8000, 'digest snapshots');
+    await until(() => v.frames.some((f) => f.cameraId === stream), 5000, 'a digest MJPEG stream');
+    // A nonce serves 4 requests: after 10 frames, several stale renewals, each one extra request.
+    expect(stats.challenges).toBeGreaterThanOrEqual(3);
+    expect(stats.accepted).toBeGreaterThanOrEqual(10);
+    await until(() => pullLogs(wrong).length > 0, 5000, 'the wrong password logged');
+    expect(pullLogs(wrong).map((l) => l.kind)).toEqual(['unauthorized']);
+    expect(v.frames.some((f) => f.cameraId === wrong)).toBe(false);
     v.ws.close();
   });
 });

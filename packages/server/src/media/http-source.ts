@@ -6,12 +6,13 @@
  * snapshot, a stream that sends bytes but no part), memory is bounded by the frame limit (a body is
  * refused from its Content-Length, or as soon as it passes the limit), and redirects are never
  * followed (a 3xx is an error telling where it points: set the URL to that). Credentials of the URL
- * go as HTTP Basic, never into a log or an error message: messages name the URL by
- * `describeSourceUrl` (no user, password or query).
+ * go as HTTP Basic or Digest, as the camera asks (media/source-auth.ts), never into a log or an error
+ * message: messages name the URL by `describeSourceUrl` (no user, password or query).
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { boundaryOf, MjpegError, MjpegParser } from './mjpeg.js';
+import { SourceAuth } from './source-auth.js';
 import { describeSourceUrl, splitCredentials } from './source-url.js';
 
 /** Why pulling failed, as logs and the `openeye_media_pull_errors_total{kind}` metric name it. */
@@ -51,6 +52,8 @@ export interface SourceOptions {
   signal: AbortSignal;
   /** Keep-alive agents of this camera's pull (one socket). */
   agents: { http: http.Agent; https: https.Agent };
+  /** The URL's credentials (`sourceAuth`), for Basic or Digest as the camera asks. */
+  auth: SourceAuth;
 }
 
 export function sourceAgents(): SourceOptions['agents'] {
@@ -62,17 +65,45 @@ export function sourceAgents(): SourceOptions['agents'] {
 
 const NETWORK_CODES = /^(E[A-Z_]+|ERR_TLS_[A-Z_]+|[A-Z_]*CERT[A-Z_]*|DEPTH_ZERO_SELF_SIGNED_CERT)$/;
 
-/** A GET of `stored` (credentials as Basic); resolves with a 2xx response, or throws a PullError. */
-function get(stored: string, accept: string, o: SourceOptions): Promise<IncomingMessage> {
+/** The credentials of a source URL, and what its camera asked for (kept across requests). */
+export function sourceAuth(stored: string): SourceAuth {
   const parts = splitCredentials(stored);
-  if (!parts) return Promise.reject(new PullError('network', 'the URL cannot be read'));
-  const { url, username, password } = parts;
-  const headers: Record<string, string> = { accept, 'user-agent': 'OpenEye-Realtime' };
-  if (username !== '' || password !== '') {
-    headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return new SourceAuth(parts?.username ?? '', parts?.password ?? '');
+}
+
+/**
+ * A GET of `stored`; resolves with a 2xx response, or throws a PullError. Credentials go only when
+ * the camera asks (a 401 naming Basic or Digest), then with every request.
+ */
+async function get(stored: string, accept: string, o: SourceOptions): Promise<IncomingMessage> {
+  const parts = splitCredentials(stored);
+  if (!parts) throw new PullError('network', 'the URL cannot be read');
+  const { url } = parts;
+  const uri = `${url.pathname}${url.search}`;
+  let res = await request(url, accept, o.auth.header(uri), o);
+  if (res.statusCode === 401 && o.auth.challenge(res.headers['www-authenticate'])) {
+    res.destroy();
+    res = await request(url, accept, o.auth.header(uri), o);
   }
+  const status = res.statusCode ?? 0;
+  if (status >= 200 && status < 300) return res;
+  res.destroy();
+  if (status >= 300 && status < 400) {
+    const to = redirectTarget(res.headers.location, url);
+    throw new PullError('redirect', `answered ${status} (to ${to}); redirects are not followed`);
+  }
+  if (status === 401 || status === 403) {
+    throw new PullError('unauthorized', `answered ${status}: check the user and password in the URL`);
+  }
+  throw new PullError('http_status', `answered ${status}`);
+}
+
+/** One request: the response once its headers arrived within the budget. */
+function request(url: URL, accept: string, authorization: string | undefined, o: SourceOptions) {
+  const headers: Record<string, string> = { accept, 'user-agent': 'OpenEye-Realtime' };
+  if (authorization) headers.authorization = authorization;
   const secure = url.protocol === 'https:';
-  return new Promise((resolve, reject) => {
+  return new Promise<IncomingMessage>((resolve, reject) => {
     if (o.signal.aborted) return reject(new PullAborted());
     const req = (secure ? https : http).request(url, {
       method: 'GET',
@@ -90,17 +121,10 @@ function get(stored: string, accept: string, o: SourceOptions): Promise<Incoming
     });
     req.once('response', (res) => {
       clearTimeout(timer);
-      const status = res.statusCode ?? 0;
-      if (status >= 200 && status < 300) return resolve(res);
-      res.destroy();
-      if (status >= 300 && status < 400) {
-        const to = redirectTarget(res.headers.location, url);
-        return reject(new PullError('redirect', `answered ${status} (to ${to}); redirects are not followed`));
-      }
-      if (status === 401 || status === 403) {
-        return reject(new PullError('unauthorized', `answered ${status}: check the user and password in the URL`));
-      }
-      reject(new PullError('http_status', `answered ${status}`));
+      // Later errors surface through the body's reader; none may go unheard (an unheard 'error' throws).
+      req.on('error', () => undefined);
+      res.on('error', () => undefined);
+      resolve(res);
     });
     req.end();
   });

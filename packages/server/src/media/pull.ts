@@ -25,6 +25,7 @@ import {
   type PullErrorKind,
   type SourceOptions,
   sourceAgents,
+  sourceAuth,
   streamMjpeg,
 } from './http-source.js';
 import type { MediaService } from './service.js';
@@ -212,6 +213,7 @@ class CameraPull {
       maxFrameBytes: this.deps.maxFrameBytes,
       signal: AbortSignal.any([this.abort.signal, session.signal]),
       agents,
+      auth: sourceAuth(source.url),
     };
     try {
       if (source.kind === 'mjpeg') {
