@@ -379,11 +379,17 @@ export const Camera = Type.Object({
    * `camera_offline` alert); null: the server's default (OPENEYE_CAMERA_OFFLINE_GRACE_SECONDS).
    */
   offline_grace_seconds: Type.Optional(Nullable(Type.Integer())),
+  /** Where the server fetches the camera's newest JPEG while someone watches; the password shown as `***`. */
+  snapshot_url: Type.Optional(Nullable(Type.String())),
+  /** A `multipart/x-mixed-replace` MJPEG stream the server reads while someone watches; the password shown as `***`. */
+  mjpeg_url: Type.Optional(Nullable(Type.String())),
 });
 
 const OfflineGrace = Nullable(Type.Integer({ minimum: 1, maximum: 7 * 86400 }));
 const CameraName = Type.String({ minLength: 1, maxLength: 128 });
 const Location = Nullable(Type.String({ maxLength: 256 }));
+/** A camera's live source: http:// or https://, credentials as user:password@ (admins only). */
+const SourceUrl = Nullable(Type.String({ minLength: 1, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' }));
 
 export const CreateCameraRequest = Type.Object(
   {
@@ -392,6 +398,8 @@ export const CreateCameraRequest = Type.Object(
     active: Type.Optional(Type.Boolean()),
     recording: Type.Optional(Type.Boolean()),
     offline_grace_seconds: Type.Optional(OfflineGrace),
+    snapshot_url: Type.Optional(SourceUrl),
+    mjpeg_url: Type.Optional(SourceUrl),
   },
   { additionalProperties: false },
 );
@@ -403,6 +411,8 @@ export const UpdateCameraRequest = Type.Object(
     active: Type.Optional(Type.Boolean()),
     recording: Type.Optional(Type.Boolean()),
     offline_grace_seconds: Type.Optional(OfflineGrace),
+    snapshot_url: Type.Optional(SourceUrl),
+    mjpeg_url: Type.Optional(SourceUrl),
   },
   { additionalProperties: false, minProperties: 1 },
 );

@@ -42,6 +42,8 @@ import { registerSchemas } from './http/schemas.js';
 import { staticRoutes } from './http/static.js';
 import { createLogger, type Logger } from './logger.js';
 import { type ConnectionManager, connectionManager } from './manager.js';
+import { PullManager } from './media/pull.js';
+import type { MediaService } from './media/service.js';
 import { OutboxWorker } from './notify/outbox.js';
 import { loadVapidKeys, PushService } from './notify/web-push.js';
 import { WebhookService } from './notify/webhooks.js';
@@ -78,6 +80,10 @@ export interface OpenEyeServer {
   readonly metrics: Metrics;
   readonly manager: ConnectionManager;
   readonly endpoint: WebSocketEndpoint;
+  /** Camera frames on this node: ingest, the newest frame, viewers. */
+  readonly media: MediaService;
+  /** Pulls frames from cameras' snapshot_url / mjpeg_url while they are watched. */
+  readonly pull: PullManager;
   /** Joins the cluster and starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   setWebSocketEnabled(enabled: boolean): void;
@@ -168,6 +174,24 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const realtime = new RealtimeNode({ config, store, engine, jwt, keys, statistics, log, metrics });
   // A frame is a sign of life of its camera (camera offline alerts).
   realtime.media.onSeen = (cameraId) => void domain.cameraSeen(cameraId).catch(() => undefined);
+  // A camera with a snapshot or MJPEG URL is pulled while someone watches it (one node: a lease).
+  const pull = new PullManager({
+    media: realtime.media,
+    sources: (id) => store.cameras.sources(id),
+    setActive: (id, active) => domain.updateCamera(id, { active }),
+    engine,
+    log,
+    metrics: metrics.pull,
+    maxFps: config.mediaMaxFps,
+    maxFrameBytes: config.maxFrameBytes,
+    timeoutMs: config.mediaPullTimeoutMs,
+  });
+  realtime.media.onWatchedChange = (cameraId) => pull.update(cameraId);
+  // Viewers on other nodes count too: the lease holder pulls for the whole cluster.
+  pull.watchedAnywhere = (cameraId) => realtime.media.viewers(cameraId) > 0 || realtime.isWatchedElsewhere(cameraId);
+  realtime.onWatchedElsewhereChange = (cameraIds) => {
+    for (const id of cameraIds) pull.update(id);
+  };
   const retention = new HistoryRetention(
     store,
     config.historyMaxEvents,
@@ -246,12 +270,15 @@ export async function createServer(config: Config, options: CreateServerOptions 
     metrics,
     manager: connectionManager(realtime.hub, domain, statistics),
     endpoint: realtime.endpoint,
+    media: realtime.media,
+    pull,
     async listen() {
       await retention.start();
       await realtime.start();
       outbox.start();
       escalation.start();
       offline.start();
+      pull.start();
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -270,6 +297,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       offline.stop();
       escalation.stop();
       outbox.stop();
+      await pull.stop();
       const result = await realtime.stop();
       await app.close();
       await engine.stop();

@@ -22,7 +22,7 @@ import {
   SETTING_LIST,
 } from './config.js';
 import { ApiKeysService } from './domain/api-keys.js';
-import { domainSink, httpSink, startSimulator } from './simulate.js';
+import { domainSink, httpFrameSink, httpSink, mediaSink, startSimulator } from './simulate.js';
 import { Store } from './store/index.js';
 
 /** Each command's usage: `openeye <command> --help` prints it, `openeye --help` prints them all. */
@@ -64,10 +64,12 @@ openeye key revoke <id>
 API keys for machines (cameras, pipelines, bridges): a key acts as a producer for <username> (a
 producer or admin account), optionally only for some cameras, until it is revoked. create prints
 the key once; it is stored hashed. Use it as: Authorization: Bearer <key>.`,
-  simulate: `openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S]
+  simulate: `openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S] [--fps N]
 
 Posts recognitions, unknown faces, motion events and camera status changes to a running server
-(default http://127.0.0.1:PORT) at --rate per second (5) for --duration seconds (60; 0: until Ctrl-C).`,
+(default http://127.0.0.1:PORT) at --rate per second (5) for --duration seconds (60; 0: until Ctrl-C).
+Its cameras (those without a snapshot_url or mjpeg_url) get moving synthetic frames, pushed with
+PUT /api/cameras/:id/frame at --fps (5; 0: none) while someone watches them, one a second otherwise.`,
 };
 
 /** The usage lines of a command, indented. */
@@ -129,6 +131,7 @@ const options = {
   name: { type: 'string' },
   cameras: { type: 'string' },
   duration: { type: 'string' },
+  fps: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -260,8 +263,15 @@ async function serve(config: Config): Promise<void> {
   );
   process.stdout.write(`OpenEye Realtime is serving ${url} (dashboard at ${url}/, API docs at ${url}/docs)\n`);
   if (config.demo) {
-    const sim = await startSimulator(domainSink(server.domain), { rate: 2, duration: 0 });
-    process.stdout.write('Demo mode: the simulator is posting recognitions and camera events.\n');
+    const frames = mediaSink(server.media, () => server.metrics.mediaFramesIngested.inc({ source: 'demo' }));
+    const sim = await startSimulator(domainSink(server.domain), {
+      rate: 2,
+      duration: 0,
+      frames: { sink: frames, fps: 5 },
+    });
+    process.stdout.write(
+      'Demo mode: the simulator is posting recognitions and camera events; its cameras show live synthetic views.\n',
+    );
     process.once('beforeExit', () => sim.stop());
   }
   let stopping = false;
@@ -493,10 +503,15 @@ async function main(argv: string[]): Promise<void> {
       }
       const rate = number(values.rate, 'rate', 5, 0.1);
       const duration = number(values.duration, 'duration', 60, 0);
-      process.stdout.write(`simulating against ${url}: ${rate}/s for ${duration ? `${duration}s` : 'ever'}\n`);
+      const fps = number(values.fps, 'fps', 5, 0);
+      if (fps > 30) throw new UsageError(`--fps must be at most 30, got ${values.fps}`);
+      process.stdout.write(
+        `simulating against ${url}: ${rate}/s for ${duration ? `${duration}s` : 'ever'}${fps ? `, frames at ${fps} fps while watched` : ''}\n`,
+      );
       const sim = await startSimulator(httpSink(url, token), {
         rate,
         duration,
+        frames: { sink: httpFrameSink(url, token), fps, idleIntervalMs: 1000 },
         onProgress: (sent, failed) => {
           if ((sent + failed) % Math.max(1, Math.round(rate * 5)) === 0)
             process.stdout.write(`  ${sent} posted, ${failed} failed\n`);

@@ -62,6 +62,8 @@ export interface Config {
   mediaMaxAgeDays: number;
   /** Event snapshots beyond this many bytes in all are removed, oldest first. */
   mediaMaxBytes: number;
+  /** A camera URL pulled must connect and answer its headers within this; a body may stall this long, ms. */
+  mediaPullTimeoutMs: number;
   tlsCert: string | null;
   tlsKey: string | null;
   webRoot: string | null;
@@ -489,6 +491,13 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: integer(1024 * 1024, Number.MAX_SAFE_INTEGER),
     default: 1024 * 1024 * 1024,
     meaning: 'event snapshots kept in all, bytes; beyond it the oldest are removed',
+  },
+  mediaPullTimeoutMs: {
+    env: 'OPENEYE_MEDIA_PULL_TIMEOUT_MS',
+    kind: 'integer',
+    parse: integer(200, 60_000),
+    default: 5000,
+    meaning: "a camera's snapshot_url or mjpeg_url must answer within this, and may stall no longer, ms",
   },
   tlsCert: {
     env: 'OPENEYE_TLS_CERT',

@@ -1,10 +1,14 @@
 /**
  * The simulator: a producer that creates a few cameras and people if missing, then posts
- * recognitions, unknown faces, motion events and camera status changes at a set rate. It talks
- * to a running server over HTTP (`openeye simulate`) or, for `serve --demo`, to the domain directly.
+ * recognitions, unknown faces, motion events and camera status changes at a set rate, and gives
+ * its cameras moving synthetic frames (media/synthetic.ts) while someone watches them. It talks
+ * to a running server over HTTP (`openeye simulate`) or, for `serve --demo`, to the domain and the
+ * media service directly.
  */
 import type { Camera, CreateRecognitionRequest, Person, UpdateCameraRequest } from '@openeye/protocol';
 import type { DomainService } from './domain/service.js';
+import type { MediaService } from './media/service.js';
+import { SyntheticCamera } from './media/synthetic.js';
 
 export interface SimulatorSink {
   listCameras(): Promise<Camera[]>;
@@ -31,6 +35,27 @@ export interface SimulatorOptions {
   duration: number;
   onProgress?: (done: number, failed: number) => void;
   random?: () => number;
+  /** Synthetic frames for the simulator's cameras (those without a snapshot_url or mjpeg_url). */
+  frames?: FrameOptions;
+}
+
+/** Where synthetic frames go: the media service in-process, or PUT /api/cameras/:id/frame. */
+export interface FrameSink {
+  /** Delivers a frame; resolves to how many watch the camera now. */
+  push(cameraId: number, image: Buffer): Promise<number>;
+  /** How many watch the camera now, when the sink can tell without pushing (in-process). */
+  viewers?(cameraId: number): number;
+}
+
+export interface FrameOptions {
+  sink: FrameSink;
+  /** Frames per second of a watched camera (default 5); 0: no frames. */
+  fps?: number;
+  /**
+   * An unwatched camera gets a frame this often (default 5 s): its snapshot stays fresh, and a sink
+   * that learns of viewers only from a push's answer finds them within this.
+   */
+  idleIntervalMs?: number;
 }
 
 export interface RunningSimulator {
@@ -64,10 +89,12 @@ export async function startSimulator(sink: SimulatorSink, options: SimulatorOpti
   const done = new Promise<{ sent: number; failed: number }>((r) => {
     finish = r;
   });
+  const frames = options.frames?.fps === 0 ? null : options.frames ? startFrames(cameras, options.frames) : null;
   const stop = () => {
     if (stopped) return;
     stopped = true;
     if (timer) clearInterval(timer);
+    frames?.stop();
     finish({ sent, failed });
   };
 
@@ -109,6 +136,72 @@ export async function startSimulator(sink: SimulatorSink, options: SimulatorOpti
     );
   }, periodMs);
   return { stop, done };
+}
+
+/**
+ * Synthetic frames for `cameras`: each tick (1/fps), each watched camera gets one frame, drawn and
+ * encoded once; an unwatched one only every `idleIntervalMs`. A camera's push waits for the
+ * previous one (a slow server is not flooded). Cameras with a real source are left alone.
+ */
+export function startFrames(cameras: readonly Camera[], options: FrameOptions): { stop(): void } {
+  const fps = options.fps ?? 5;
+  const idle = options.idleIntervalMs ?? 5000;
+  const { sink } = options;
+  const states = cameras
+    .filter((c) => !c.snapshot_url && !c.mjpeg_url)
+    .map((c, i) => ({ id: c.id, picture: new SyntheticCamera(c.name, i), viewers: 0, lastPush: 0, busy: false }));
+  const tick = () => {
+    const now = Date.now();
+    for (const s of states) {
+      const watched = (sink.viewers ? sink.viewers(s.id) : s.viewers) > 0;
+      if (s.busy || (!watched && now - s.lastPush < idle)) continue;
+      s.busy = true;
+      s.lastPush = now;
+      sink
+        .push(s.id, s.picture.render(now))
+        .then(
+          (viewers) => {
+            s.viewers = viewers;
+          },
+          () => {
+            s.viewers = 0;
+          },
+        )
+        .finally(() => {
+          s.busy = false;
+        });
+    }
+  };
+  const timer = setInterval(tick, Math.max(20, Math.round(1000 / fps)));
+  tick();
+  return { stop: () => clearInterval(timer) };
+}
+
+/** Synthetic frames into this process's media service (`serve --demo`). */
+export function mediaSink(media: MediaService, onFrame: () => void = () => undefined): FrameSink {
+  return {
+    push: async (cameraId, image) => {
+      if (media.ingest(cameraId, image).ok) onFrame();
+      return media.viewers(cameraId);
+    },
+    viewers: (cameraId) => media.viewers(cameraId),
+  };
+}
+
+/** Synthetic frames pushed to a running server: its answer says how many watch. */
+export function httpFrameSink(baseUrl: string, token: string): FrameSink {
+  return {
+    async push(cameraId, image) {
+      const res = await fetch(new URL(`/api/cameras/${cameraId}/frame`, baseUrl), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' },
+        body: image,
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) throw new Error(`PUT frame: HTTP ${res.status}`);
+      return ((await res.json()) as { viewers: number }).viewers;
+    },
+  };
 }
 
 /** The simulator's sink for the in-process demo. */

@@ -337,6 +337,12 @@ describe('openeye CLI', () => {
       // Within seconds, and it keeps going.
       const first = await waitFor(async () => (await events()) || undefined, 'the first demo events', 5000);
       await waitFor(async () => (await events()) > first, 'more demo events', 5000);
+      // Its cameras have synthetic frames from the start (thumbnails; a watch sees them live).
+      const snapshot = await fetch(`${proc.url}/api/cameras/1/snapshot`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(snapshot.status).toBe(200);
+      expect(snapshot.headers.get('content-type')).toBe('image/jpeg');
     } finally {
       await proc.kill();
     }

@@ -23,6 +23,8 @@ import {
 } from '@openeye/protocol';
 import { CameraAccess } from '../auth/access.js';
 import type { EventPublisher } from '../cluster/engine.js';
+import { resolveSourceUrl } from '../media/source-url.js';
+import type { CameraPatch } from '../store/cameras.js';
 import type { Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
 import { badRequest, DomainError, notFound } from './errors.js';
@@ -72,6 +74,16 @@ export interface WriteResult<T> {
   onStored?: (tx: Repositories, stored: EventMessage[]) => Promise<T>;
 }
 
+/** A source URL field of a create or update, checked and with a masked password resolved; `{}` when not sent. */
+function sourceField<K extends 'snapshot_url' | 'mjpeg_url'>(
+  field: K,
+  sent: string | null | undefined,
+  stored: string | null,
+): Partial<Record<K, string | null>> {
+  if (sent === undefined) return {};
+  return { [field]: resolveSourceUrl(sent, stored, field) } as Partial<Record<K, string | null>>;
+}
+
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -98,18 +110,35 @@ export class DomainService {
   }
 
   createCamera(input: CreateCameraRequest): Promise<Camera> {
-    return this.write(async (tx, now) => ({ result: await tx.cameras.create(input, now), events: [], changed: true }));
+    const camera = {
+      ...input,
+      ...sourceField('snapshot_url', input.snapshot_url, null),
+      ...sourceField('mjpeg_url', input.mjpeg_url, null),
+    };
+    return this.write(async (tx, now) => ({ result: await tx.cameras.create(camera, now), events: [], changed: true }));
   }
 
-  /** Updates a camera; a change of `active` or `recording` also becomes a camera event. */
+  /**
+   * Updates a camera; a change of `active` or `recording` also becomes a camera event. A source URL
+   * sent back with the password `***` keeps the stored password (media/source-url.ts).
+   */
   updateCamera(id: number, patch: UpdateCameraRequest, access = CameraAccess.ALL): Promise<Camera> {
     if (!access.canSee(id)) return Promise.reject(notFound('Camera'));
     return this.write(async (tx, now) => {
       const before = await tx.cameras.byId(id);
       if (!before) throw notFound('Camera');
+      let change: CameraPatch = patch;
+      if (patch.snapshot_url !== undefined || patch.mjpeg_url !== undefined) {
+        const stored = await tx.cameras.sources(id);
+        change = {
+          ...patch,
+          ...sourceField('snapshot_url', patch.snapshot_url, stored?.snapshot_url ?? null),
+          ...sourceField('mjpeg_url', patch.mjpeg_url, stored?.mjpeg_url ?? null),
+        };
+      }
       // A status report (active, recording) is a sign of life, like an event (camera-offline.ts).
       const status = patch.active !== undefined || patch.recording !== undefined;
-      const after = (await tx.cameras.update(id, status ? { ...patch, last_seen_at: now } : patch))!;
+      const after = (await tx.cameras.update(id, status ? { ...change, last_seen_at: now } : change))!;
       const events: NewEvent[] = [];
       if (before.active !== after.active) {
         events.push({

@@ -11,6 +11,7 @@ import {
   UpdatePersonRequest,
 } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
+import { DomainError } from '../domain/errors.js';
 import type { App, RouteContext } from './context.js';
 import { WITH_SNAPSHOT } from './multipart.js';
 import { operations } from './operation.js';
@@ -61,7 +62,8 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
     '/api/cameras/:id',
     operation({
       operationId: 'updateCamera',
-      summary: 'Update a camera; a change of active or recording also becomes a camera event',
+      summary:
+        'Update a camera; a change of active or recording also becomes a camera event (snapshot_url and mjpeg_url: admins only)',
       tag: 'cameras',
       auth: write,
       params: IdParams,
@@ -69,7 +71,13 @@ export function resourceRoutes(app: App, ctx: RouteContext): void {
       response: { 200: Camera },
       errors: ['not_found'],
     }),
-    (req) => domain.updateCamera(req.params.id, req.body, req.user!.access),
+    (req) => {
+      // Producers set status; where the server fetches frames from (and its credentials) is an admin's.
+      if (req.user!.role !== 'admin' && (req.body.snapshot_url !== undefined || req.body.mjpeg_url !== undefined)) {
+        throw new DomainError('forbidden', 'Only an admin may set snapshot_url or mjpeg_url');
+      }
+      return domain.updateCamera(req.params.id, req.body, req.user!.access);
+    },
   );
   app.delete(
     '/api/cameras/:id',

@@ -69,6 +69,11 @@ export class MediaService {
     return this.hub.media.viewers(cameraId);
   }
 
+  /** The highest fps a viewer of the camera on this node asked for (already within the cap); 0: none. */
+  wantedFps(cameraId: number): number {
+    return this.hub.media.maxFps(cameraId);
+  }
+
   /**
    * Takes an image for a camera: its type from its first bytes (not from what the sender says),
    * its size bounded; then it is the camera's newest frame and goes to its viewers.

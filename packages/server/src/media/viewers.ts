@@ -108,6 +108,16 @@ export class MediaViewers {
     return this.byCamera.get(cameraId)?.size ?? 0;
   }
 
+  /** The highest fps a viewer of the camera on this node asked for; 0 when nobody watches it here. */
+  maxFps(cameraId: number): number {
+    let max = 0;
+    for (const conn of this.byCamera.get(cameraId) ?? []) {
+      const fps = conn.media?.watches.get(cameraId)?.maxFps ?? 0;
+      if (fps > max) max = fps;
+    }
+    return max;
+  }
+
   /** Cameras with at least one viewer on this node. */
   watchedCameras(): number[] {
     return [...this.byCamera.keys()];

@@ -1,5 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per server instance. No label ever holds a user id or token. */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { PullMetrics } from '../media/pull.js';
 import type { MediaMetrics } from '../media/viewers.js';
 
 export interface HubMetrics {
@@ -16,6 +17,8 @@ export interface Metrics extends HubMetrics {
   registry: Registry;
   mediaFramesIngested: Counter<'source'>;
   mediaFramesForwarded: Counter;
+  /** Cameras' own URLs, pulled while watched (media/pull.ts). */
+  pull: PullMetrics;
   httpRequests: Counter<'method' | 'route' | 'status'>;
   httpDuration: Histogram<'method' | 'route'>;
 }
@@ -39,8 +42,30 @@ export function createMetrics(): Metrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const framesIngested = new Counter({
+    name: 'openeye_media_frames_ingested_total',
+    help: 'Camera frames received, by source (http, socket, pull, demo, cluster)',
+    labelNames: ['source'],
+    registers: [registry],
+  });
+  const pullErrors = new Counter({
+    name: 'openeye_media_pull_errors_total',
+    help: "Failures pulling frames from a camera's snapshot_url or mjpeg_url, by kind",
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const pullSessions = new Gauge({
+    name: 'openeye_media_pull_sessions',
+    help: 'Cameras this node is pulling frames from now (a stream open, or snapshots being fetched)',
+    registers: [registry],
+  });
   return {
     registry,
+    pull: {
+      framePulled: () => framesIngested.inc({ source: 'pull' }),
+      pullError: (kind) => pullErrors.inc({ kind }),
+      sessions: (delta) => pullSessions.inc(delta),
+    },
     media: {
       framesDelivered: (n, bytes) => {
         framesDelivered.inc(n);
@@ -53,12 +78,7 @@ export function createMetrics(): Metrics {
       help: 'Camera frames sent to the other nodes (only for cameras watched there)',
       registers: [registry],
     }),
-    mediaFramesIngested: new Counter({
-      name: 'openeye_media_frames_ingested_total',
-      help: 'Camera frames received, by source (http, socket, pull, cluster)',
-      labelNames: ['source'],
-      registers: [registry],
-    }),
+    mediaFramesIngested: framesIngested,
     httpRequests: new Counter({
       name: 'openeye_http_requests_total',
       help: 'HTTP requests by method, route pattern and status',

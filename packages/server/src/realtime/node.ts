@@ -163,10 +163,21 @@ export class RealtimeNode {
     }
   }
 
+  /** Whether another node has live viewers of the camera (frames go there; pulling is for them too). */
+  isWatchedElsewhere(cameraId: number): boolean {
+    return this.watchedElsewhere.has(cameraId);
+  }
+
+  /** Cameras that became, or stopped being, watched on another node. */
+  onWatchedElsewhereChange: (cameraIds: number[]) => void = () => undefined;
+
   private refreshWatched(): void {
     this.deps.engine.watchedElsewhere().then(
       (set) => {
+        const before = this.watchedElsewhere;
         this.watchedElsewhere = set;
+        const changed = [...set].filter((id) => !before.has(id)).concat([...before].filter((id) => !set.has(id)));
+        if (changed.length > 0) this.onWatchedElsewhereChange(changed);
       },
       () => undefined,
     );

@@ -1,9 +1,11 @@
 import type { Camera } from '@openeye/protocol';
 import type { Kysely } from 'kysely';
+import { maskSourceUrl } from '../media/source-url.js';
 import type { CamerasTable, Database } from './schema.js';
 
 type Row = Omit<CamerasTable, 'id'> & { id: number };
 
+/** A camera as every reader gets it: source URLs with their password masked. */
 const toCamera = (r: Row): Camera => ({
   id: Number(r.id),
   name: r.name,
@@ -13,7 +15,18 @@ const toCamera = (r: Row): Camera => ({
   last_seen_at: r.last_seen_at,
   created_at: r.created_at,
   offline_grace_seconds: r.offline_grace_seconds ?? null,
+  snapshot_url: maskSourceUrl(r.snapshot_url),
+  mjpeg_url: maskSourceUrl(r.mjpeg_url),
 });
+
+/** A camera's live sources as stored, credentials included: for the puller and for updates only. */
+export interface CameraSources {
+  id: number;
+  name: string;
+  active: boolean;
+  snapshot_url: string | null;
+  mjpeg_url: string | null;
+}
 
 export interface CameraPatch {
   name?: string;
@@ -21,6 +34,19 @@ export interface CameraPatch {
   active?: boolean;
   recording?: boolean;
   last_seen_at?: string;
+  /** Stored as given: the caller resolved a masked password (media/source-url.ts). */
+  snapshot_url?: string | null;
+  mjpeg_url?: string | null;
+  offline_grace_seconds?: number | null;
+}
+
+export interface NewCamera {
+  name: string;
+  location?: string | null;
+  active?: boolean;
+  recording?: boolean;
+  snapshot_url?: string | null;
+  mjpeg_url?: string | null;
   offline_grace_seconds?: number | null;
 }
 
@@ -36,16 +62,25 @@ export class CamerasRepository {
     return r ? toCamera(r) : null;
   }
 
-  async create(
-    c: {
-      name: string;
-      location?: string | null;
-      active?: boolean;
-      recording?: boolean;
-      offline_grace_seconds?: number | null;
-    },
-    now: string,
-  ) {
+  /** The stored source URLs (with their credentials); null when the camera does not exist. */
+  async sources(id: number): Promise<CameraSources | null> {
+    const r = await this.db
+      .selectFrom('cameras')
+      .select(['id', 'name', 'active', 'snapshot_url', 'mjpeg_url'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r
+      ? {
+          id: Number(r.id),
+          name: r.name,
+          active: Boolean(r.active),
+          snapshot_url: r.snapshot_url,
+          mjpeg_url: r.mjpeg_url,
+        }
+      : null;
+  }
+
+  async create(c: NewCamera, now: string) {
     const r = await this.db
       .insertInto('cameras')
       .values({
@@ -56,6 +91,8 @@ export class CamerasRepository {
         last_seen_at: null,
         created_at: now,
         offline_grace_seconds: c.offline_grace_seconds ?? null,
+        snapshot_url: c.snapshot_url ?? null,
+        mjpeg_url: c.mjpeg_url ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -70,6 +107,8 @@ export class CamerasRepository {
     if (patch.recording !== undefined) values.recording = patch.recording ? 1 : 0;
     if (patch.last_seen_at !== undefined) values.last_seen_at = patch.last_seen_at;
     if (patch.offline_grace_seconds !== undefined) values.offline_grace_seconds = patch.offline_grace_seconds;
+    if (patch.snapshot_url !== undefined) values.snapshot_url = patch.snapshot_url;
+    if (patch.mjpeg_url !== undefined) values.mjpeg_url = patch.mjpeg_url;
     if (Object.keys(values).length === 0) return this.byId(id);
     const r = await this.db.updateTable('cameras').set(values).where('id', '=', id).returningAll().executeTakeFirst();
     return r ? toCamera(r) : null;

@@ -243,6 +243,17 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('cameras').dropColumn('offline_grace_seconds').execute();
       },
     },
+    '004_media': {
+      // A camera's live sources, pulled while someone watches (media/pull.ts); credentials inside.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('cameras').addColumn('snapshot_url', 'text').execute();
+        await db.schema.alterTable('cameras').addColumn('mjpeg_url', 'text').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.alterTable('cameras').dropColumn('mjpeg_url').execute();
+        await db.schema.alterTable('cameras').dropColumn('snapshot_url').execute();
+      },
+    },
   };
 }
 

@@ -36,6 +36,9 @@ export interface CamerasTable {
   last_seen_at: string | null;
   created_at: string;
   offline_grace_seconds: number | null;
+  /** Live sources as the admin set them, credentials included: never answered as stored (store/cameras.ts). */
+  snapshot_url: string | null;
+  mjpeg_url: string | null;
 }
 
 export interface PeopleTable {
