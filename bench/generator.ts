@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { type MqttClient, connect as mqttConnect } from 'mqtt';
 
 type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
 interface Target {
@@ -20,6 +21,19 @@ interface Target {
   /** Path that makes the server broadcast statistics (ours: a people change; others: a bench endpoint). */
   statisticsPath: string;
   sources: string[];
+  /** The MQTT scenario: camera events are published here (QoS 1) instead of POSTed. */
+  mqtt?: { url: string; topic: string };
+}
+
+let mqttClient: MqttClient | null = null;
+
+/** Publishes one message at QoS 1; resolves like a POST once the broker acknowledged it. */
+function publish(body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    mqttClient!.publish(target.mqtt!.topic, body, { qos: 1 }, (err) =>
+      err ? reject(err) : resolve({ status: 201, body }),
+    );
+  });
 }
 
 interface Client {
@@ -303,10 +317,13 @@ function post(path: string, body: string): Promise<{ status: number; body: strin
 
 /** One ~300-byte camera event on the wire (ours adds id, timestamp, camera_id around `data`). */
 function postEvent(seq: number): Promise<{ status: number; body: string }> {
-  return post(
-    `/api/cameras/${target.cameraId}/events`,
-    JSON.stringify({ event_type: 'bench', data: { t: wallNow(), seq, label: 'person', confidence: 0.93, pad: PAD } }),
-  );
+  const body = JSON.stringify({
+    event_type: 'bench',
+    data: { t: wallNow(), seq, label: 'person', confidence: 0.93, pad: PAD },
+  });
+  // The MQTT scenario: the same body on <p>/in/cameras/<id>/events (MQTT in, WebSocket out).
+  if (target.mqtt) return publish(body);
+  return post(`/api/cameras/${target.cameraId}/events`, body);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -514,6 +531,21 @@ process.on('message', async (m: { id: number; cmd: string; args: Record<string, 
       case 'target':
         for (const c of clients.splice(0)) c.sock.destroy();
         target = a as Target;
+        mqttClient?.end(true);
+        mqttClient = null;
+        if (target.mqtt) {
+          const client = mqttConnect(target.mqtt.url, {
+            protocolVersion: 5,
+            clientId: `bench-gen-${process.pid}`,
+            reconnectPeriod: 0,
+          });
+          await new Promise<void>((resolve, reject) => {
+            client.once('connect', () => resolve());
+            client.once('error', reject);
+          });
+          (client.stream as net.Socket).setNoDelay?.(true);
+          mqttClient = client;
+        }
         serverCloses = 0;
         failures = 0;
         P_WELCOME = enc(a.kind === 'socketio' ? '40' : '{"type":"connection_status"');
@@ -567,6 +599,7 @@ process.on('message', async (m: { id: number; cmd: string; args: Record<string, 
         };
         break;
       case 'exit':
+        mqttClient?.end(true);
         for (const c of clients) c.sock.destroy();
         process.exit(0);
     }

@@ -8,6 +8,8 @@ export interface Results {
   profile?: Record<string, any>;
   /** The cluster scenario (run.ts --cluster), from this run or the last bench/results/cluster.json. */
   cluster?: Record<string, any>;
+  /** The MQTT scenario (MQTT in, WebSocket out, 1k clients). */
+  mqtt?: Record<string, any>;
   duration_s?: number;
 }
 

@@ -1,6 +1,9 @@
 /**
  * `npm run bench [-- --quick] [-- --only ours,ws] [-- --sources 4] [-- --no-profile] [-- --no-doc]
- *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N] [-- --cluster] [-- --cluster-n N]`
+ *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N] [-- --cluster] [-- --cluster-n N]
+ *   [-- --only mqtt] [-- --no-mqtt] [-- --mqtt URL]`
+ *   The MQTT scenario (MQTT in, WebSocket out at 1k clients) runs by default when a broker answers
+ *   at --mqtt (default mqtt://127.0.0.1:1883), skipped with a note otherwise; `--only mqtt` alone.
  *   (DIR: another copy of packages/server/src, for A/B runs; N: niceness of the server and generator,
  *   e.g. -10 on a machine other work shares)
  *   `--render` rewrites the table, chart and doc from bench/results/full.json without running.
@@ -33,9 +36,12 @@ const option = (name: string) => {
   return k >= 0 ? argv[k + 1] : undefined;
 };
 const QUICK = flag('quick');
-const ONLY = (option('only') ?? 'ours,socketio,ws,floor').split(',');
-const KINDS = ONLY.filter((k) => k !== 'cluster') as Kind[];
+const ONLY = (option('only') ?? 'ours,socketio,ws,floor,mqtt').split(',');
+const KINDS = ONLY.filter((k) => k !== 'cluster' && k !== 'mqtt') as Kind[];
 const CLUSTER = flag('cluster') || ONLY.includes('cluster');
+/** The MQTT scenario (ours only): MQTT in, WebSocket out, at 1k clients; `--mqtt URL` is the broker. */
+const MQTT = ONLY.includes('mqtt') && !flag('no-mqtt');
+const MQTT_URL = option('mqtt') ?? 'mqtt://127.0.0.1:1883';
 type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
 
 function sh(cmd: string): string {
@@ -189,7 +195,11 @@ async function http(port: number, method: string, p: string, body?: unknown, tok
   return text ? JSON.parse(text) : null;
 }
 
-async function startServer(kind: Kind, extraArgs: string[] = []): Promise<Started> {
+async function startServer(
+  kind: Kind,
+  extraArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<Started> {
   const secret = `bench-secret-${process.pid}-${Date.now()}-0123456789abcdef`;
   let child: ChildProcess;
   if (kind === 'ours') {
@@ -205,6 +215,7 @@ async function startServer(kind: Kind, extraArgs: string[] = []): Promise<Starte
         OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
         LOG_LEVEL: 'warn',
         ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
+        ...extraEnv,
       },
     );
     child.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -616,6 +627,110 @@ async function clusterScenario(): Promise<Record<string, any>> {
   }
 }
 
+// ------------------------------------------------------------------ MQTT in, WebSocket out
+
+/**
+ * Ours with OPENEYE_MQTT_URL (a unique topic prefix and client id on the broker, Home Assistant
+ * discovery off); 1,000 WebSocket clients (the generator's); camera events published by the
+ * generator with QoS 1 on `<p>/in/cameras/<id>/events` (the REST body, `data.t` its wall-clock
+ * time) instead of POSTed. Latency: 20 events, 100 ms apart, publish to receipt at every client.
+ * Throughput: the closed loop of the REST scenario (4 publishes in flight, at most 32 events ahead
+ * of the clients), events/s fully delivered. Afterwards the session and retained topics are removed.
+ */
+async function mqttScenario(gen: ChildProcess, genPid: number): Promise<Record<string, any>> {
+  const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] mqtt: ${msg}`);
+  const { connect } = await import('mqtt');
+  const probe = connect(MQTT_URL, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 3000 });
+  const reachable = await new Promise<boolean>((resolve) => {
+    probe.once('connect', () => resolve(true));
+    probe.once('error', () => resolve(false));
+    setTimeout(() => resolve(false), 4000);
+  });
+  if (!reachable) {
+    probe.end(true);
+    log(`no broker at ${MQTT_URL}: skipped (start Mosquitto, or --mqtt URL)`);
+    return { skipped: `no broker at ${MQTT_URL}` };
+  }
+  const tag = `bench_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const clean = async () => {
+    // Retained states under the prefix, then the persistent session.
+    const seen = new Set<string>();
+    probe.on('message', (topic, payload, packet) => {
+      if (packet.retain && payload.length > 0) seen.add(topic);
+    });
+    await new Promise<void>((r) => probe.subscribe(`${tag}/#`, { qos: 1 }, () => r()));
+    await sleep(300);
+    for (const topic of seen)
+      await new Promise<void>((r) => probe.publish(topic, '', { qos: 1, retain: true }, () => r()));
+    await new Promise<void>((r) => probe.end(false, {}, () => r()));
+    const s = connect(MQTT_URL, {
+      protocolVersion: 5,
+      clientId: tag,
+      clean: true,
+      properties: { sessionExpiryInterval: 0 },
+    });
+    await new Promise<void>((r) => {
+      s.once('connect', () => r());
+      s.once('error', () => r());
+    });
+    await new Promise<void>((r) => s.end(false, {}, () => r()));
+  };
+  cleanups.add(clean);
+  const n = 1000;
+  const out: Record<string, any> = { broker: MQTT_URL, clients: n, topic_prefix: tag };
+  const s = await startServer('ours', [], {
+    OPENEYE_MQTT_URL: MQTT_URL,
+    OPENEYE_MQTT_TOPIC_PREFIX: tag,
+    OPENEYE_MQTT_CLIENT_ID: tag,
+    OPENEYE_HA_DISCOVERY: 'false',
+  });
+  try {
+    for (let k = 0; ; k++) {
+      const ready = (await (await fetch(`http://127.0.0.1:${s.port}/readyz`)).json()) as { mqtt?: string };
+      if (ready.mqtt === 'up') break;
+      if (k > 100) throw new Error(`ours did not connect to ${MQTT_URL}: ${JSON.stringify(ready)}`);
+      await sleep(100);
+    }
+    await ask(gen, 'target', {
+      ...s.target,
+      mqtt: { url: MQTT_URL, topic: `${tag}/in/cameras/${s.target.cameraId}/events` },
+    });
+    await ask(gen, 'connect', { total: 20, concurrency: 20 });
+    await ask(gen, 'fanout', { events: 2, intervalMs: 50, drainMs: 2000 });
+    await ask(gen, 'connect', { total: n, concurrency: CONCURRENCY, timeoutMs: 120_000 });
+    await sleep(1000);
+    out.fanout = await ask(gen, 'fanout', { events: 20, intervalMs: 100, drainMs: 10_000 });
+    delete out.fanout.per_event;
+    log(
+      `latency at ${n}: p50 ${out.fanout.p50_ms.toFixed(1)} ms, p99 ${out.fanout.p99_ms.toFixed(1)} ms, complete ${out.fanout.complete}`,
+    );
+    const { result, cpu } = await measuredCpu([s.pid, genPid], () =>
+      ask(gen, 'throughput', { seconds: P.tpSeconds, inflight: 4, window: 32, drainMs: 15_000 }),
+    );
+    out.throughput = { ...result, server_cpu: cpu[0], generator_cpu: cpu[1] };
+    log(
+      `throughput at ${n}: ${Math.round(result.events_per_s)} events/s in, ${Math.round(result.delivered_per_s)} msg/s out, server CPU ${(cpu[0]! * 100).toFixed(0)}%, complete ${result.complete}`,
+    );
+  } finally {
+    await ask(gen, 'disconnect', { keep: 0 }).catch(() => {});
+    await ask(gen, 'target', { ...s.target }).catch(() => {});
+    await stopServer(s);
+    await clean().catch(() => {});
+    cleanups.delete(clean);
+  }
+  return out;
+}
+
+function renderMqttTable(m: Record<string, any>): string {
+  if (m.skipped) return `MQTT in → WebSocket out: skipped (${m.skipped})`;
+  const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+  return [
+    `MQTT in → WebSocket out, ${m.clients} clients (broker ${m.broker})`,
+    `  latency, 20 events 100 ms apart: p50 ${f(m.fanout.p50_ms)} ms, p99 ${f(m.fanout.p99_ms)} ms, max ${f(m.fanout.max_ms)} ms, complete ${m.fanout.complete ? 'yes' : 'no'}`,
+    `  throughput (${f(m.throughput.seconds, 0)} s closed loop): ${f(m.throughput.events_per_s, 0)} events/s in, ${f(m.throughput.delivered_per_s, 0)} messages/s out, complete ${m.throughput.complete ? 'yes' : 'no'}, server CPU ${f(m.throughput.server_cpu * 100, 0)}%, generator CPU ${f(m.throughput.generator_cpu * 100, 0)}%`,
+  ].join('\n');
+}
+
 function machine(): Record<string, unknown> {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   return {
@@ -673,13 +788,14 @@ async function main(): Promise<void> {
     params: { ...P, concurrency: CONCURRENCY, throughput_inflight_posts: 4, throughput_window_events: 32 },
     servers: {},
   };
-  if (KINDS.length) {
+  if (KINDS.length || MQTT) {
     console.log(
-      `bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`,
+      `bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}${MQTT ? '; MQTT in → WebSocket out' : ''}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`,
     );
     const gen = spawnNode(1, ['--import', 'tsx', 'bench/generator.ts'], {});
     await waitMessage(gen, (m) => m?.ready, 30_000, 'generator ready');
     for (const kind of KINDS) results.servers[kind] = await benchServer(kind, gen, gen.pid!);
+    if (MQTT) results.mqtt = await mqttScenario(gen, gen.pid!);
     if (P.profileSeconds > 0 && KINDS.includes('ours') && !flag('no-profile')) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-prof-'));
       console.log('profiling ours: connecting 1k -> 10k, then the throughput scenario ...');
@@ -712,9 +828,11 @@ async function main(): Promise<void> {
   }
   results.duration_s = (Date.now() - started) / 1000;
   results.machine.load_average_at_end = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  if (KINDS.length) {
-    fs.writeFileSync(path.join(resultsDir, `${results.mode}.json`), `${JSON.stringify(results, null, 1)}\n`);
-    console.log(`\n${renderTable(results)}\n`);
+  if (KINDS.length || MQTT) {
+    const file = KINDS.length ? `${results.mode}.json` : `mqtt${QUICK ? '-quick' : ''}.json`;
+    fs.writeFileSync(path.join(resultsDir, file), `${JSON.stringify(results, null, 1)}\n`);
+    if (KINDS.length) console.log(`\n${renderTable(results)}\n`);
+    if (results.mqtt) console.log(`${renderMqttTable(results.mqtt)}\n`);
   }
   if (cluster) console.log(`\n${renderClusterTable(cluster)}\n`);
   if (!QUICK && !flag('no-doc') && (KINDS.length === 4 || (cluster && !KINDS.length))) {
@@ -729,7 +847,7 @@ async function main(): Promise<void> {
     console.log(`wrote docs/benchmarks.md${base ? ' and bench/results/chart.svg' : ''}`);
   }
   console.log(
-    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${KINDS.length ? `${results.mode}.json` : ''}${cluster ? `${KINDS.length ? ', ' : ''}cluster${QUICK ? '-quick' : ''}.json` : ''}`,
+    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${KINDS.length ? `${results.mode}.json` : MQTT ? `mqtt${QUICK ? '-quick' : ''}.json` : ''}${cluster ? `${KINDS.length || MQTT ? ', ' : ''}cluster${QUICK ? '-quick' : ''}.json` : ''}`,
   );
   killAll();
   process.exit(0);

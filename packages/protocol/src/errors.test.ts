@@ -34,6 +34,7 @@ describe('error catalogue', () => {
       forbidden: 403,
       not_found: 404,
       conflict: 409,
+      duplicate: 409,
       payload_too_large: 413,
       unsupported_media_type: 415,
       gone: 410,

@@ -75,6 +75,12 @@ export const REST_ERRORS = {
     message: 'Conflicts with the current state',
     meaning: 'The change contradicts what is stored: a username taken, deleting your own account. Change the request.',
   },
+  duplicate: {
+    status: 409,
+    message: 'Already stored (a repeat of an earlier message)',
+    meaning:
+      'A message carrying an idempotency key (an MQTT user property, a Frigate event id) that was already stored; nothing was stored again. Do not retry.',
+  },
   gone: {
     status: 410,
     message: 'Events after that id are no longer (or not) in the history',

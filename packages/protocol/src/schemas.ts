@@ -383,6 +383,8 @@ export const Camera = Type.Object({
   snapshot_url: Type.Optional(Nullable(Type.String())),
   /** A `multipart/x-mixed-replace` MJPEG stream the server reads while someone watches; the password shown as `***`. */
   mjpeg_url: Type.Optional(Nullable(Type.String())),
+  /** Where the camera came from when a bridge created it (`frigate`); absent for cameras created through the API. */
+  source: Type.Optional(Type.String({ description: 'the system that created the camera, e.g. frigate' })),
 });
 
 const OfflineGrace = Nullable(Type.Integer({ minimum: 1, maximum: 7 * 86400 }));

@@ -40,6 +40,8 @@ import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { registerSchemas } from './http/schemas.js';
 import { staticRoutes } from './http/static.js';
+import { Integrations } from './integrations/index.js';
+import type { ConnectionTiming } from './integrations/mqtt-connection.js';
 import { createLogger, type Logger } from './logger.js';
 import { type ConnectionManager, connectionManager } from './manager.js';
 import { PullManager } from './media/pull.js';
@@ -63,6 +65,8 @@ export interface CreateServerOptions {
   engine?: ClusterEngine;
   /** Printed instead of the console banner when an admin password is generated. */
   onAdminCreated?: (username: string, password: string) => void;
+  /** MQTT timeouts and backoff (tests of stalling and restarting brokers). */
+  mqttTiming?: ConnectionTiming;
 }
 
 export interface OpenEyeServer {
@@ -84,6 +88,8 @@ export interface OpenEyeServer {
   readonly media: MediaService;
   /** Pulls frames from cameras' snapshot_url / mjpeg_url while they are watched. */
   readonly pull: PullManager;
+  /** Frigate bridge, MQTT ingest and publishing, Home Assistant discovery (when configured). */
+  readonly integrations: Integrations;
   /** Joins the cluster and starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   setWebSocketEnabled(enabled: boolean): void;
@@ -227,7 +233,17 @@ export async function createServer(config: Config, options: CreateServerOptions 
   registerSchemas(app);
   await app.register(formbody);
   await openApi(app);
-  opsRoutes(app, { store, engine, metrics });
+  const integrations = new Integrations({
+    config,
+    store,
+    domain,
+    statistics,
+    engine,
+    log,
+    registry: metrics.registry,
+    ...(options.mqttTiming ? { timing: options.mqttTiming } : {}),
+  });
+  opsRoutes(app, { store, engine, metrics, readiness: () => integrations.health() });
 
   const ctx: RouteContext = {
     config,
@@ -272,6 +288,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     endpoint: realtime.endpoint,
     media: realtime.media,
     pull,
+    integrations,
     async listen() {
       await retention.start();
       await realtime.start();
@@ -280,6 +297,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       offline.start();
       pull.start();
       await app.listen({ port: config.port, host: config.host });
+      await integrations.start();
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const scheme = config.tlsCert ? 'https' : 'http';
@@ -298,6 +316,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
       escalation.stop();
       outbox.stop();
       await pull.stop();
+      await integrations.stop();
       const result = await realtime.stop();
       await app.close();
       await engine.stop();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `openeye`: serve | user add|list|passwd|disable|enable | token | key create|list|revoke | config | cluster | simulate. Settings come from
+ * `openeye`: serve | user add|list|passwd|disable|enable | token | key create|list|revoke | config | cluster | mqtt check | simulate. Settings come from
  * the environment and from their flags, which win (both defined in config.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -64,6 +64,13 @@ openeye key revoke <id>
 API keys for machines (cameras, pipelines, bridges): a key acts as a producer for <username> (a
 producer or admin account), optionally only for some cameras, until it is revoked. create prints
 the key once; it is stored hashed. Use it as: Authorization: Bearer <key>.`,
+  mqtt: `openeye mqtt check [--seconds N]
+
+Connects to the brokers of OPENEYE_MQTT_URL and OPENEYE_FRIGATE_MQTT_URL with the configured
+credentials (a clean, throwaway session, never the server's), listens --seconds (5) on the Frigate
+and OpenEye topics (and Home Assistant's status and OpenEye's discovery config), and prints each
+topic seen with a count and a sample message. Exits 1 when a broker cannot be reached. Passwords are
+shown masked.`,
   simulate: `openeye simulate [--url URL] [--username U --password P | --token T] [--rate N] [--duration S] [--fps N]
 
 Posts recognitions, unknown faces, motion events and camera status changes to a running server
@@ -132,6 +139,7 @@ const options = {
   cameras: { type: 'string' },
   duration: { type: 'string' },
   fps: { type: 'string' },
+  seconds: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -484,6 +492,15 @@ async function main(argv: string[]): Promise<void> {
       return keyCommand(config, sub, arg, values);
     case 'cluster':
       return cluster(config, number(values.nodes, 'nodes', 3, 1));
+    case 'mqtt': {
+      if (sub !== 'check') throw new UsageError(`unknown command: openeye mqtt ${sub ?? ''} (see openeye mqtt --help)`);
+      const { mqttCheck } = await import('./integrations/check.js');
+      const ok = await mqttCheck(config, number(values.seconds, 'seconds', 5, 0), (line) =>
+        process.stdout.write(`${line}\n`),
+      );
+      if (!ok) process.exitCode = 1;
+      return;
+    }
     case 'simulate': {
       const url = values.url ?? `http://127.0.0.1:${config.port}`;
       let token = values.token;

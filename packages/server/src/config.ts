@@ -88,6 +88,23 @@ export interface Config {
   vapidPublicKey: string | null;
   vapidPrivateKey: string | null;
   vapidSubject: string;
+  /** Frigate's MQTT broker: set, the Frigate bridge runs (integrations/frigate-bridge.ts). */
+  frigateMqttUrl: string | null;
+  frigateTopicPrefix: string;
+  /** Frigate's HTTP address, for snapshot, thumbnail and live links. */
+  frigateUrl: string | null;
+  /** A face name Frigate recognised that no OpenEye person has: create the person (else skipped). */
+  frigateCreatePeople: boolean;
+  /** OpenEye's MQTT broker: set, generic ingest and publishing run (integrations/). */
+  mqttUrl: string | null;
+  mqttTopicPrefix: string;
+  /** The stable client id of the persistent sessions; null: derived from the topic prefix. */
+  mqttClientId: string | null;
+  mqttUsername: string | null;
+  mqttPassword: string | null;
+  mqttCaFile: string | null;
+  haDiscovery: boolean;
+  haPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -180,6 +197,28 @@ function boolean(raw: string, name: string): boolean {
   if (FALSE.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
+
+/** An MQTT broker URL (credentials may be in it: shown masked). */
+function mqttUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a broker URL like mqtt://host:1883 or mqtts://host:8883`);
+  }
+  if (!/^(mqtt|mqtts|tcp|ssl|tls|ws|wss):$/.test(url.protocol) || url.hostname === '') {
+    throw new ConfigError(
+      `${name} must be a broker URL like mqtt://host:1883 or mqtts://host:8883 (mqtt, mqtts, ws, wss), got scheme ${url.protocol}`,
+    );
+  }
+  return raw;
+}
+
+/** An MQTT topic prefix: one or more levels, no wildcards, no leading or trailing slash. */
+const topicPrefix = matching(
+  /^(?!\/)(?!.*\/$)(?!.*\/\/)[^#+\u0000$][^#+\u0000]{0,127}$/,
+  'must be an MQTT topic prefix without wildcards (+ #), leading $ or a leading or trailing /, at most 128 characters',
+);
 
 function list(raw: string): string[] {
   return raw
@@ -639,6 +678,101 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     parse: matching(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https:// contact URI'),
     default: 'mailto:openeye@localhost',
     meaning: 'contact URI push services see in the VAPID token',
+  },
+  frigateMqttUrl: {
+    env: 'OPENEYE_FRIGATE_MQTT_URL',
+    kind: 'string',
+    parse: mqttUrl,
+    default: null,
+    defaultText: 'unset (no Frigate bridge)',
+    meaning: "Frigate's MQTT broker, mqtt://[user:pass@]host:1883: turns the Frigate bridge on",
+    secret: 'url',
+  },
+  frigateTopicPrefix: {
+    env: 'OPENEYE_FRIGATE_TOPIC_PREFIX',
+    kind: 'string',
+    parse: topicPrefix,
+    default: 'frigate',
+    meaning: "Frigate's mqtt.topic_prefix",
+  },
+  frigateUrl: {
+    env: 'OPENEYE_FRIGATE_URL',
+    kind: 'string',
+    parse: matching(/^https?:\/\/[^/]+/, 'must be an http(s):// URL, e.g. http://frigate:5000'),
+    default: null,
+    defaultText: 'unset',
+    meaning: "Frigate's HTTP address: snapshot, thumbnail and live links in the events",
+    secret: 'url',
+  },
+  frigateCreatePeople: {
+    env: 'OPENEYE_FRIGATE_CREATE_PEOPLE',
+    kind: 'boolean',
+    parse: boolean,
+    default: true,
+    meaning: 'a face name Frigate recognised that no person has creates the person (false: skipped)',
+  },
+  mqttUrl: {
+    env: 'OPENEYE_MQTT_URL',
+    kind: 'string',
+    parse: mqttUrl,
+    default: null,
+    defaultText: 'unset (no MQTT)',
+    meaning: 'MQTT broker, mqtt://[user:pass@]host:1883: turns on MQTT ingest, publishing and HA discovery',
+    secret: 'url',
+  },
+  mqttTopicPrefix: {
+    env: 'OPENEYE_MQTT_TOPIC_PREFIX',
+    kind: 'string',
+    parse: topicPrefix,
+    default: 'openeye',
+    meaning: 'prefix of every OpenEye topic (<prefix>/in/..., <prefix>/out/..., <prefix>/status)',
+  },
+  mqttClientId: {
+    env: 'OPENEYE_MQTT_CLIENT_ID',
+    kind: 'string',
+    parse: matching(/^[A-Za-z0-9_.-]{1,64}$/, 'may contain letters, digits, _ . - (at most 64)'),
+    default: null,
+    defaultText: 'openeye-<topic prefix>',
+    meaning: 'client id of the persistent MQTT sessions; the same on every node of a cluster',
+  },
+  mqttUsername: {
+    env: 'OPENEYE_MQTT_USERNAME',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: 'unset (from the URL)',
+    meaning: 'broker username, when not in the URL (both brokers)',
+  },
+  mqttPassword: {
+    env: 'OPENEYE_MQTT_PASSWORD',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: 'unset (from the URL)',
+    meaning: 'broker password, when not in the URL (both brokers)',
+    secret: true,
+  },
+  mqttCaFile: {
+    env: 'OPENEYE_MQTT_CA_FILE',
+    kind: 'string',
+    parse: text,
+    default: null,
+    defaultText: "the system's CAs",
+    meaning: 'PEM file of the CA that signed the broker certificate (mqtts://, wss://)',
+  },
+  haDiscovery: {
+    env: 'OPENEYE_HA_DISCOVERY',
+    kind: 'boolean',
+    parse: boolean,
+    default: true,
+    meaning: 'Home Assistant MQTT discovery when OPENEYE_MQTT_URL is set',
+  },
+  haPrefix: {
+    env: 'OPENEYE_HA_PREFIX',
+    kind: 'string',
+    parse: topicPrefix,
+    default: 'homeassistant',
+    meaning: "Home Assistant's discovery prefix",
   },
 };
 

@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Role } from '@openeye/protocol';
 import pg from 'pg';
-import { createServer, type OpenEyeServer } from './app.js';
+import { type CreateServerOptions, createServer, type OpenEyeServer } from './app.js';
 import { hashPassword } from './auth/passwords.js';
 import { loadConfig } from './config.js';
 
@@ -40,6 +40,8 @@ export interface StartOptions {
   dataDir?: string;
   websocket?: boolean;
   env?: Record<string, string>;
+  /** More createServer options (e.g. MQTT timing). */
+  serverOptions?: Pick<CreateServerOptions, 'mqttTiming'>;
 }
 
 /** What this process made for tests and has not removed yet. */
@@ -71,7 +73,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
       ...(options.websocket === false ? { websocketEnabled: false } : {}),
     },
   );
-  const server = await createServer(config, { logStream });
+  const server = await createServer(config, { logStream, ...options.serverOptions });
   const url = await server.listen();
   const port = Number(new URL(url).port);
   const tokenFor = async (username: string, role: Role = 'viewer', expiresInSeconds?: number) => {
@@ -148,7 +150,8 @@ export async function spawnServerProcess(options: {
   child.stderr?.on('data', (d) => output.push(String(d)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${options.port}`;
-  const startTimeoutMs = options.startTimeoutMs ?? 45_000;
+  // Generous: a machine shared with other work can take long to start a TypeScript process.
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server process exited: ${output.join('')}`);

@@ -32,3 +32,5 @@ export function errorBody(code: RestErrorCode, message: string = REST_ERRORS[cod
 export const notFound = (what: string, field?: string) => new DomainError('not_found', `${what} not found`, field);
 export const conflict = (message: string, field?: string) => new DomainError('conflict', message, field);
 export const badRequest = (message: string, field?: string) => new DomainError('validation_error', message, field);
+/** A write whose receipt (WriteOptions.once) was already stored: nothing was stored again. */
+export const duplicate = () => new DomainError('duplicate', 'Already stored (a repeat of an earlier message)');

@@ -41,6 +41,29 @@ describe('DomainService', () => {
     expect(await store.events.after(0, 10)).toEqual(events?.kind === 'events' ? events.events : []);
   });
 
+  it('a write with a receipt is stored once: the repeat stores and publishes nothing (409 duplicate)', async () => {
+    const camera = await domain.createCamera({ name: 'Porch' }, 'frigate');
+    expect(camera.source).toBe('frigate');
+    expect((await domain.createCamera({ name: 'Plain' })).source).toBeUndefined();
+    published.length = 0;
+    const once = { source: 'frigate', item: '1784761203.507912-h4q8zt', kind: 'face:unknown' };
+    const first = await domain.createRecognition({ camera_id: camera.id, person_id: null }, { once });
+    await expect(domain.createRecognition({ camera_id: camera.id, person_id: null }, { once })).rejects.toMatchObject({
+      status: 409,
+      code: 'duplicate',
+    });
+    expect(eventIds()).toHaveLength(2);
+    expect(await store.receipts.find(once)).toBe(first.alert ? String(Number(first.alert.id) - 1) : '');
+    // A failing write leaves no receipt: the same key works afterwards.
+    const later = { source: 'mqtt', item: 'k1', kind: 'camera_event' };
+    await expect(domain.postCameraEvent(999, 'x', {}, { once: later })).rejects.toMatchObject({
+      status: 404,
+    });
+    expect(await store.receipts.find(later)).toBeNull();
+    await domain.postCameraEvent(camera.id, 'x', {}, { once: later });
+    expect(await store.receipts.prune('2999-01-01T00:00:00.000Z')).toBe(2);
+  });
+
   it('a write that fails stores and publishes nothing', async () => {
     await expect(domain.createRecognition({ camera_id: 42, person_id: null })).rejects.toMatchObject({ status: 404 });
     await expect(

@@ -25,17 +25,23 @@ import { CameraAccess } from '../auth/access.js';
 import type { EventPublisher } from '../cluster/engine.js';
 import { resolveSourceUrl } from '../media/source-url.js';
 import type { CameraPatch } from '../store/cameras.js';
-import type { Repositories, Store } from '../store/index.js';
+import type { Receipt, Repositories, Store } from '../store/index.js';
 import { checkAlertData, checkData } from './data.js';
-import { badRequest, DomainError, notFound } from './errors.js';
+import { badRequest, DomainError, duplicate, notFound } from './errors.js';
 
 type NewEvent = EventRecord;
 
-/** Who writes (the cameras they may touch) and the image sent with the event, if any. */
+/** Who writes (the cameras they may touch), the image sent with the event, and the bridge receipt. */
 export interface WriteOptions {
   access?: CameraAccess;
   /** A JPEG, PNG or WebP stored with the event(s) as their snapshot. */
   image?: Buffer;
+  /**
+   * Store only if no write with this receipt was stored before: the receipt is written in the same
+   * transaction (its `ref` the first event's id), and a second write with it throws a 409
+   * `duplicate` DomainError and stores nothing. How a redelivered bridge message stores nothing twice.
+   */
+  once?: Receipt;
 }
 
 interface PendingImage {
@@ -109,11 +115,13 @@ export class DomainService {
     return camera ?? Promise.reject(notFound('Camera'));
   }
 
-  createCamera(input: CreateCameraRequest): Promise<Camera> {
+  /** Creates a camera; `source` marks one a bridge created (`frigate`). */
+  createCamera(input: CreateCameraRequest, source?: string): Promise<Camera> {
     const camera = {
       ...input,
       ...sourceField('snapshot_url', input.snapshot_url, null),
       ...sourceField('mjpeg_url', input.mjpeg_url, null),
+      source: source ?? null,
     };
     return this.write(async (tx, now) => ({ result: await tx.cameras.create(camera, now), events: [], changed: true }));
   }
@@ -171,16 +179,20 @@ export class DomainService {
     cameraId: number,
     eventType: string,
     given: object = {},
-    { access = CameraAccess.ALL, image }: WriteOptions = {},
+    { access = CameraAccess.ALL, image, once }: WriteOptions = {},
   ): Promise<CameraEventMessage> {
     const data = checkData(given);
     if (!access.canSee(cameraId)) throw notFound('Camera');
     const snapshot = this.imageFor(cameraId, image);
-    return this.writeWithEvents(async (tx, now) => {
-      if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
-      const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
-      return { result: null, events, changed: false };
-    }, snapshot).then((stored) => stored.events[0] as CameraEventMessage);
+    return this.writeWithEvents(
+      async (tx, now) => {
+        if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
+        const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
+        return { result: null, events, changed: false };
+      },
+      snapshot,
+      once,
+    ).then((stored) => stored.events[0] as CameraEventMessage);
   }
 
   /** A sign of life of a camera that is no event (a frame): only its `last_seen_at` moves. */
@@ -217,46 +229,50 @@ export class DomainService {
    */
   async createRecognition(
     input: CreateRecognitionRequest,
-    { access = CameraAccess.ALL, image }: WriteOptions = {},
+    { access = CameraAccess.ALL, image, once }: WriteOptions = {},
   ): Promise<Recognition> {
     if (!access.canSee(input.camera_id)) throw notFound('Camera');
     const snapshot = this.imageFor(input.camera_id, image);
-    const { result, events } = await this.writeWithEvents(async (tx, now) => {
-      const camera = await tx.cameras.byId(input.camera_id);
-      if (!camera) throw notFound('Camera');
-      const person = input.person_id === null ? null : await tx.people.byId(input.person_id);
-      if (input.person_id !== null && !person) throw notFound('Person');
-      const occurred_at = input.occurred_at ? new Date(input.occurred_at).toISOString() : now;
-      const row = await tx.recognitions.create({
-        camera_id: camera.id,
-        person_id: person?.id ?? null,
-        unknown: person === null,
-        confidence: input.confidence ?? null,
-        occurred_at,
-      });
-      await tx.cameras.update(camera.id, { last_seen_at: now });
-      const common = { recognition_id: row.id, confidence: row.confidence, occurred_at, camera_name: camera.name };
-      const events: NewEvent[] = person
-        ? [
-            {
-              kind: 'camera_event',
-              camera_id: camera.id,
-              event_type: 'face_recognized',
-              data: { ...common, person_id: person.id, person_name: person.name },
-            },
-          ]
-        : [
-            { kind: 'camera_event', camera_id: camera.id, event_type: 'unknown_face', data: common },
-            {
-              kind: 'alert',
-              camera_id: camera.id,
-              event_type: 'warning',
-              data: { message: 'Unknown face detected', camera_id: camera.id, ...common },
-            },
-          ];
-      const { unknown: _unknown, ...recognition } = row;
-      return { result: recognition, events, changed: true };
-    }, snapshot);
+    const { result, events } = await this.writeWithEvents(
+      async (tx, now) => {
+        const camera = await tx.cameras.byId(input.camera_id);
+        if (!camera) throw notFound('Camera');
+        const person = input.person_id === null ? null : await tx.people.byId(input.person_id);
+        if (input.person_id !== null && !person) throw notFound('Person');
+        const occurred_at = input.occurred_at ? new Date(input.occurred_at).toISOString() : now;
+        const row = await tx.recognitions.create({
+          camera_id: camera.id,
+          person_id: person?.id ?? null,
+          unknown: person === null,
+          confidence: input.confidence ?? null,
+          occurred_at,
+        });
+        await tx.cameras.update(camera.id, { last_seen_at: now });
+        const common = { recognition_id: row.id, confidence: row.confidence, occurred_at, camera_name: camera.name };
+        const events: NewEvent[] = person
+          ? [
+              {
+                kind: 'camera_event',
+                camera_id: camera.id,
+                event_type: 'face_recognized',
+                data: { ...common, person_id: person.id, person_name: person.name },
+              },
+            ]
+          : [
+              { kind: 'camera_event', camera_id: camera.id, event_type: 'unknown_face', data: common },
+              {
+                kind: 'alert',
+                camera_id: camera.id,
+                event_type: 'warning',
+                data: { message: 'Unknown face detected', camera_id: camera.id, ...common },
+              },
+            ];
+        const { unknown: _unknown, ...recognition } = row;
+        return { result: recognition, events, changed: true };
+      },
+      snapshot,
+      once,
+    );
     const alert = events.find((e): e is AlertMessage => e.type === 'alert');
     return alert ? { ...result, alert } : result;
   }
@@ -265,7 +281,7 @@ export class DomainService {
 
   async createAlert(
     input: CreateAlertRequest,
-    { access = CameraAccess.ALL, image }: WriteOptions = {},
+    { access = CameraAccess.ALL, image, once }: WriteOptions = {},
   ): Promise<AlertMessage> {
     const given = input.data ?? {};
     checkAlertData(given);
@@ -278,18 +294,22 @@ export class DomainService {
     const field = input.camera_id !== undefined ? 'camera_id' : 'data.camera_id';
     if (!access.canSee(cameraId)) throw notFound('Camera', field);
     const snapshot = this.imageFor(cameraId ?? null, image);
-    return this.writeWithEvents(async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
-      if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
-        throw notFound('Camera', field);
-      }
-      const data: Record<string, unknown> = { ...given, message: input.message };
-      if (cameraId !== undefined) data.camera_id = cameraId;
-      return {
-        result: null,
-        events: [{ kind: 'alert', camera_id: cameraId ?? null, event_type: input.alert_type, data }],
-        changed: false,
-      };
-    }, snapshot).then((stored) => stored.events[0] as AlertMessage);
+    return this.writeWithEvents(
+      async (tx): Promise<{ result: null; events: NewEvent[]; changed: boolean }> => {
+        if (cameraId !== undefined && !(await tx.cameras.byId(cameraId))) {
+          throw notFound('Camera', field);
+        }
+        const data: Record<string, unknown> = { ...given, message: input.message };
+        if (cameraId !== undefined) data.camera_id = cameraId;
+        return {
+          result: null,
+          events: [{ kind: 'alert', camera_id: cameraId ?? null, event_type: input.alert_type, data }],
+          changed: false,
+        };
+      },
+      snapshot,
+      once,
+    ).then((stored) => stored.events[0] as AlertMessage);
   }
 
   /** The admin broadcast: an alert to everyone, kept in the history like any other. */
@@ -332,16 +352,20 @@ export class DomainService {
   writeWithEvents<T>(
     fn: (tx: Repositories, now: string) => Promise<WriteResult<T>>,
     image?: PendingImage,
+    once?: Receipt,
   ): Promise<{ result: T; events: EventMessage[] }> {
     const run = async () => {
       const now = this.now().toISOString();
       const { result, stored, changed } = await this.store.transaction(async (tx) => {
+        // Checked first (no work for a repeat), claimed last (with the first event's id as its ref).
+        if (once && (await tx.receipts.find(once)) !== null) throw duplicate();
         const out = await fn(tx, now);
         const snapshot = image && out.events.length > 0 ? await storeImage(tx, image, now) : null;
         const stored: EventMessage[] = [];
         if (out.events.length > 0) await tx.events.lockForAppend(this.store.engine);
         for (const e of out.events) stored.push(await tx.events.insert({ ...e, snapshot, created_at: now }));
         for (const e of stored) if (e.type === 'alert') await tx.alerts.open(e);
+        if (once && !(await tx.receipts.claim(once, stored[0]?.id ?? null, now))) throw duplicate();
         const result = out.onStored ? await out.onStored(tx, stored) : out.result;
         // Alerts and their transitions change the statistics' alert counts.
         const changed = out.changed || stored.some((e) => e.type !== 'camera_event');

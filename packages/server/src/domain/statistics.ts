@@ -28,6 +28,11 @@ export class StatisticsService {
   /** Incremented on every invalidation: a cheap "did anything change" for caches built on top. */
   version = 0;
 
+  /** The start of the current day (ISO, UTC) in the configured time zone. */
+  async dayStart(): Promise<string> {
+    return this.day.startOf(this.now());
+  }
+
   snapshot(): Promise<Statistics> {
     const now = this.now();
     const day = this.day.startOf(now);

@@ -10,7 +10,13 @@ import { redactUrl } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { Metrics } from './metrics.js';
 
-export function opsRoutes(app: App, deps: { store: Store; engine: ClusterEngine; metrics: Metrics }): void {
+/** More readiness fields (the MQTT connections); `degraded` when one of them is down. */
+export type ReadinessProbe = () => { fields: Record<string, string>; degraded: boolean } | null;
+
+export function opsRoutes(
+  app: App,
+  deps: { store: Store; engine: ClusterEngine; metrics: Metrics; readiness?: ReadinessProbe },
+): void {
   const { store, engine, metrics } = deps;
 
   app.addHook('onResponse', async (req, reply) => {
@@ -36,11 +42,13 @@ export function opsRoutes(app: App, deps: { store: Store; engine: ClusterEngine;
 
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const health = engine.health();
-    const cluster = health === 'local' ? {} : { [engine.name]: health };
+    const extra = deps.readiness?.() ?? null;
+    const cluster = { ...(health === 'local' ? {} : { [engine.name]: health }), ...extra?.fields };
     try {
       await store.ping();
-      // Without its cluster engine a node still serves its own clients and catches up later.
-      return { status: health === 'down' ? 'degraded' : 'ready', storage: store.engine, ...cluster };
+      // Without its cluster engine (or a broker) a node still serves its own clients and catches up later.
+      const degraded = health === 'down' || extra?.degraded === true;
+      return { status: degraded ? 'degraded' : 'ready', storage: store.engine, ...cluster };
     } catch {
       return reply.code(503).send({ status: 'unavailable', storage: store.engine, ...cluster });
     }

@@ -1,9 +1,9 @@
 import type { Camera } from '@openeye/protocol';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import { maskSourceUrl } from '../media/source-url.js';
 import type { CamerasTable, Database } from './schema.js';
 
-type Row = Omit<CamerasTable, 'id'> & { id: number };
+type Row = Selectable<CamerasTable>;
 
 /** A camera as every reader gets it: source URLs with their password masked. */
 const toCamera = (r: Row): Camera => ({
@@ -17,6 +17,7 @@ const toCamera = (r: Row): Camera => ({
   offline_grace_seconds: r.offline_grace_seconds ?? null,
   snapshot_url: maskSourceUrl(r.snapshot_url),
   mjpeg_url: maskSourceUrl(r.mjpeg_url),
+  ...(r.source ? { source: r.source } : {}),
 });
 
 /** A camera's live sources as stored, credentials included: for the puller and for updates only. */
@@ -48,6 +49,8 @@ export interface NewCamera {
   snapshot_url?: string | null;
   mjpeg_url?: string | null;
   offline_grace_seconds?: number | null;
+  /** The bridge that created the camera (`frigate`); unset for cameras created through the API. */
+  source?: string | null;
 }
 
 export class CamerasRepository {
@@ -93,6 +96,8 @@ export class CamerasRepository {
         offline_grace_seconds: c.offline_grace_seconds ?? null,
         snapshot_url: c.snapshot_url ?? null,
         mjpeg_url: c.mjpeg_url ?? null,
+        ...(c.source ? { source: c.source } : {}),
+        ...(c.source ? { source: c.source } : {}),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -100,7 +105,7 @@ export class CamerasRepository {
   }
 
   async update(id: number, patch: CameraPatch): Promise<Camera | null> {
-    const values: Partial<Omit<CamerasTable, 'id'>> = {};
+    const values: Updateable<CamerasTable> = {};
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.location !== undefined) values.location = patch.location;
     if (patch.active !== undefined) values.active = patch.active ? 1 : 0;

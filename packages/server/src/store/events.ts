@@ -131,6 +131,17 @@ export class EventsRepository {
     return r?.id == null ? null : Number(r.id);
   }
 
+  /** How many events of `kind` were stored at or after `since` (ISO time). */
+  async countSince(kind: EventKind, since: string): Promise<number> {
+    const r = await this.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('kind', '=', kind)
+      .where('created_at', '>=', since)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async historyFloor(): Promise<number> {
     const r = await this.db.selectFrom('meta').select('value').where('key', '=', 'history_floor').executeTakeFirst();
     return r ? Number(r.value) : 0;

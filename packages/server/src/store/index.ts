@@ -5,8 +5,10 @@ import { CamerasRepository } from './cameras.js';
 import { type Engine, openDatabase } from './db.js';
 import { EventsRepository } from './events.js';
 import { MediaRepository } from './media.js';
+import { MetaRepository } from './meta.js';
 import { NotifyRepository } from './notify.js';
 import { PeopleRepository } from './people.js';
+import { ReceiptsRepository } from './receipts.js';
 import { RecognitionsRepository } from './recognitions.js';
 import type { Database } from './schema.js';
 import { UsersRepository } from './users.js';
@@ -22,6 +24,8 @@ export class Repositories {
   readonly media: MediaRepository;
   readonly alerts: AlertsRepository;
   readonly notify: NotifyRepository;
+  readonly receipts: ReceiptsRepository;
+  readonly meta: MetaRepository;
 
   constructor(readonly db: Kysely<Database>) {
     this.users = new UsersRepository(db);
@@ -33,6 +37,8 @@ export class Repositories {
     this.media = new MediaRepository(db);
     this.alerts = new AlertsRepository(db);
     this.notify = new NotifyRepository(db);
+    this.receipts = new ReceiptsRepository(db);
+    this.meta = new MetaRepository(db);
   }
 }
 
@@ -68,4 +74,5 @@ export type { ApiKeyRecord } from './api-keys.js';
 export type { Engine } from './db.js';
 export { type EventKind, parseEventId, toMessage } from './events.js';
 export type { StoredMedia } from './media.js';
+export type { Receipt } from './receipts.js';
 export { publicUser, type UserRecord } from './users.js';

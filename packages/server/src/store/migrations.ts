@@ -254,6 +254,27 @@ function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('cameras').dropColumn('snapshot_url').execute();
       },
     },
+    '006_integrations': {
+      async up(db: Kysely<unknown>) {
+        // Cameras a bridge created (Frigate): its name; null for cameras created through the API.
+        await db.schema.alterTable('cameras').addColumn('source', 'text').execute();
+        // What bridges already stored, so a redelivered message stores nothing twice (pruned by age).
+        await db.schema
+          .createTable('ingest_receipts')
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('item', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('ref', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('ingest_receipts_pk', ['source', 'item', 'kind'])
+          .execute();
+        await db.schema.createIndex('ingest_receipts_created_at').on('ingest_receipts').column('created_at').execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('ingest_receipts').execute();
+        await db.schema.alterTable('cameras').dropColumn('source').execute();
+      },
+    },
   };
 }
 

@@ -39,6 +39,8 @@ export interface CamerasTable {
   /** Live sources as the admin set them, credentials included: never answered as stored (store/cameras.ts). */
   snapshot_url: string | null;
   mjpeg_url: string | null;
+  /** The bridge that created the camera (`frigate`), or null. */
+  source: Generated<string | null>;
 }
 
 export interface PeopleTable {
@@ -173,6 +175,19 @@ export interface NotificationOutboxTable {
   delivered_at: string | null;
 }
 
+/**
+ * Items a bridge has already turned into stored data, so that a redelivered message stores nothing
+ * twice: (source, item, kind), e.g. ('frigate', '<event id>', 'face:maria'). `ref` is the id of the
+ * event it produced, when one did (a Frigate review's alert, for later updates).
+ */
+export interface IngestReceiptsTable {
+  source: string;
+  item: string;
+  kind: string;
+  ref: string | null;
+  created_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -194,4 +209,5 @@ export interface Database {
   webhooks: WebhooksTable;
   push_subscriptions: PushSubscriptionsTable;
   notification_outbox: NotificationOutboxTable;
+  ingest_receipts: IngestReceiptsTable;
 }
