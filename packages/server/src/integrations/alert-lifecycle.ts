@@ -1,17 +1,16 @@
 /**
- * THE HOOK FOR THE ALERT LIFECYCLE (acknowledge / resolve, `alert_update` events), which is being
- * built separately. Integrations need two things from it:
+ * What integrations need from the alert lifecycle (domain/alerts.ts, docs/alerts.md):
  *
  * - `frigateReviewChanged`: a Frigate review that already became an OpenEye alert was updated or
- *   ended (the alert's event id is the receipt's `ref`). Until the lifecycle lands this only
- *   counts it: the alert itself is not duplicated either way.
- * - `openAlerts`: the figure of the "Open alerts" Home Assistant sensor and `<p>/out/statistics`.
- *   Until alerts can be resolved, every alert of the current day counts as open.
+ *   ended (the alert's event id is the receipt's `ref`). The alert is neither duplicated nor
+ *   changed: Frigate ending a review means the activity is over, not that anyone looked at it, so
+ *   the alert stays open until an operator acknowledges or resolves it. Counted, nothing stored.
+ * - `openAlerts`: the figure of the "Open alerts" Home Assistant sensor and `<p>/out/statistics`:
+ *   alerts in state `open` (not yet acknowledged), the dashboard's figure.
  *
- * The lifecycle replaces `interimAlertLifecycle` in app.ts; its `alert_update` events, once stored,
- * are published on `<p>/out/alerts/updates` by mqtt-publish.ts without further change.
+ * The lifecycle's `alert_update` events are published on `<p>/out/alerts/updates` by
+ * mqtt-publish.ts like every other stored event.
  */
-import type { StatisticsService } from '../domain/statistics.js';
 import type { Store } from '../store/index.js';
 
 export interface ReviewChange {
@@ -26,13 +25,13 @@ export interface AlertLifecycleHook {
   openAlerts(): Promise<number>;
 }
 
-export function interimAlertLifecycle(store: Store, statistics: StatisticsService): AlertLifecycleHook {
+export function alertLifecycleHook(store: Store, dayStart: () => Promise<string>): AlertLifecycleHook {
   return {
     async frigateReviewChanged() {
-      // Nothing to change yet: alerts have no state until the lifecycle lands.
+      // Deliberately nothing: see above.
     },
     async openAlerts() {
-      return store.events.countSince('alert', await statistics.dayStart());
+      return (await store.alerts.counts(await dayStart())).open;
     },
   };
 }

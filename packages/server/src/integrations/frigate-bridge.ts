@@ -5,6 +5,7 @@
  */
 import { DomainError } from '../domain/errors.js';
 import type { DomainService } from '../domain/service.js';
+import { fetchSnapshot, type SourceOptions, sourceAgents, sourceAuth } from '../media/http-source.js';
 import type { Store } from '../store/index.js';
 import type { AlertLifecycleHook } from './alert-lifecycle.js';
 import { FRIGATE, type FrigateAction, mapFrigateMessage } from './frigate.js';
@@ -17,11 +18,16 @@ export interface FrigateBridgeOptions {
   prefix: string;
   frigateUrl: string | null;
   createPeople: boolean;
+  /** The largest snapshot taken from Frigate (the server's frame limit); a bigger one stays a link. */
+  maxImageBytes: number;
+  /** Connect-and-answer budget of a snapshot request; the whole image gets three times this. */
+  snapshotTimeoutMs?: number;
 }
 
 export class FrigateBridge {
   private readonly cameras: CameraNames;
   private readonly people: PeopleNames;
+  private agents: SourceOptions['agents'] | null = null;
 
   constructor(
     private readonly o: FrigateBridgeOptions,
@@ -71,8 +77,10 @@ export class FrigateBridge {
     switch (a.kind) {
       case 'camera_event': {
         const cameraId = await this.cameraId(a.camera);
+        // Frigate's snapshot of an object is final when the object ends: that event carries it.
+        const image = a.once.kind === 'ended' ? await this.snapshot(a.data.snapshot_url) : undefined;
         await this.forgetIfGone(a.camera, () =>
-          this.domain.postCameraEvent(cameraId, a.eventType, a.data, { once: a.once }),
+          this.domain.postCameraEvent(cameraId, a.eventType, a.data, { once: a.once, ...(image ? { image } : {}) }),
         );
         return 'stored';
       }
@@ -119,7 +127,7 @@ export class FrigateBridge {
         const ref = await this.store.receipts.find({ source: FRIGATE, item: a.reviewId, kind: 'alert' });
         if (!ref) return 'no_alert';
         await this.lifecycle.frigateReviewChanged({ alertEventId: ref, status: a.status, data: a.data });
-        return 'lifecycle_hook';
+        return 'review_update';
       }
       case 'camera_status': {
         const { camera } = await this.cameras.resolve(a.camera);
@@ -129,6 +137,36 @@ export class FrigateBridge {
         return 'stored';
       }
     }
+  }
+
+  /**
+   * Frigate's snapshot at `url` (a link mapped from OPENEYE_FRIGATE_URL), bounded in time and size;
+   * undefined when there is none or Frigate cannot give it: the event is stored with its link then,
+   * and the miss counted (`snapshot_unavailable`).
+   */
+  private async snapshot(url: unknown): Promise<Buffer | undefined> {
+    if (typeof url !== 'string' || !this.o.frigateUrl) return undefined;
+    this.agents ??= sourceAgents();
+    try {
+      return await fetchSnapshot(url, {
+        timeoutMs: this.o.snapshotTimeoutMs ?? 5000,
+        maxFrameBytes: this.o.maxImageBytes,
+        signal: AbortSignal.timeout(4 * (this.o.snapshotTimeoutMs ?? 5000)),
+        agents: this.agents,
+        auth: sourceAuth(this.o.frigateUrl),
+      });
+    } catch {
+      // Whatever went wrong (PullError kinds, a timeout), the event is worth more than its picture.
+      this.reporter.skipped('frigate', 'snapshot_unavailable');
+      return undefined;
+    }
+  }
+
+  /** Closes the kept-alive connection to Frigate's API. */
+  close(): void {
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
+    this.agents = null;
   }
 
   private async cameraId(name: string): Promise<number> {

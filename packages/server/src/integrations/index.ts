@@ -15,7 +15,7 @@ import type { DomainService } from '../domain/service.js';
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
-import { type AlertLifecycleHook, interimAlertLifecycle } from './alert-lifecycle.js';
+import { type AlertLifecycleHook, alertLifecycleHook } from './alert-lifecycle.js';
 import { frigateTopics } from './frigate.js';
 import { FrigateBridge } from './frigate-bridge.js';
 import { integrationMetrics } from './metrics.js';
@@ -89,13 +89,14 @@ export class Integrations {
     this.leaseMs = c.nodeLeaseMs;
     const metrics = integrationMetrics(d.registry);
     this.reporter = new IngestReporter(d.log, metrics);
-    this.lifecycle = d.lifecycle ?? interimAlertLifecycle(d.store, d.statistics);
+    this.lifecycle = d.lifecycle ?? alertLifecycleHook(d.store, () => d.statistics.dayStart());
     if (c.frigateMqttUrl) {
       this.bridge = new FrigateBridge(
         {
           prefix: c.frigateTopicPrefix,
           frigateUrl: c.frigateUrl?.replace(/\/+$/, '') ?? null,
           createPeople: c.frigateCreatePeople,
+          maxImageBytes: c.maxFrameBytes,
         },
         d.domain,
         d.store,
@@ -230,6 +231,7 @@ export class Integrations {
       this.openeyeConn?.stop(shutdown ? { topic: status, payload: 'offline' } : undefined),
     ]);
     this.frigateConn = this.openeyeConn = null;
+    this.bridge?.close();
     if (!shutdown) {
       this.d.log.warn({ event: 'integrations.standby' }, 'lost the integrations lease: MQTT integrations stopped here');
     }

@@ -157,7 +157,28 @@ describe('Frigate in, WebSocket and MQTT out', () => {
     ]);
     const skipped = await (await fetch(`${s.url}/metrics`)).text();
     expect(skipped).toMatch(/openeye_mqtt_messages_skipped_total\{source="frigate",reason="detection_review"\} 1/);
-    expect(skipped).toMatch(/openeye_mqtt_messages_skipped_total\{source="frigate",reason="lifecycle_hook"\} 2/);
+    expect(skipped).toMatch(/openeye_mqtt_messages_skipped_total\{source="frigate",reason="review_update"\} 2/);
+
+    // Frigate ending the review does not handle the alert: it stays open until an operator acts.
+    const alertId = alerts[0]!.id as string;
+    const alert = (await api(s.url, 'GET', `/api/alerts/${alertId}`, s.adminToken)).body;
+    expect(alert).toMatchObject({ state: 'open', version: 1 });
+    const openNow = async () => {
+      const [stats] = await out.waitFor((m) => m.topic === `${n.openeye}/out/statistics`);
+      return JSON.parse(out.messages.filter((m) => m.topic === stats!.topic).at(-1)!.payload).open_alerts as number;
+    };
+    const before = await openNow();
+    expect(before).toBeGreaterThanOrEqual(1);
+    const ack = await api(s.url, 'POST', `/api/alerts/${alertId}/acknowledge`, s.adminToken, { version: 1 });
+    expect(ack.status).toBe(200);
+    // The state change goes out on <p>/out/alerts/updates, and the open-alerts figure drops.
+    const [update] = await out.waitFor((m) => m.topic === `${n.openeye}/out/alerts/updates`);
+    expect(JSON.parse(update!.payload)).toMatchObject({
+      type: 'alert_update',
+      alert_id: alertId,
+      state: 'acknowledged',
+    });
+    await until(async () => ((await openNow()) === before - 1 ? true : undefined), 8000, 'open_alerts to drop');
   });
 
   it('Frigate camera status topic switches the camera online/offline', async () => {
