@@ -65,7 +65,7 @@ describe('JwtService', () => {
   });
 });
 
-describe('passwords', () => {
+describe('passwords', { timeout: 60_000 }, () => {
   it('hashes with scrypt and verifies', async () => {
     const h = await hashPassword('correct horse');
     expect(h).toMatch(/^scrypt\$32768\$8\$3\$/);

@@ -27,7 +27,8 @@ afterEach(() => {
   restore = undefined;
 });
 
-describe('password hashing (scrypt)', () => {
+// Each scrypt run costs ~0.3 s of CPU at the OWASP parameters; on a loaded 2-core machine several take seconds.
+describe('password hashing (scrypt)', { timeout: 60_000 }, () => {
   it('stores scrypt$N$r$p$salt$hash and verifies the password it was made from', async () => {
     const stored = await hashPassword('correct horse battery staple');
     expect(stored).toMatch(/^scrypt\$32768\$8\$3\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
