@@ -15,6 +15,7 @@ import { useTheme } from './lib/theme';
 import { AdminPage } from './pages/Admin';
 import { CamerasPage } from './pages/Cameras';
 import { DashboardPage } from './pages/Dashboard';
+import { HistoryPage } from './pages/History';
 import { LoginPage } from './pages/Login';
 import { PeoplePage } from './pages/People';
 
@@ -29,6 +30,7 @@ const ROUTES: Route[] = [
   { path: '/', label: 'Dashboard', icon: 'dashboard' },
   { path: '/cameras', label: 'Cameras', icon: 'camera' },
   { path: '/people', label: 'People', icon: 'users' },
+  { path: '/history', label: 'History', icon: 'clock' },
   { path: '/admin', label: 'Admin', icon: 'shield', adminOnly: true },
 ];
 
@@ -57,6 +59,8 @@ function Page({ path }: { path: string }) {
       return <CamerasPage />;
     case '/people':
       return <PeoplePage />;
+    case '/history':
+      return <HistoryPage />;
     case '/admin':
       return <AdminPage />;
     default:
