@@ -119,21 +119,21 @@ describe('camera wall and views', () => {
     await page.locator('[data-testid="camera-tile"]').first().waitFor();
     const first = cams[0]!;
     const last = cams.at(-1)!;
-    await waitFor('the first tiles watched, not the last', async () => {
+    await waitFor(async () => {
       const w = await watchedCameras();
       return sent.some((m) => m.type === 'watch' && m.camera_id === first) && w.includes(first) && !w.includes(last);
-    });
+    }, 'the first tiles watched, not the last');
     sent.length = 0;
     await page.locator(`[data-testid="camera-tile"][data-camera-id="${last}"]`).scrollIntoViewIfNeeded();
-    await waitFor('the last tile watched, the first not', async () => {
+    await waitFor(async () => {
       const w = await watchedCameras();
       return w.includes(last) && !w.includes(first);
-    });
+    }, 'the last tile watched, the first not');
     await waitFor(
-      'unwatch of the first and watch of the last sent',
       () =>
         sent.some((m) => m.type === 'unwatch' && m.camera_id === first) &&
         sent.some((m) => m.type === 'watch' && m.camera_id === last),
+      'unwatch of the first and watch of the last sent',
     );
     // The tab goes to the background: nothing is watched; back: the visible tiles again.
     const setHidden = (hidden: boolean) =>
@@ -146,9 +146,9 @@ describe('camera wall and views', () => {
         document.dispatchEvent(new Event('visibilitychange'));
       }, hidden);
     await setHidden(true);
-    await waitFor('nothing watched while hidden', async () => (await watchedCameras()).length === 0);
+    await waitFor(async () => (await watchedCameras()).length === 0, 'nothing watched while hidden');
     await setHidden(false);
-    await waitFor('watched again when visible', async () => (await watchedCameras()).includes(last));
+    await waitFor(async () => (await watchedCameras()).includes(last), 'watched again when visible');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
