@@ -473,16 +473,41 @@ export const BroadcastRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** A query value that may be repeated (`?a=1&a=2`) or a comma list (`?a=1,2`), or both. */
+const QueryList = (description: string) => Type.Array(Type.String({ maxLength: 1024 }), { maxItems: 64, description });
+const QueryTime = (description: string) => Type.String({ maxLength: 64, description });
+
 export const EventsQuery = Type.Object({
-  after: Type.Optional(Type.String({ maxLength: 64 })),
+  after: Type.Optional(Type.String({ maxLength: 64, description: 'Events after this id, oldest first (polling)' })),
+  before: Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description: 'The newest `limit` events with an id below this (history paging); not with `after`',
+    }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
-  types: Type.Optional(Type.String({ maxLength: 256, description: 'comma-separated: camera_event, alert' })),
+  types: Type.Optional(
+    Type.String({ maxLength: 256, description: 'comma-separated: camera_event, alert, alert_update' }),
+  ),
+  since: Type.Optional(QueryTime('ISO 8601 time: events at or after it')),
+  until: Type.Optional(QueryTime('ISO 8601 time: events before it')),
+  camera_id: Type.Optional(QueryList('Camera ids: events about these cameras')),
+  event_type: Type.Optional(QueryList('Camera events of these `event_type`s (e.g. motion, face_recognized)')),
+  alert_type: Type.Optional(QueryList('Alerts of these severities: info, warning, critical')),
+  /** The same as `alert_type` (the dashboard calls it severity). */
+  severity: Type.Optional(QueryList('The same as alert_type')),
+  person_id: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'Events that name this person' }),
+  ),
 });
 
 export const EventsResponse = Type.Object({
   events: Type.Array(EventMessage),
   last_event_id: Nullable(EventId),
-  has_more: Type.Boolean(),
+  has_more: Type.Boolean({
+    description:
+      'With `after`: newer events are left for the next page. Otherwise: older events that match are left (page on with `before`).',
+  }),
 });
 
 export const ConnectionStatistics = Type.Object({

@@ -14,7 +14,10 @@ import { useStore } from './lib/store';
 import { useTheme } from './lib/theme';
 import { AdminPage } from './pages/Admin';
 import { CamerasPage } from './pages/Cameras';
+import { CameraViewPage } from './pages/CameraView';
+import { CameraWallPage } from './pages/CameraWall';
 import { DashboardPage } from './pages/Dashboard';
+import { HistoryPage } from './pages/History';
 import { LoginPage } from './pages/Login';
 import { PeoplePage } from './pages/People';
 
@@ -29,6 +32,8 @@ const ROUTES: Route[] = [
   { path: '/', label: 'Dashboard', icon: 'dashboard' },
   { path: '/cameras', label: 'Cameras', icon: 'camera' },
   { path: '/people', label: 'People', icon: 'users' },
+  { path: '/wall', label: 'Live', icon: 'eye' },
+  { path: '/history', label: 'History', icon: 'clock' },
   { path: '/admin', label: 'Admin', icon: 'shield', adminOnly: true },
 ];
 
@@ -50,6 +55,7 @@ function ThemeToggle() {
 }
 
 function Page({ path }: { path: string }) {
+  if (/^\/cameras\/[0-9]{1,10}$/.test(path)) return <CameraViewPage key={path} cameraId={Number(path.slice(9))} />;
   switch (path) {
     case '/':
       return <DashboardPage />;
@@ -57,6 +63,10 @@ function Page({ path }: { path: string }) {
       return <CamerasPage />;
     case '/people':
       return <PeoplePage />;
+    case '/history':
+      return <HistoryPage />;
+    case '/wall':
+      return <CameraWallPage />;
     case '/admin':
       return <AdminPage />;
     default:

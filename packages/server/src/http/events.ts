@@ -1,10 +1,12 @@
 /** Producer ingest (recognitions, alerts), the polling fallback (statistics, events) and the hub's REST face. */
 import {
+  ALERT_TYPES,
   AlertMessage,
   BroadcastRequest,
   type ConnectionStatistics,
   CreateAlertRequest,
   CreateRecognitionRequest,
+  EventMessage,
   EventsQuery,
   EventsResponse,
   isStoredEventType,
@@ -14,10 +16,11 @@ import {
   type StoredEventType,
   WsStatusResponse,
 } from '@openeye/protocol';
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, DomainError } from '../domain/errors.js';
+import { badRequest, DomainError, notFound } from '../domain/errors.js';
 import { TokenBucket } from '../realtime/rate-limit.js';
-import { parseEventId } from '../store/index.js';
+import { type EventFilter, parseEventId } from '../store/index.js';
 import type { App, RouteContext } from './context.js';
 import { WITH_SNAPSHOT } from './multipart.js';
 import { operations } from './operation.js';
@@ -101,7 +104,10 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     '/api/events',
     operation({
       operationId: 'listEvents',
-      summary: 'Event history: after an id (oldest first), or the newest; 410 when `after` is older than the history',
+      summary:
+        'Event history, oldest first: after an id (polling), or the newest, or the newest before an id (paging back); filtered by time, camera, type, severity, person',
+      description:
+        'Filters narrow each other. `event_type` keeps camera events of those types, `alert_type` (or `severity`) alerts of those severities; given one, other kinds are left out; given both, either matches. List values may be repeated or comma-separated. 410 when `after` is older than the history.',
       tag: 'realtime',
       auth: 'user',
       rateLimit: pollLimit,
@@ -110,36 +116,56 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
       errors: ['gone'],
     }),
     async (req) => {
-      const limit = req.query.limit ?? 100;
-      let kinds: StoredEventType[] | undefined;
-      if (req.query.types !== undefined) {
-        kinds = [];
-        for (const t of req.query.types
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)) {
-          if (!isStoredEventType(t)) throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
-          if (!kinds.includes(t)) kinds.push(t);
-        }
-        if (kinds.length === 0) kinds = undefined;
-      }
+      const q = req.query;
+      const limit = q.limit ?? 100;
       // A viewer limited to some cameras reads only events about those (or about no camera).
-      const cameras = req.user!.access.cameras;
+      const filter = historyFilter(q, req.user!.access.cameras);
       const newest = await store.events.newestId();
       const lastEventId = newest === null ? null : String(newest);
-      if (req.query.after === undefined) {
-        const events = await store.events.newest(limit, kinds, cameras);
-        return { events, last_event_id: lastEventId, has_more: false };
+      if (q.after !== undefined && q.before !== undefined) {
+        throw badRequest('Give after (newer events) or before (older events), not both', 'before');
       }
-      const after = parseEventId(req.query.after);
+      if (q.after === undefined) {
+        let before: number | undefined;
+        if (q.before !== undefined) {
+          const id = parseEventId(q.before);
+          if (id === null) throw badRequest('before must be an event id (the id of the oldest event shown)', 'before');
+          before = id;
+        }
+        const page = await store.events.newest(limit + 1, filter, before);
+        const has_more = page.length > limit;
+        return { events: has_more ? page.slice(1) : page, last_event_id: lastEventId, has_more };
+      }
+      const after = parseEventId(q.after);
       if (after === null) throw badRequest('after must be an event id', 'after');
       const floor = await store.events.historyFloor();
       if (after < floor || after > (newest ?? 0)) {
         throw new DomainError('gone');
       }
-      const page = await store.events.after(after, limit + 1, kinds, cameras);
+      const page = await store.events.after(after, limit + 1, filter);
       const has_more = page.length > limit;
       return { events: has_more ? page.slice(0, limit) : page, last_event_id: lastEventId, has_more };
+    },
+  );
+
+  app.get(
+    '/api/events/:id',
+    operation({
+      operationId: 'getEvent',
+      summary: 'One event of the history by id, exactly as the socket sent it (404 when pruned or not yours to see)',
+      tag: 'realtime',
+      auth: 'user',
+      rateLimit: pollLimit,
+      params: EventIdParams,
+      response: { 200: EventMessage },
+      errors: ['not_found'],
+    }),
+    async (req) => {
+      const id = parseEventId(req.params.id);
+      if (id === null) throw badRequest('id must be an event id', 'id');
+      const event = await store.events.byId(id, { cameras: req.user!.access.cameras });
+      if (!event) throw notFound('Event');
+      return event;
     },
   );
 
@@ -188,4 +214,89 @@ export function eventRoutes(app: App, ctx: RouteContext): void {
     async (req, reply) =>
       reply.code(201).send(await domain.broadcast(req.body.message, req.body.alert_type ?? 'info', req.user!.username)),
   );
+}
+
+const EventIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** The values of a list parameter: repeated and comma-separated alike, trimmed, without blanks and repeats. */
+function listOf(values: readonly string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const out = [
+    ...new Set(
+      values
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter(Boolean),
+    ),
+  ];
+  return out.length > 0 ? out : undefined;
+}
+
+/** An ISO 8601 time with a zone (Z or an offset), as the instant toISOString writes; null when it is not one. */
+function isoTime(text: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) return null;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return null;
+  // Date.parse rolls 2024-02-31 over into March: the day must be the one written.
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const check = new Date(Date.UTC(y, m - 1, d));
+  if (check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) return null;
+  return new Date(ms).toISOString();
+}
+
+const EVENT_TYPE = /^[a-z0-9_.:-]{1,64}$/;
+
+/** The store filter of a `GET /api/events` query; throws `validation_error` naming the bad field. */
+function historyFilter(q: EventsQuery, cameras: ReadonlySet<number> | null): EventFilter {
+  const filter: EventFilter = { cameras };
+  if (q.types !== undefined) {
+    const kinds: StoredEventType[] = [];
+    for (const t of listOf([q.types]) ?? []) {
+      if (!isStoredEventType(t)) throw badRequest(`Unknown event type ${JSON.stringify(t.slice(0, 32))}`, 'types');
+      if (!kinds.includes(t)) kinds.push(t);
+    }
+    if (kinds.length > 0) filter.kinds = kinds;
+  }
+  for (const field of ['since', 'until'] as const) {
+    const text = q[field];
+    if (text === undefined) continue;
+    const iso = isoTime(text);
+    if (iso === null) {
+      throw badRequest(`${field} must be an ISO 8601 time with a zone, e.g. 2024-05-01T08:00:00Z`, field);
+    }
+    filter[field] = iso;
+  }
+  if (filter.since !== undefined && filter.until !== undefined && filter.until < filter.since) {
+    throw badRequest('until must not be before since', 'until');
+  }
+  const cameraIds = listOf(q.camera_id);
+  if (cameraIds) {
+    const ids = cameraIds.map((v) => (/^[0-9]{1,10}$/.test(v) ? Number(v) : 0));
+    if (ids.some((id) => id < 1 || id > 2_147_483_647)) {
+      throw badRequest('camera_id must be camera ids (whole numbers from 1), repeated or comma-separated', 'camera_id');
+    }
+    filter.cameraIds = ids;
+  }
+  const eventTypes = listOf(q.event_type);
+  if (eventTypes) {
+    const bad = eventTypes.find((t) => !EVENT_TYPE.test(t));
+    if (bad !== undefined) {
+      throw badRequest(
+        `event_type ${JSON.stringify(bad.slice(0, 32))} is not a camera event type (lower-case letters, digits, _ . : -)`,
+        'event_type',
+      );
+    }
+    filter.eventTypes = eventTypes;
+  }
+  for (const field of ['alert_type', 'severity'] as const) {
+    const values = listOf(q[field]);
+    if (!values) continue;
+    const bad = values.find((v) => !(ALERT_TYPES as readonly string[]).includes(v));
+    if (bad !== undefined) {
+      throw badRequest(`${field} must be info, warning or critical (not ${JSON.stringify(bad.slice(0, 32))})`, field);
+    }
+    filter.alertTypes = [...new Set([...(filter.alertTypes ?? []), ...values])];
+  }
+  if (q.person_id !== undefined) filter.personId = q.person_id;
+  return filter;
 }

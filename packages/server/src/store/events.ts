@@ -20,6 +20,27 @@ export type EventKind = StoredEventType;
 
 type Row = Omit<EventsTable, 'id'> & { id: number | string };
 
+/** Which events a query reads; every part given narrows it (AND), except as said. */
+export interface EventFilter {
+  /** Of these kinds only. */
+  kinds?: readonly EventKind[];
+  /** The cameras the reader may see: events about one of them or about no camera; null: every camera. */
+  cameras?: ReadonlySet<number> | null;
+  /** Asked for: events about one of these cameras (events about no camera are left out). */
+  cameraIds?: readonly number[];
+  /**
+   * Camera events of these types, and alerts of these severities. Given one, events of the other
+   * kinds are left out; given both, either matches.
+   */
+  eventTypes?: readonly string[];
+  alertTypes?: readonly string[];
+  /** ISO times (as toISOString writes them): created at or after `since`, before `until`. */
+  since?: string;
+  until?: string;
+  /** Events whose data names this person (`person_id`). */
+  personId?: number;
+}
+
 /** A stored row as the message it was sent as; never throws (see eventOf). */
 export function toMessage(r: Row): EventMessage {
   return eventOf(
@@ -88,28 +109,27 @@ export class EventsRepository {
     return toMessage(row);
   }
 
-  /** Events with id > after, oldest first; of `kinds` only, and about `cameras` (or none) only. */
-  async after(
-    after: number,
-    limit: number,
-    kinds?: readonly EventKind[],
-    cameras?: ReadonlySet<number> | null,
-  ): Promise<EventMessage[]> {
-    const q = this.filtered(kinds, cameras).where('id', '>', after);
+  /** Events with id > after, oldest first, that pass `filter`. */
+  async after(after: number, limit: number, filter: EventFilter = {}): Promise<EventMessage[]> {
+    const q = this.filtered(filter).where('id', '>', after);
     return (await q.orderBy('id', 'asc').limit(limit).execute()).map(toMessage);
   }
 
-  /** The newest `limit` events, oldest first, with the same filters as `after`. */
-  async newest(
-    limit: number,
-    kinds?: readonly EventKind[],
-    cameras?: ReadonlySet<number> | null,
-  ): Promise<EventMessage[]> {
-    const q = this.filtered(kinds, cameras);
+  /** The newest `limit` events (with an id below `before`, when given) that pass `filter`, oldest first. */
+  async newest(limit: number, filter: EventFilter = {}, before?: number): Promise<EventMessage[]> {
+    let q = this.filtered(filter);
+    if (before !== undefined) q = q.where('id', '<', before);
     return (await q.orderBy('id', 'desc').limit(limit).execute()).map(toMessage).reverse();
   }
 
-  private filtered(kinds?: readonly EventKind[], cameras?: ReadonlySet<number> | null) {
+  /** One event, if it is still in the history and passes `filter` (e.g. the cameras a user may see). */
+  async byId(id: number, filter: EventFilter = {}): Promise<EventMessage | null> {
+    const row = await this.filtered(filter).where('id', '=', id).executeTakeFirst();
+    return row ? toMessage(row) : null;
+  }
+
+  private filtered(filter: EventFilter) {
+    const { kinds, cameras } = filter;
     let q = this.db.selectFrom('events').selectAll();
     if (kinds && kinds.length < STORED_EVENT_TYPES.length) {
       q = q.where('kind', 'in', kinds.length ? kinds : ['none' as EventKind]);
@@ -118,6 +138,32 @@ export class EventsRepository {
       const ids = [...cameras];
       q = q.where((eb) =>
         ids.length ? eb.or([eb('camera_id', 'is', null), eb('camera_id', 'in', ids)]) : eb('camera_id', 'is', null),
+      );
+    }
+    if (filter.cameraIds) q = q.where('camera_id', 'in', filter.cameraIds.length ? filter.cameraIds : [0]);
+    const { eventTypes, alertTypes } = filter;
+    if (eventTypes || alertTypes) {
+      q = q.where((eb) =>
+        eb.or([
+          ...(eventTypes
+            ? [eb.and([eb('kind', '=', 'camera_event'), eb('event_type', 'in', [...eventTypes, ''])])]
+            : []),
+          ...(alertTypes ? [eb.and([eb('kind', '=', 'alert'), eb('event_type', 'in', [...alertTypes, ''])])] : []),
+        ]),
+      );
+    }
+    // Times are stored as toISOString() text: string order is time order.
+    if (filter.since !== undefined) q = q.where('created_at', '>=', filter.since);
+    if (filter.until !== undefined) q = q.where('created_at', '<', filter.until);
+    if (filter.personId !== undefined) {
+      // The data is stored as JSON.stringify wrote it (no spaces): the person's id is followed by
+      // `,` or `}`. LIKE works alike on both engines and never fails on a malformed row.
+      const key = `%"person\\_id":${filter.personId}`;
+      q = q.where((eb) =>
+        eb.or([
+          sql<boolean>`${eb.ref('data')} like ${`${key},%`} escape '\\'`,
+          sql<boolean>`${eb.ref('data')} like ${`${key}}%`} escape '\\'`,
+        ]),
       );
     }
     return q;

@@ -72,7 +72,7 @@ export class Store extends Repositories {
 
 export type { ApiKeyRecord } from './api-keys.js';
 export type { Engine } from './db.js';
-export { type EventKind, parseEventId, toMessage } from './events.js';
+export { type EventFilter, type EventKind, parseEventId, toMessage } from './events.js';
 export type { StoredMedia } from './media.js';
 export type { Receipt } from './receipts.js';
 export { publicUser, type UserRecord } from './users.js';

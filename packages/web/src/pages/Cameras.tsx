@@ -1,5 +1,5 @@
 import { ApiError } from '@openeye/client';
-import type { Camera } from '@openeye/protocol';
+import type { Camera, CreateCameraRequest, UpdateCameraRequest } from '@openeye/protocol';
 import { useId, useState } from 'react';
 import { Dialog } from '../components/Dialog';
 import { Icon } from '../components/Icon';
@@ -8,8 +8,10 @@ import { cameras, removeCamera, upsertCamera } from '../lib/cameras';
 import { formatDateTime, relativeTime } from '../lib/format';
 import { useNow, useTitle } from '../lib/hooks';
 import { seed } from '../lib/live';
+import { Link } from '../lib/router';
 import { api, client } from '../lib/services';
 import { useStore } from '../lib/store';
+import '../media.css';
 import { setWatched, watched } from '../lib/watch';
 
 interface Draft {
@@ -17,9 +19,14 @@ interface Draft {
   location: string;
   active: boolean;
   recording: boolean;
+  /** Live sources (admins only); as the server shows them, the password as `***`. */
+  snapshotUrl: string;
+  mjpegUrl: string;
 }
 
-const EMPTY: Draft = { name: '', location: '', active: true, recording: false };
+const EMPTY: Draft = { name: '', location: '', active: true, recording: false, snapshotUrl: '', mjpegUrl: '' };
+
+const SOURCE_URL = /^https?:\/\/\S+$/i;
 
 function errorText(error: unknown): string {
   if (error instanceof ApiError) {
@@ -30,31 +37,58 @@ function errorText(error: unknown): string {
   return 'Something went wrong. Try again.';
 }
 
-function CameraDialog({ camera, onClose }: { camera: Camera | 'new' | null; onClose: () => void }) {
+function CameraDialog({
+  camera,
+  onClose,
+  isAdmin,
+}: {
+  camera: Camera | 'new' | null;
+  onClose: () => void;
+  isAdmin: boolean;
+}) {
   const editing = camera !== null && camera !== 'new' ? camera : null;
-  const [draft, setDraft] = useState<Draft>(() =>
-    editing
-      ? { name: editing.name, location: editing.location ?? '', active: editing.active, recording: editing.recording }
-      : EMPTY,
-  );
+  const initial: Draft = editing
+    ? {
+        name: editing.name,
+        location: editing.location ?? '',
+        active: editing.active,
+        recording: editing.recording,
+        snapshotUrl: editing.snapshot_url ?? '',
+        mjpegUrl: editing.mjpeg_url ?? '',
+      }
+    : EMPTY;
+  const [draft, setDraft] = useState<Draft>(initial);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ids = { name: useId(), location: useId(), error: useId() };
+  const ids = { name: useId(), location: useId(), error: useId(), snapshot: useId(), mjpeg: useId() };
 
   const submit = async () => {
     if (!draft.name.trim()) {
       setError('Give the camera a name.');
       return;
     }
+    for (const [label, value] of [
+      ['snapshot URL', draft.snapshotUrl],
+      ['MJPEG stream URL', draft.mjpegUrl],
+    ] as const) {
+      if (value.trim() && !SOURCE_URL.test(value.trim())) {
+        setError(`The ${label} must start with http:// or https://.`);
+        return;
+      }
+    }
     setBusy(true);
     setError(null);
     try {
-      const body = {
+      const body: UpdateCameraRequest & CreateCameraRequest = {
         name: draft.name.trim(),
         location: draft.location.trim() || null,
         active: draft.active,
         recording: draft.recording,
       };
+      // Sent only when changed: the server shows a password as ***, which must not be saved back.
+      if (isAdmin && draft.snapshotUrl.trim() !== initial.snapshotUrl)
+        body.snapshot_url = draft.snapshotUrl.trim() || null;
+      if (isAdmin && draft.mjpegUrl.trim() !== initial.mjpegUrl) body.mjpeg_url = draft.mjpegUrl.trim() || null;
       upsertCamera(editing ? await api.updateCamera(editing.id, body) : await api.createCamera(body));
       onClose();
     } catch (e) {
@@ -125,6 +159,42 @@ function CameraDialog({ camera, onClose }: { camera: Camera | 'new' | null; onCl
           Recording
         </label>
       </div>
+      {isAdmin ? (
+        <fieldset className="source-fields">
+          <legend>Live picture</legend>
+          <p className="field-note">
+            The server fetches these only while someone watches the camera. Leave empty when a producer pushes frames.
+          </p>
+          <div className="field">
+            <label htmlFor={ids.snapshot}>
+              Snapshot URL <span className="optional">optional</span>
+            </label>
+            <input
+              id={ids.snapshot}
+              type="text"
+              inputMode="url"
+              value={draft.snapshotUrl}
+              maxLength={2048}
+              placeholder="http://camera.local/snapshot.jpg"
+              onChange={(e) => setDraft({ ...draft, snapshotUrl: e.target.value })}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor={ids.mjpeg}>
+              MJPEG stream URL <span className="optional">optional</span>
+            </label>
+            <input
+              id={ids.mjpeg}
+              type="text"
+              inputMode="url"
+              value={draft.mjpegUrl}
+              maxLength={2048}
+              placeholder="http://camera.local/video.mjpg"
+              onChange={(e) => setDraft({ ...draft, mjpegUrl: e.target.value })}
+            />
+          </div>
+        </fieldset>
+      ) : null}
       {error ? (
         <p className="form-error" id={ids.error} role="alert">
           {error}
@@ -268,7 +338,9 @@ export function CamerasPage() {
                     </button>
                   </td>
                   <td className="col-main">
-                    <div className="cell-title">{c.name}</div>
+                    <div className="cell-title">
+                      <Link href={`/cameras/${c.id}`}>{c.name}</Link>
+                    </div>
                     <div className="cell-sub">{c.location ?? 'No location'}</div>
                   </td>
                   <td data-label="Status">
@@ -332,7 +404,7 @@ export function CamerasPage() {
         ) : null}
       </section>
 
-      {editing !== null ? <CameraDialog camera={editing} onClose={() => setEditing(null)} /> : null}
+      {editing !== null ? <CameraDialog camera={editing} isAdmin={isAdmin} onClose={() => setEditing(null)} /> : null}
       <DeleteDialog camera={deleting} onClose={() => setDeleting(null)} />
     </>
   );
