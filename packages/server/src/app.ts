@@ -39,6 +39,7 @@ import { notifyRoutes } from './http/notify.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { registerSchemas } from './http/schemas.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { staticRoutes } from './http/static.js';
 import { Integrations } from './integrations/index.js';
 import type { ConnectionTiming } from './integrations/mqtt-connection.js';
@@ -226,6 +227,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     1000,
     config.headersTimeoutMs,
   );
+  installSecurityHeaders(app, { tls: Boolean(config.tlsCert && config.tlsKey) });
   installInputRules(app);
   installMultipart(app, config.maxFrameBytes);
   installErrorHandler(app);
