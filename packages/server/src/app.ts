@@ -150,6 +150,12 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine, undefined, { maxImageBytes: config.maxFrameBytes });
   const alerts = new AlertService(store, domain);
+  domain.onStored = (events) => metrics.eventsStored(events);
+  domain.onRecognition = (result) => metrics.recognition(result);
+  metrics.domainGauges = {
+    openAlerts: () => store.alerts.openBySeverity(),
+    engine: () => ({ name: engine.name, up: engine.health() !== 'down' }),
+  };
   // Alerts: escalation to webhooks and Web Push through the durable outbox (docs/alerts.md).
   const notifySettings = {
     allowPrivate: config.webhookAllowPrivate,
@@ -245,7 +251,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
     registry: metrics.registry,
     ...(options.mqttTiming ? { timing: options.mqttTiming } : {}),
   });
-  opsRoutes(app, { store, engine, metrics, readiness: () => integrations.health() });
+  opsRoutes(app, {
+    store,
+    engine,
+    metrics,
+    readiness: () => integrations.health(),
+    metricsToken: config.metricsToken,
+  });
 
   const ctx: RouteContext = {
     config,
