@@ -146,7 +146,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const secret = loadSecret(config);
   const jwt = new JwtService(secret, config.tokenLifetimeSeconds);
   const metrics = createMetrics();
-  const engine = options.engine ?? createEngine(config, log);
+  const engine = options.engine ?? (await createEngine(config, log));
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine, undefined, { maxImageBytes: config.maxFrameBytes });
   const alerts = new AlertService(store, domain);
