@@ -10,7 +10,7 @@ import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
-import { buildWeb } from './web-build.js';
+import { fakeWebRoot } from './web-build.js';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
@@ -20,7 +20,7 @@ let js: string;
 let css: string;
 
 beforeAll(async () => {
-  webRoot = await buildWeb();
+  webRoot = fakeWebRoot();
   t = await startTestServer({ env: { OPENEYE_WEB_ROOT: webRoot } });
   const assets = fs.readdirSync(path.join(webRoot, 'assets'));
   js = `/assets/${assets.find((f) => f.endsWith('.js'))}`;

@@ -4,16 +4,20 @@
  * API docs (/docs) render too. The app is built with Vite into a temporary directory and served by
  * a real server from there.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../test/support/browser.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../server/src/testing.js';
-import { buildWeb } from '../../server/test/web-build.js';
+import { buildWeb } from './build.js';
 
 let t: TestServer;
+let webRoot: string;
 
 beforeAll(async () => {
-  t = await startTestServer({ env: { OPENEYE_WEB_ROOT: await buildWeb() } });
+  webRoot = await buildWeb();
+  t = await startTestServer({ env: { OPENEYE_WEB_ROOT: webRoot } });
 });
 afterAll(async () => {
   await t?.close();
@@ -52,6 +56,17 @@ describe('the dashboard in Chromium under the policy', () => {
       ],
     };
   }
+
+  it('the built index.html has no inline script (the policy allows none)', () => {
+    const html = fs.readFileSync(path.join(webRoot, 'index.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const [, attributes, body] of scripts) {
+      expect(attributes).toMatch(/\bsrc=/);
+      expect(body?.trim()).toBe('');
+    }
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+  });
 
   it('loads, signs in and connects with no CSP violation', async () => {
     const { page, violations } = await watchedPage();
