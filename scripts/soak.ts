@@ -299,9 +299,9 @@ async function sample(): Promise<void> {
     const s: Sample = {
       t: (Date.now() - t0) / 1000,
       rssMb: rssKb / 1024,
-      heapMb: metric(m, 'openeye_process_nodejs_heap_size_used_bytes') / 2 ** 20,
-      lagP99Ms: metric(m, 'openeye_process_nodejs_eventloop_lag_p99_seconds') * 1000,
-      lagMaxMs: metric(m, 'openeye_process_nodejs_eventloop_lag_max_seconds') * 1000,
+      heapMb: metric(m, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+      lagP99Ms: metric(m, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+      lagMaxMs: metric(m, 'nodejs_eventloop_lag_max_seconds') * 1000,
       clientLagP99Ms: clientLag.percentile(99) / 1e6,
       serverConnections: metric(m, 'openeye_ws_connections'),
       clientsOpen: clients.filter((c) => c.state === 'open').length,

@@ -39,6 +39,7 @@ import { notifyRoutes } from './http/notify.js';
 import { openApi } from './http/openapi.js';
 import { resourceRoutes } from './http/resources.js';
 import { registerSchemas } from './http/schemas.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { staticRoutes } from './http/static.js';
 import { Integrations } from './integrations/index.js';
 import type { ConnectionTiming } from './integrations/mqtt-connection.js';
@@ -145,10 +146,16 @@ export async function createServer(config: Config, options: CreateServerOptions 
   const secret = loadSecret(config);
   const jwt = new JwtService(secret, config.tokenLifetimeSeconds);
   const metrics = createMetrics();
-  const engine = options.engine ?? createEngine(config, log);
+  const engine = options.engine ?? (await createEngine(config, log));
   const statistics = new StatisticsService(store, config.timezone);
   const domain = new DomainService(store, engine, undefined, { maxImageBytes: config.maxFrameBytes });
   const alerts = new AlertService(store, domain);
+  domain.onStored = (events) => metrics.eventsStored(events);
+  domain.onRecognition = (result) => metrics.recognition(result);
+  metrics.domainGauges = {
+    openAlerts: () => store.alerts.openBySeverity(),
+    engine: () => ({ name: engine.name, up: engine.health() !== 'down' }),
+  };
   // Alerts: escalation to webhooks and Web Push through the durable outbox (docs/alerts.md).
   const notifySettings = {
     allowPrivate: config.webhookAllowPrivate,
@@ -226,6 +233,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     1000,
     config.headersTimeoutMs,
   );
+  installSecurityHeaders(app, { tls: Boolean(config.tlsCert && config.tlsKey) });
   installInputRules(app);
   installMultipart(app, config.maxFrameBytes);
   installErrorHandler(app);
@@ -243,7 +251,13 @@ export async function createServer(config: Config, options: CreateServerOptions 
     registry: metrics.registry,
     ...(options.mqttTiming ? { timing: options.mqttTiming } : {}),
   });
-  opsRoutes(app, { store, engine, metrics, readiness: () => integrations.health() });
+  opsRoutes(app, {
+    store,
+    engine,
+    metrics,
+    readiness: () => integrations.health(),
+    metricsToken: config.metricsToken,
+  });
 
   const ctx: RouteContext = {
     config,

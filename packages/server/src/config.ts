@@ -73,6 +73,8 @@ export interface Config {
    * or a list of addresses / CIDR ranges (and proxy-addr's `loopback`, `linklocal`, `uniquelocal`).
    */
   trustProxy: boolean | string[];
+  /** When set, `/metrics` answers only `Authorization: Bearer <this>` (401 otherwise). */
+  metricsToken: string | null;
   /** Seconds without an event, status or frame before a camera raises a `camera_offline` alert. */
   cameraOfflineGraceSeconds: number;
   /** Webhook and push endpoints on loopback, link-local or private addresses are allowed (tests). */
@@ -553,6 +555,15 @@ export const SETTINGS: { readonly [K in keyof Config]: Setting<Config[K]> } = {
     default: null,
     defaultText: 'unset',
     meaning: 'PEM private key file (with OPENEYE_TLS_CERT)',
+  },
+  metricsToken: {
+    env: 'OPENEYE_METRICS_TOKEN',
+    kind: 'string',
+    parse: atLeast(16),
+    default: null,
+    defaultText: 'unset (/metrics open)',
+    meaning: 'bearer token (>= 16 chars) Prometheus must send to scrape /metrics; without it 401',
+    secret: true,
   },
   webRoot: {
     env: 'OPENEYE_WEB_ROOT',

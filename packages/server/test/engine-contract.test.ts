@@ -148,7 +148,7 @@ describe.each(ENGINES)('engine contract: $name', (engine) => {
         }),
       );
       const config = loadConfig({ DATABASE_URL: db.url, ...engine.env(prefix, engine.urlWithSecret!(port, secret)) });
-      const subject = createEngine(config, log);
+      const subject = await createEngine(config, log);
       expect(subject.name).toBe(engine.name);
       await sleep(300);
       expect(seen).toHaveLength(0);

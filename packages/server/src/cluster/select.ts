@@ -1,13 +1,16 @@
-/** Picks the cluster engine the configuration names: Redis, NATS, or the in-process one. */
+/**
+ * Picks the cluster engine the configuration names: Redis, NATS, or the in-process one. The Redis
+ * and NATS engines (and their clients) are loaded only when configured: a single node does not
+ * carry them (idle memory, docs/benchmarks.md).
+ */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ClusterEngine } from './engine.js';
 import { LocalEngine } from './local.js';
-import { NatsEngine } from './nats.js';
-import { RedisEngine } from './redis.js';
 
-export function createEngine(config: Config, log: Logger): ClusterEngine {
+export async function createEngine(config: Config, log: Logger): Promise<ClusterEngine> {
   if (config.redisUrl) {
+    const { RedisEngine } = await import('./redis.js');
     return new RedisEngine(
       {
         url: config.redisUrl,
@@ -19,6 +22,7 @@ export function createEngine(config: Config, log: Logger): ClusterEngine {
     );
   }
   if (config.natsUrl) {
+    const { NatsEngine } = await import('./nats.js');
     return new NatsEngine(
       {
         url: config.natsUrl,

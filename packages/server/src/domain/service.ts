@@ -93,6 +93,10 @@ function sourceField<K extends 'snapshot_url' | 'mjpeg_url'>(
 export class DomainService {
   /** Writes that publish events run one after another, so the bus sees ids in order. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Told of every event this node stored, once its transaction committed (the metrics). */
+  onStored: ((events: readonly EventMessage[]) => void) | null = null;
+  /** Told of every recognition this node stored (the metrics). */
+  onRecognition: ((result: 'known' | 'unknown') => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -273,6 +277,7 @@ export class DomainService {
       snapshot,
       once,
     );
+    this.onRecognition?.(result.person_id === null ? 'unknown' : 'known');
     const alert = events.find((e): e is AlertMessage => e.type === 'alert');
     return alert ? { ...result, alert } : result;
   }
@@ -371,7 +376,10 @@ export class DomainService {
         const changed = out.changed || stored.some((e) => e.type !== 'camera_event');
         return { result, stored, changed };
       });
-      if (stored.length > 0) this.bus.publish({ kind: 'events', events: stored });
+      if (stored.length > 0) {
+        this.onStored?.(stored);
+        this.bus.publish({ kind: 'events', events: stored });
+      }
       if (changed) this.bus.publish({ kind: 'changed' });
       return { result, events: stored };
     };

@@ -7,7 +7,7 @@
 import { jsonDepthExceeds, MAX_BODY_DEPTH } from '@openeye/protocol';
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { badRequest } from '../domain/errors.js';
 
 const common: Options = { removeAdditional: true, useDefaults: true, allErrors: false, strict: false };
@@ -31,11 +31,34 @@ export function compileBody<T>(schema: object): ((data: unknown) => data is T) &
   return bodies.compile<T>(schema);
 }
 
+type Validator = ((data: unknown) => boolean) & { errors?: FastifySchemaValidationError[] | null };
+
+/**
+ * A route's validator, compiled on its first use: compiling every route's schemas at start costs
+ * seconds of CPU and megabytes of heap most routes never need (idle memory, docs/benchmarks.md).
+ * The tests call every route, so a schema that does not compile still fails a test.
+ */
+function lazyValidator(compile: () => Validator): Validator {
+  let compiled: Validator | null = null;
+  const validate: Validator = (data) => {
+    compiled ??= compile();
+    const valid = compiled(data);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  return validate;
+}
+
 export function installInputRules(app: FastifyInstance): void {
-  const strict = ajv({ coerceTypes: false });
-  const coercing = ajv({ coerceTypes: 'array' });
+  let strict: Ajv | null = null;
+  let coercing: Ajv | null = null;
   app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema as object),
+    lazyValidator(() => {
+      if (httpPart === 'body') strict ??= ajv({ coerceTypes: false });
+      else coercing ??= ajv({ coerceTypes: 'array' });
+      const instance = httpPart === 'body' ? strict : coercing;
+      return instance!.compile(schema as object) as Validator;
+    }),
   );
 
   const parseJson = app.getDefaultJsonParser('error', 'error');

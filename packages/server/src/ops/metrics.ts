@@ -1,4 +1,10 @@
-/** Prometheus metrics (prom-client), one registry per server instance. No label ever holds a user id or token. */
+/**
+ * Prometheus metrics (prom-client), one registry per server instance. No label ever holds a user id
+ * or token, and every label has a bounded set of values. The process and Node.js metrics carry
+ * prom-client's standard names (`process_*`, `nodejs_*`), as every Node.js dashboard expects them.
+ */
+import { readFileSync } from 'node:fs';
+import { ALERT_TYPES, type EventMessage, KNOWN_CAMERA_EVENT_TYPES } from '@openeye/protocol';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { PullMetrics } from '../media/pull.js';
 import type { MediaMetrics } from '../media/viewers.js';
@@ -13,8 +19,22 @@ export interface HubMetrics {
   slowConsumerCloses: Counter;
 }
 
+/** What the domain metrics read at scrape time. */
+export interface DomainGauges {
+  /** Alerts in state `open` by severity (alert type), from the alert store (cluster-wide). */
+  openAlerts(): Promise<Record<string, number>>;
+  /** The cluster engine: its name and whether it is connected (`local`: always). */
+  engine(): { name: string; up: boolean };
+}
+
 export interface Metrics extends HubMetrics {
   registry: Registry;
+  /** Events this node stored (after their transaction committed). */
+  eventsStored(events: readonly EventMessage[]): void;
+  /** Recognitions this node stored. */
+  recognition(result: 'known' | 'unknown'): void;
+  /** Where the gauges read from (set once the store and engine exist). */
+  domainGauges: DomainGauges | null;
   mediaFramesIngested: Counter<'source'>;
   mediaFramesForwarded: Counter;
   /** Cameras' own URLs, pulled while watched (media/pull.ts). */
@@ -23,9 +43,77 @@ export interface Metrics extends HubMetrics {
   httpDuration: Histogram<'method' | 'route'>;
 }
 
+/** The version of @openeye/server (package.json is two levels above both src/ops and dist/ops). */
+function packageVersion(): string {
+  const url = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+const ALERT_SEVERITIES = ALERT_TYPES;
+const KNOWN_EVENT_TYPES = new Set<string>(KNOWN_CAMERA_EVENT_TYPES);
+
+/** The `event_type` label of a stored event: bounded (free-form camera event types are `other`). */
+function eventTypeLabel(e: EventMessage): string {
+  if (e.type === 'camera_event') return KNOWN_EVENT_TYPES.has(e.event_type) ? e.event_type : 'other';
+  if (e.type === 'alert') return e.alert_type;
+  return e.action;
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'openeye_process_' });
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'openeye_build_info',
+    help: 'The running version of OpenEye Realtime (always 1)',
+    labelNames: ['version'],
+    registers: [registry],
+  }).set({ version: packageVersion() }, 1);
+  const eventsStored = new Counter({
+    name: 'openeye_events_stored_total',
+    help: 'Events stored by this node, by type (camera_event, alert, alert_update) and event type (camera event type, alert severity, alert action; free-form camera event types count as other)',
+    labelNames: ['type', 'event_type'],
+    registers: [registry],
+  });
+  const recognitions = new Counter({
+    name: 'openeye_recognitions_total',
+    help: 'Recognitions stored by this node, known or unknown faces',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const alertsRaised = new Counter({
+    name: 'openeye_alerts_total',
+    help: 'Alerts raised on this node (by producers, recognitions of unknown faces, camera offline, broadcasts), by severity',
+    labelNames: ['severity'],
+    registers: [registry],
+  });
+  for (const severity of ALERT_SEVERITIES) alertsRaised.inc({ severity }, 0);
+  for (const result of ['known', 'unknown']) recognitions.inc({ result }, 0);
+  let domainGauges: DomainGauges | null = null;
+  new Gauge({
+    name: 'openeye_alerts_open',
+    help: 'Alerts open now (raised, not acknowledged or resolved), by severity; the whole cluster (every node reports the same)',
+    labelNames: ['severity'],
+    registers: [registry],
+    async collect() {
+      if (!domainGauges) return;
+      const counts = await domainGauges.openAlerts().catch(() => null);
+      this.reset();
+      if (!counts) return;
+      for (const severity of ALERT_SEVERITIES) this.set({ severity }, counts[severity] ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'openeye_cluster_engine_up',
+    help: 'Whether this node is connected to its cluster engine (redis, nats; local is always 1)',
+    labelNames: ['engine'],
+    registers: [registry],
+    collect() {
+      if (!domainGauges) return;
+      const { name, up } = domainGauges.engine();
+      this.reset();
+      this.set({ engine: name }, up ? 1 : 0);
+    },
+  });
   const framesDelivered = new Counter({
     name: 'openeye_media_frames_delivered_total',
     help: 'Camera frames written to viewers',
@@ -61,6 +149,19 @@ export function createMetrics(): Metrics {
   });
   return {
     registry,
+    eventsStored(events) {
+      for (const e of events) {
+        eventsStored.inc({ type: e.type, event_type: eventTypeLabel(e) });
+        if (e.type === 'alert') alertsRaised.inc({ severity: e.alert_type });
+      }
+    },
+    recognition: (result) => recognitions.inc({ result }),
+    get domainGauges() {
+      return domainGauges;
+    },
+    set domainGauges(gauges) {
+      domainGauges = gauges;
+    },
     pull: {
       framePulled: () => framesIngested.inc({ source: 'pull' }),
       pullError: (kind) => pullErrors.inc({ kind }),

@@ -1,9 +1,10 @@
 /**
  * Operations: `/healthz` (the process), `/readyz` (the store answers; the cluster engine's state),
- * `/metrics` (Prometheus), and the request log (our own line per request, with the URL's token
+ * `/metrics` (Prometheus; behind a bearer token when OPENEYE_METRICS_TOKEN is set), and the request log (our own line per request, with the URL's token
  * redacted; Fastify's lines are off because they carry the query string).
  */
 
+import { timingSafeEqual } from 'node:crypto';
 import type { ClusterEngine } from '../cluster/engine.js';
 import type { App } from '../http/context.js';
 import { redactUrl } from '../logger.js';
@@ -15,9 +16,22 @@ export type ReadinessProbe = () => { fields: Record<string, string>; degraded: b
 
 export function opsRoutes(
   app: App,
-  deps: { store: Store; engine: ClusterEngine; metrics: Metrics; readiness?: ReadinessProbe },
+  deps: {
+    store: Store;
+    engine: ClusterEngine;
+    metrics: Metrics;
+    readiness?: ReadinessProbe;
+    /** `/metrics` answers only `Authorization: Bearer <metricsToken>` when set. */
+    metricsToken?: string | null;
+  },
 ): void {
   const { store, engine, metrics } = deps;
+  const expected = deps.metricsToken ? Buffer.from(`Bearer ${deps.metricsToken}`) : null;
+  const mayScrape = (authorization: string | undefined): boolean => {
+    if (!expected) return true;
+    const given = Buffer.from(authorization ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -54,7 +68,13 @@ export function opsRoutes(
     }
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    if (!mayScrape(req.headers.authorization)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'unauthorized', message: 'This /metrics needs Authorization: Bearer <OPENEYE_METRICS_TOKEN>' });
+    }
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 }

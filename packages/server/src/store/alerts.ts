@@ -197,6 +197,17 @@ export class AlertsRepository {
     return { open: of('open'), acknowledged: of('acknowledged'), resolved_today: Number(resolved?.n ?? 0) };
   }
 
+  /** Alerts in state `open` (not acknowledged yet) by alert type (severity), for the metrics. */
+  async openBySeverity(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('alert_states')
+      .select(['alert_type', (eb) => eb.fn.countAll<string | number>().as('n')])
+      .where('state', '=', 'open')
+      .groupBy('alert_type')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.alert_type, Number(r.n)]));
+  }
+
   /** Not-resolved alerts raised by `source` (e.g. camera_offline), with their camera. */
   async unresolvedBySource(source: string): Promise<Alert[]> {
     const rows = await this.db

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
 
@@ -19,6 +18,8 @@ export interface OpenedDb {
 // PostgreSQL returns BIGINT (event ids, counts) as strings; keep them as strings and convert at the edges.
 export async function openDatabase(options: { databaseUrl: string | null; dataDir: string }): Promise<OpenedDb> {
   if (options.databaseUrl) {
+    // Loaded only for PostgreSQL: a SQLite server does not carry the driver (idle memory).
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
     pool.on('error', () => {
       // An idle client lost its connection; the pool replaces it. Queries report their own errors.
