@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/testing.js';
 import { fakeWebRoot } from './web-build.js';
@@ -19,8 +19,21 @@ let t: TestServer;
 let js: string;
 let css: string;
 
+/** What the dashboard's build writes beside a file (packages/web/scripts/precompress.mjs). */
+let prebuilt: { route: string; br: Buffer; gz: Buffer };
+
 beforeAll(async () => {
   webRoot = fakeWebRoot();
+  // A precompressed pair for the service worker, made at another quality than the server's own, so
+  // the test can tell which bytes were sent.
+  const sw = fs.readFileSync(path.join(webRoot, 'sw.js'));
+  prebuilt = {
+    route: '/sw.js',
+    br: brotliCompressSync(sw, { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } }),
+    gz: gzipSync(sw, { level: 1 }),
+  };
+  fs.writeFileSync(path.join(webRoot, 'sw.js.br'), prebuilt.br);
+  fs.writeFileSync(path.join(webRoot, 'sw.js.gz'), prebuilt.gz);
   t = await startTestServer({ env: { OPENEYE_WEB_ROOT: webRoot } });
   const assets = fs.readdirSync(path.join(webRoot, 'assets'));
   js = `/assets/${assets.find((f) => f.endsWith('.js'))}`;
@@ -119,6 +132,17 @@ describe('static assets', () => {
     const index = await get('/', { 'accept-encoding': 'gzip' });
     const revalidated = await get('/', { 'accept-encoding': 'gzip', 'if-none-match': index.res.headers.get('etag')! });
     expect(revalidated.res.status).toBe(304);
+  });
+
+  it('sends the files the build precompressed as they are, and never serves them under their own name', async () => {
+    const br = await get(prebuilt.route, { 'accept-encoding': 'br' });
+    expect(br.res.headers.get('content-encoding')).toBe('br');
+    expect(br.body.equals(prebuilt.br)).toBe(true);
+    const gz = await get(prebuilt.route, { 'accept-encoding': 'gzip' });
+    expect(gz.res.headers.get('content-encoding')).toBe('gzip');
+    expect(gz.body.equals(prebuilt.gz)).toBe(true);
+    expect(gunzipSync(gz.body).equals(file(prebuilt.route))).toBe(true);
+    for (const route of ['/sw.js.br', '/sw.js.gz']) expect((await get(route)).res.status, route).toBe(404);
   });
 
   it('answers HEAD with the headers and no body; a missing asset stays a 404', async () => {

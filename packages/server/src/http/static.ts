@@ -5,9 +5,13 @@
  *
  * Caching: Vite's hashed files (`/assets/name-HASH.ext`) never change under their name: a year and
  * `immutable`; index.html and every other file are revalidated (`no-cache`) against a strong ETag.
- * Compression: a text file is compressed once per encoding (brotli, gzip), on its first request in
- * that encoding, and kept in memory with the file; a request picks by Accept-Encoding (`Vary`), and
- * each representation has its own ETag. The file list is read at start; a file is read on its first
+ * Compression: the dashboard's build writes `file.br` (brotli 11) and `file.gz` (gzip 9) beside each
+ * text file (packages/web/scripts/precompress.mjs); those are sent as they are and never served under
+ * their own names. A file without them (another web root) is compressed once per encoding on its
+ * first request, at a quality that takes milliseconds (brotli 5, gzip 6: brotli 11 takes a second
+ * for the dashboard's script, which the first page load after a start would wait for). Either way
+ * the bytes are kept in memory with the file; a request picks by Accept-Encoding (`Vary`), and each
+ * representation has its own ETag. The file list is read at start; a file is read on its first
  * request (a rebuilt dashboard needs a restart, as its new asset names do anyway).
  */
 import { createHash } from 'node:crypto';
@@ -74,6 +78,8 @@ class StaticFile {
     readonly file: string,
     readonly urlPath: string,
     readonly size: number,
+    /** The build's precompressed siblings, by encoding. */
+    private readonly prebuilt: ReadonlyMap<'br' | 'gzip', string> = new Map(),
   ) {
     const kind = TYPES[path.extname(file).toLowerCase()] ?? OTHER;
     this.type = kind.type;
@@ -108,16 +114,18 @@ class StaticFile {
   private async compress(encoding: 'br' | 'gzip'): Promise<Representation | null> {
     const identity = await this.representation('identity');
     if (!identity) return null;
-    const body =
-      encoding === 'br'
+    const sibling = this.prebuilt.get(encoding);
+    const body = sibling
+      ? await fs.promises.readFile(sibling)
+      : encoding === 'br'
         ? await brotli(identity.body, {
             params: {
-              [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY,
+              [zlib.constants.BROTLI_PARAM_QUALITY]: 5,
               [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT,
               [zlib.constants.BROTLI_PARAM_SIZE_HINT]: identity.body.length,
             },
           })
-        : await gzip(identity.body, { level: zlib.constants.Z_BEST_COMPRESSION });
+        : await gzip(identity.body, { level: 6 });
     return { body, etag: `${identity.etag.slice(0, -1)}-${encoding}"` };
   }
 }
@@ -174,13 +182,28 @@ async function send(file: StaticFile, req: FastifyRequest, reply: FastifyReply):
 function listFiles(root: string): Map<string, StaticFile> {
   const files = new Map<string, StaticFile>();
   const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name.startsWith('.')) continue;
+    const entries = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.'));
+    const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+    /** `x.br` / `x.gz` beside `x`, written by the build no earlier than `x` itself. */
+    const sibling = (name: string, ext: string, mtimeMs: number) => {
+      if (!names.has(`${name}${ext}`)) return null;
+      const full = path.join(dir, `${name}${ext}`);
+      return fs.statSync(full).mtimeMs >= mtimeMs ? full : null;
+    };
+    for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else if (entry.isFile()) {
+        const precompressed = /^(.+)\.(br|gz)$/.exec(entry.name);
+        if (precompressed && names.has(precompressed[1]!)) continue;
         const urlPath = `/${path.relative(root, full).split(path.sep).join('/')}`;
-        files.set(urlPath, new StaticFile(full, urlPath, fs.statSync(full).size));
+        const stat = fs.statSync(full);
+        const prebuilt = new Map<'br' | 'gzip', string>();
+        const br = sibling(entry.name, '.br', stat.mtimeMs);
+        const gz = sibling(entry.name, '.gz', stat.mtimeMs);
+        if (br) prebuilt.set('br', br);
+        if (gz) prebuilt.set('gzip', gz);
+        files.set(urlPath, new StaticFile(full, urlPath, stat.size, prebuilt));
       }
     }
   };
