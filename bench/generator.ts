@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { inflateRawSync } from 'node:zlib';
+import { constants, inflateRawSync } from 'node:zlib';
 import { type MqttClient, connect as mqttConnect } from 'mqtt';
 
 type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
@@ -221,7 +221,15 @@ function onData(c: Client, chunk: Buffer): void {
       return;
     }
     if (inflate) {
-      const plain = inflateRawSync(Buffer.concat([buf.subarray(i + hl, i + hl + len), DEFLATE_TAIL]));
+      let plain: Buffer | null = null;
+      try {
+        plain = inflateRawSync(Buffer.concat([buf.subarray(i + hl, i + hl + len), DEFLATE_TAIL]), {
+          finishFlush: constants.Z_SYNC_FLUSH,
+        });
+      } catch {
+        c.sock.destroy(); // not valid deflate data: the connection is counted as failed
+        return;
+      }
       onFrame(c, op, plain, 0, plain.length, now, hl + len);
     } else if (rsv1) {
       c.events++;

@@ -452,7 +452,14 @@ export function renderMediaTable(m: Record<string, any>): string {
       ...both((x) => `${fx(x.phase_a?.p50_ms)} / ${fx(x.phase_a?.p99_ms)} / ${fx(x.phase_a?.max_ms)}`),
       '',
     ],
-    ['phase A: server CPU (% of a core)', ...both((x) => fx(x.phase_a?.server_cpu * 100, 0)), ''],
+    [
+      'phase A: server CPU, user + system (% of a core)',
+      ...both(
+        (x) =>
+          `${fx(x.phase_a?.server_cpu * 100, 0)} (${fx(x.phase_a?.server_cpu_user * 100, 0)} + ${fx(x.phase_a?.server_cpu_system * 100, 0)})`,
+      ),
+      '',
+    ],
     [
       'phase A: delivered MB per server CPU-second',
       ...both((x) => fx(x.phase_a?.mb_per_server_cpu_s)),
@@ -478,7 +485,14 @@ export function renderMediaTable(m: Record<string, any>): string {
       ...both((x) => `${fx(x.phase_b?.p50_ms)} / ${fx(x.phase_b?.p99_ms)} / ${fx(x.phase_b?.max_ms)}`),
       '',
     ],
-    ['phase B: server CPU (% of a core)', ...both((x) => fx(x.phase_b?.server_cpu * 100, 0)), ''],
+    [
+      'phase B: server CPU, user + system (% of a core)',
+      ...both(
+        (x) =>
+          `${fx(x.phase_b?.server_cpu * 100, 0)} (${fx(x.phase_b?.server_cpu_user * 100, 0)} + ${fx(x.phase_b?.server_cpu_system * 100, 0)})`,
+      ),
+      '',
+    ],
     [
       'phase B: delivered MB per server CPU-second (all viewers)',
       ...both((x) => fx(x.phase_b?.mb_per_server_cpu_s)),

@@ -184,6 +184,12 @@ function cpuSeconds(pid: number): number {
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14, 15)
 }
+/** utime and stime of a process, seconds. */
+function cpuSplit(pid: number): [number, number] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK];
+}
 async function measuredCpu<T>(pids: number[], fn: () => Promise<T>): Promise<{ result: T; cpu: number[] }> {
   const t0 = performance.now();
   const c0 = pids.map(cpuSeconds);
@@ -757,7 +763,7 @@ const M = {
   frameBytes: 40_000,
   viewers: 200,
   watches: 4,
-  fps: 5,
+  fps: Number(option('media-fps') ?? 5),
   throttled: 2,
   throttledBytesPerSecond: 200_000,
   warmupMs: 3000,
@@ -837,7 +843,8 @@ async function stopMediaLoad(mg: ChildProcess): Promise<Record<string, unknown>>
 }
 
 /**
- * One server under the media workload: producers and normal viewers, a warm-up, phase A (normal
+ * One server under the media workload (`--media-profile`: then ours once more under the V8 sampling
+ * profiler, for as long as phase A; `--media-fps F`: the viewers' max_fps, default 5): producers and normal viewers, a warm-up, phase A (normal
  * viewers only), then the throttled viewers join and phase B; RSS every second throughout.
  */
 async function mediaRun(kind: 'ours' | 'ws-relay'): Promise<Record<string, any>> {
@@ -859,15 +866,21 @@ async function mediaRun(kind: 'ours' | 'ws-relay'): Promise<Record<string, any>>
     await sleep(M.warmupMs);
     const m0 = kind === 'ours' ? await mediaMetrics(s.port) : null;
     const phase = async (secs: number) => {
+      const split0 = cpuSplit(s.pid);
+      const w0 = performance.now();
       const { result, cpu } = await measuredCpu([s.pid, mg!.pid!], async () => {
         await ask(mg!, 'measure-start');
         await sleep(secs * 1000);
         return ask(mg!, 'measure-stop');
       });
+      const split1 = cpuSplit(s.pid);
+      const wall = (performance.now() - w0) / 1000;
       const mbps = result.mb_per_s + result.throttled.kb_per_s / 1000;
       return {
         ...result,
         server_cpu: cpu[0],
+        server_cpu_user: (split1[0] - split0[0]) / wall,
+        server_cpu_system: (split1[1] - split0[1]) / wall,
         load_cpu: cpu[1],
         server_cpu_s_per_mb: cpu[0]! / mbps,
         mb_per_server_cpu_s: mbps / cpu[0]!,
@@ -890,10 +903,6 @@ async function mediaRun(kind: 'ours' | 'ws-relay'): Promise<Record<string, any>>
     log(
       `phase B (+${M.throttled} throttled): ${Math.round(out.phase_b.frames_per_s)} frames/s, ${out.phase_b.mb_per_s.toFixed(1)} MB/s, p50 ${out.phase_b.p50_ms.toFixed(1)} ms, p99 ${out.phase_b.p99_ms.toFixed(1)} ms; throttled: ${t.frames_per_s.toFixed(1)} frames/s, ${t.kb_per_s.toFixed(0)} KB/s, age at receipt p50 ${t.age_at_receipt_p50_ms.toFixed(0)} / max ${t.age_at_receipt_max_ms.toFixed(0)} ms, newest-frame age max ${t.newest_frame_age_max_ms.toFixed(0)} ms; server CPU ${(out.phase_b.server_cpu * 100).toFixed(0)}%`,
     );
-    if (m0) {
-      const m1 = await mediaMetrics(s.port);
-      out.server_counters = Object.fromEntries(Object.keys(m1).map((k) => [k, m1[k]! - (m0[k] ?? 0)]));
-    }
     const rssEnd = rssKB(s.pid);
     clearInterval(sampler);
     sampler = null;
@@ -906,10 +915,31 @@ async function mediaRun(kind: 'ours' | 'ws-relay'): Promise<Record<string, any>>
       end_kb: rssEnd,
       samples: rss,
     };
+    if (m0) {
+      const m1 = await mediaMetrics(s.port);
+      out.server_counters = Object.fromEntries(Object.keys(m1).map((k) => [k, m1[k]! - (m0[k] ?? 0)]));
+    }
     out.rss_end_after_gc_kb = await gcRss(s);
     log(
       `RSS start ${Math.round(rssA / 1024)} MB, peak ${Math.round(out.rss.peak_kb / 1024)} MB, end ${Math.round(rssEnd / 1024)} MB (after GC ${Math.round(out.rss_end_after_gc_kb / 1024)} MB); errors ${out.status.errors}, closes ${JSON.stringify(out.status.close_codes)}`,
     );
+    if (kind === 'ours' && flag('media-profile')) {
+      // After the measured phases, so that the profiler's overhead is in none of them.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-prof-'));
+      const file = path.join(dir, 'ours-media.cpuprofile');
+      try {
+        s.child.send({ cmd: 'profile-start' });
+        await waitMessage(s.child, (m) => m?.profiling, 10_000, 'profiler start');
+        const profiled = await phase(M.phaseA);
+        s.child.send({ cmd: 'profile-stop', file });
+        await waitMessage(s.child, (m) => m?.profiled !== undefined, 60_000, 'profiler stop');
+        out.profile = { ...profiled, summary: summarizeProfile(file, 25) };
+        if (flag('keep-profile')) fs.copyFileSync(file, path.join(ROOT, 'bench/results/ours-media.cpuprofile'));
+        log(`profiled ${M.phaseA} s: ${Math.round(profiled.frames_per_s)} frames/s while profiling`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
     out.final = await stopMediaLoad(mg);
     mg = null;
   } finally {
