@@ -18,7 +18,11 @@ interface Watch {
   cameraId: number;
   minIntervalMs: number;
   maxFps: number;
-  lastSentAt: number;
+  /**
+   * When the next frame is due under the fps cap (the cap's schedule, advanced by one interval per
+   * frame sent, not restarted from the send time, so that a late send does not delay the next).
+   */
+  nextAt: number;
   pending: MediaFrame | null;
   timer: NodeJS.Timeout | null;
 }
@@ -34,6 +38,12 @@ export class ViewerState {
 const PING_TAG = 0x6d; // 'm'
 /** A client that never answers a media ping is still given frames after this long (it may ignore pings). */
 const PONG_GIVE_UP_MS = 5000;
+/**
+ * A frame may go this much before its slot under the fps cap (at most a quarter of the interval):
+ * camera clocks and timers jitter by milliseconds, and a frame that arrives 1 ms early must not wait
+ * for the next timer, nor a late timer push every later frame back by its lateness.
+ */
+const FPS_TOLERANCE_MS = 20;
 
 export interface MediaMetrics {
   framesDelivered(n: number, bytes: number): void;
@@ -59,6 +69,8 @@ export class MediaViewers {
     const state = conn.media;
     const existing = state.watches.get(cameraId);
     if (existing) {
+      // The next slot moves with the new interval: a lower fps applies from the last frame sent.
+      if (existing.nextAt > 0) existing.nextAt += 1000 / maxFps - existing.minIntervalMs;
       existing.maxFps = maxFps;
       existing.minIntervalMs = 1000 / maxFps;
       return;
@@ -67,7 +79,7 @@ export class MediaViewers {
       cameraId,
       maxFps,
       minIntervalMs: 1000 / maxFps,
-      lastSentAt: 0,
+      nextAt: 0,
       pending: null,
       timer: null,
     });
@@ -180,16 +192,21 @@ export class MediaViewers {
     for (const w of state.watches.values()) {
       const frame = w.pending;
       if (!frame) continue;
-      const wait = w.lastSentAt + w.minIntervalMs - now;
-      if (wait > 0) {
-        w.timer ??= setTimeout(() => {
-          w.timer = null;
-          this.pump(conn);
-        }, Math.ceil(wait));
+      const slack = Math.min(FPS_TOLERANCE_MS, w.minIntervalMs / 4);
+      if (now < w.nextAt - slack) {
+        // Too early: it waits for its slot. The timer fires a little after the slot opens, so that
+        // the camera's next frame, if it is due about then, goes instead of this older one.
+        w.timer ??= setTimeout(
+          () => {
+            w.timer = null;
+            this.pump(conn);
+          },
+          Math.ceil(w.nextAt + slack - now),
+        );
         continue;
       }
       w.pending = null;
-      w.lastSentAt = now;
+      w.nextAt = Math.max(w.nextAt, now) + w.minIntervalMs;
       if (!this.outbox.writeMedia(conn, frame.wire)) continue;
       frames++;
       bytes += frame.wire.length;
