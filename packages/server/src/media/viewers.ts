@@ -23,6 +23,9 @@ interface Watch {
    * frame sent, not restarted from the send time, so that a late send does not delay the next).
    */
   nextAt: number;
+  /** When the camera's last frame was offered, and the time between its last two (0: unknown). */
+  arrivedAt: number;
+  periodMs: number;
   pending: MediaFrame | null;
   timer: NodeJS.Timeout | null;
 }
@@ -80,6 +83,8 @@ export class MediaViewers {
       maxFps,
       minIntervalMs: 1000 / maxFps,
       nextAt: 0,
+      arrivedAt: 0,
+      periodMs: 0,
       pending: null,
       timer: null,
     });
@@ -154,9 +159,12 @@ export class MediaViewers {
   deliver(frame: MediaFrame): void {
     const set = this.byCamera.get(frame.cameraId);
     if (!set) return;
+    const now = Date.now();
     for (const conn of set) {
       const w = conn.media?.watches.get(frame.cameraId);
       if (!w) continue;
+      if (w.arrivedAt > 0) w.periodMs = now - w.arrivedAt;
+      w.arrivedAt = now;
       if (w.pending) this.metrics.framesDropped('superseded');
       w.pending = frame;
       this.pump(conn);
@@ -193,19 +201,24 @@ export class MediaViewers {
       const frame = w.pending;
       if (!frame) continue;
       const slack = Math.min(FPS_TOLERANCE_MS, w.minIntervalMs / 4);
-      if (now < w.nextAt - slack) {
-        // Too early: it waits for its slot. The timer fires a little after the slot opens, so that
-        // the camera's next frame, if it is due about then, goes instead of this older one.
+      // The slot opens `slack` before the schedule. A frame that came before its slot waits for
+      // it; and when the camera's next frame is due by then (a camera faster than the cap), that
+      // fresher one takes the slot: this one goes only if the next does not come in time.
+      const due = w.nextAt - slack;
+      const fresher = w.periodMs > 0 ? w.arrivedAt + w.periodMs : Number.POSITIVE_INFINITY;
+      const sendAt = w.arrivedAt < due && fresher <= w.nextAt + slack ? Math.max(due, fresher + slack) : due;
+      if (now < sendAt) {
         w.timer ??= setTimeout(
           () => {
             w.timer = null;
             this.pump(conn);
           },
-          Math.ceil(w.nextAt + slack - now),
+          Math.max(1, Math.ceil(sendAt - now)),
         );
         continue;
       }
       w.pending = null;
+      // The next slot: one interval after this one, or after now when this frame went late.
       w.nextAt = Math.max(w.nextAt, now) + w.minIntervalMs;
       if (!this.outbox.writeMedia(conn, frame.wire)) continue;
       frames++;
