@@ -1185,11 +1185,10 @@ async function main(): Promise<void> {
     ] as const) {
       if (!part) continue;
       const { servers: _servers, mqtt: _mqtt, ...head } = rest as Record<string, unknown>;
-      fs.writeFileSync(
-        path.join(resultsDir, `${name}${q}.json`),
-        `${JSON.stringify({ ...head, [name]: part }, null, 1)}\n`,
-      );
-      written.push(`${name}${q}.json`);
+      // A media run at another max_fps than the default keeps its own file.
+      const file = `${name}${name === 'media' && M.fps !== 5 ? `-fps${M.fps}` : ''}${q}.json`;
+      fs.writeFileSync(path.join(resultsDir, file), `${JSON.stringify({ ...head, [name]: part }, null, 1)}\n`);
+      written.push(file);
     }
     if (KINDS.length) console.log(`\n${renderTable(results)}\n`);
     if (results.mqtt) console.log(`${renderMqttTable(results.mqtt)}\n`);

@@ -19,8 +19,8 @@ interface Watch {
   minIntervalMs: number;
   maxFps: number;
   /**
-   * When the next frame is due under the fps cap (the cap's schedule, advanced by one interval per
-   * frame sent, not restarted from the send time, so that a late send does not delay the next).
+   * When the next frame is due under the fps cap: one interval after the previous slot, or after
+   * the previous send if that was later. A frame may go up to FPS_TOLERANCE_MS before it.
    */
   nextAt: number;
   /** When the camera's last frame was offered, and the time between its last two (0: unknown). */
