@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { constants, inflateRawSync } from 'node:zlib';
 import { type MqttClient, connect as mqttConnect } from 'mqtt';
 
 type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
@@ -23,6 +24,13 @@ interface Target {
   sources: string[];
   /** The MQTT scenario: camera events are published here (QoS 1) instead of POSTed. */
   mqtt?: { url: string; topic: string };
+  /**
+   * The compression scenario: offer permessage-deflate (no context takeover). Compressed frames
+   * (RSV1) are inflated when their content matters (handshake, latency runs, statistics checks);
+   * in the throughput scenario every compressed text frame counts as an event without inflating
+   * (run.ts makes events the only compressed traffic then: periodic statistics off).
+   */
+  deflate?: boolean;
 }
 
 let mqttClient: MqttClient | null = null;
@@ -45,6 +53,7 @@ interface Client {
   stats: number;
   lastStatsAt: number;
   closedBy: number; // close code from the server, 0 if none
+  deflate: boolean; // permessage-deflate negotiated
 }
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -65,6 +74,9 @@ let statsWatch: ((c: Client, at: number) => void) | null = null;
 let statsNeedle: Buffer | null = null;
 let failures = 0;
 let serverCloses = 0;
+/** Bytes on the wire (frame header and payload) of the last event and statistics frames classified. */
+const wire = { event: 0, stats: 0 };
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 const wallNow = () => performance.timeOrigin + performance.now();
 
@@ -90,10 +102,11 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
 }
 const SIO_PONG = clientFrame(1, enc('3'));
 
-function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, now: number): void {
+function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, now: number, wireLen = len): void {
   if (op === 1) {
     if (startsWith(buf, at, len, P_EVENT)) {
       c.events++;
+      wire.event = wireLen;
       if (latency) {
         const k = buf.indexOf(T_KEY, at);
         if (k >= 0 && k < at + len) {
@@ -112,6 +125,7 @@ function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, no
     }
     if (startsWith(buf, at, len, P_STATS)) {
       c.stats++;
+      wire.stats = wireLen;
       c.lastStatsAt = now;
       if (statsWatch && statsNeedle) {
         const k = buf.indexOf(statsNeedle, at);
@@ -162,10 +176,12 @@ function onData(c: Client, chunk: Buffer): void {
       return;
     }
     c.state = 1;
+    const ext = buf.indexOf('permessage-deflate');
+    c.deflate = ext >= 0 && ext < end;
     i = end + 4;
   }
   const n = buf.length;
-  const peekAll = latency !== null || statsNeedle !== null;
+  const peekAll = latency !== null || statsNeedle !== null || statsWatch !== null;
   while (i < n) {
     if (c.remain > 0) {
       const take = Math.min(c.remain, n - i);
@@ -178,6 +194,7 @@ function onData(c: Client, chunk: Buffer): void {
       return;
     }
     const op = buf[i]! & 0x0f;
+    const rsv1 = (buf[i]! & 0x40) !== 0;
     let len = buf[i + 1]! & 0x7f;
     let hl = 2;
     if (len === 126) {
@@ -196,12 +213,28 @@ function onData(c: Client, chunk: Buffer): void {
       hl = 10;
     }
     // Bytes of the payload needed to classify the frame (all of it for control frames and latency runs).
-    const need = op >= 8 || peekAll || c.state < 2 ? len : Math.min(len, 24);
+    // A compressed frame (RSV1) is inflated only when its content matters; otherwise it is an event.
+    const inflate = rsv1 && (peekAll || c.state < 2);
+    const need = op >= 8 || peekAll || c.state < 2 ? len : rsv1 ? 0 : Math.min(len, 24);
     if (n - i - hl < need) {
       c.head = Buffer.from(buf.subarray(i));
       return;
     }
-    onFrame(c, op, buf, i + hl, len, now);
+    if (inflate) {
+      let plain: Buffer | null = null;
+      try {
+        plain = inflateRawSync(Buffer.concat([buf.subarray(i + hl, i + hl + len), DEFLATE_TAIL]), {
+          finishFlush: constants.Z_SYNC_FLUSH,
+        });
+      } catch {
+        c.sock.destroy(); // not valid deflate data: the connection is counted as failed
+        return;
+      }
+      onFrame(c, op, plain, 0, plain.length, now, hl + len);
+    } else if (rsv1) {
+      c.events++;
+      wire.event = hl + len;
+    } else onFrame(c, op, buf, i + hl, len, now, hl + len);
     i += hl;
     c.remain = len;
   }
@@ -214,11 +247,21 @@ function openOne(): Client {
   const many = target.sources.length > 1;
   const source = many ? target.sources[keyCounter++ % target.sources.length]! : undefined;
   const sock = net.connect({ host: '127.0.0.1', port: target.port, ...(source ? { localAddress: source } : {}) });
-  const c: Client = { sock, state: 0, head: null, remain: 0, events: 0, stats: 0, lastStatsAt: 0, closedBy: 0 };
+  const c: Client = {
+    sock,
+    state: 0,
+    head: null,
+    remain: 0,
+    events: 0,
+    stats: 0,
+    lastStatsAt: 0,
+    closedBy: 0,
+    deflate: false,
+  };
   sock.setNoDelay(true);
   sock.on('connect', () => {
     sock.write(
-      `GET ${target.path} HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `GET ${target.path} HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${target.deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover; client_max_window_bits\r\n' : ''}\r\n`,
     );
   });
   sock.on('data', (d: Buffer) => onData(c, d));
@@ -596,6 +639,8 @@ process.on('message', async (m: { id: number; cmd: string; args: Record<string, 
           failures,
           server_closes: serverCloses,
           close_codes: [...new Set(clients.map((c) => c.closedBy))],
+          wire_bytes: { ...wire },
+          deflate_negotiated: clients.filter((c) => c.deflate).length,
         };
         break;
       case 'exit':

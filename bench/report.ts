@@ -10,6 +10,10 @@ export interface Results {
   cluster?: Record<string, any>;
   /** The MQTT scenario (MQTT in, WebSocket out, 1k clients). */
   mqtt?: Record<string, any>;
+  /** The media scenario (issue 12): ours and a plain ws relay, and the JSON path next to media. */
+  media?: Record<string, any>;
+  /** The compression scenario: ours at 10k clients with permessage-deflate off and on. */
+  compression?: Record<string, any>;
   duration_s?: number;
 }
 
@@ -406,4 +410,204 @@ export function renderDoc(r: Results, existing: string): string {
   const b = existing.indexOf(END);
   if (a >= 0 && b > a) return existing.slice(0, a) + g + existing.slice(b + END.length);
   return existing.trim() ? `${existing.trimEnd()}\n\n${g}\n` : `# Benchmarks\n\n${g}\n`;
+}
+
+// ------------------------------------------------------------------ media and compression (issue 12)
+
+const fx = (x: unknown, d = 1): string =>
+  typeof x === 'number' && Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+    : 'n/a';
+const mb = (kb: number) => fx(kb / 1024, 0);
+
+function md(rows: string[][]): string {
+  return [
+    `| ${rows[0]!.join(' | ')} |`,
+    `| ${rows[0]!.map((_, k) => (k === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+/** The media scenario's figures: ours and the plain ws relay side by side (markdown). */
+export function renderMediaTable(m: Record<string, any>): string {
+  const o = m.ours ?? {};
+  const r = m.relay ?? {};
+  const both = (f: (x: Record<string, any>) => string) => [f(o), f(r)];
+  const ratio = (f: (x: Record<string, any>) => number) => {
+    const a = f(o);
+    const b = f(r);
+    return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${fx(a / b, 2)}×` : '';
+  };
+  const t = (x: Record<string, any>) => x.phase_b?.throttled ?? {};
+  const rows: string[][] = [
+    ['figure', 'ours', 'plain ws relay', 'ours/relay'],
+    [
+      'phase A (200 viewers): frames delivered/s',
+      ...both((x) => fx(x.phase_a?.frames_per_s, 0)),
+      ratio((x) => x.phase_a?.frames_per_s),
+    ],
+    ['phase A: delivered MB/s', ...both((x) => fx(x.phase_a?.mb_per_s)), ratio((x) => x.phase_a?.mb_per_s)],
+    [
+      'phase A: frame latency p50 / p99 / max (ms)',
+      ...both((x) => `${fx(x.phase_a?.p50_ms)} / ${fx(x.phase_a?.p99_ms)} / ${fx(x.phase_a?.max_ms)}`),
+      '',
+    ],
+    [
+      'phase A: server CPU, user + system (% of a core)',
+      ...both(
+        (x) =>
+          `${fx(x.phase_a?.server_cpu * 100, 0)} (${fx(x.phase_a?.server_cpu_user * 100, 0)} + ${fx(x.phase_a?.server_cpu_system * 100, 0)})`,
+      ),
+      '',
+    ],
+    [
+      'phase A: delivered MB per server CPU-second',
+      ...both((x) => fx(x.phase_a?.mb_per_server_cpu_s)),
+      ratio((x) => x.phase_a?.mb_per_server_cpu_s),
+    ],
+    [
+      'phase A: server CPU-ms per delivered MB',
+      ...both((x) => fx(x.phase_a?.server_cpu_s_per_mb * 1000)),
+      ratio((x) => x.phase_a?.server_cpu_s_per_mb),
+    ],
+    [
+      'phase B (+2 throttled): frames delivered/s (normal viewers)',
+      ...both((x) => fx(x.phase_b?.frames_per_s, 0)),
+      ratio((x) => x.phase_b?.frames_per_s),
+    ],
+    [
+      'phase B: delivered MB/s (normal viewers)',
+      ...both((x) => fx(x.phase_b?.mb_per_s)),
+      ratio((x) => x.phase_b?.mb_per_s),
+    ],
+    [
+      'phase B: frame latency p50 / p99 / max, normal viewers (ms)',
+      ...both((x) => `${fx(x.phase_b?.p50_ms)} / ${fx(x.phase_b?.p99_ms)} / ${fx(x.phase_b?.max_ms)}`),
+      '',
+    ],
+    [
+      'phase B: server CPU, user + system (% of a core)',
+      ...both(
+        (x) =>
+          `${fx(x.phase_b?.server_cpu * 100, 0)} (${fx(x.phase_b?.server_cpu_user * 100, 0)} + ${fx(x.phase_b?.server_cpu_system * 100, 0)})`,
+      ),
+      '',
+    ],
+    [
+      'phase B: delivered MB per server CPU-second (all viewers)',
+      ...both((x) => fx(x.phase_b?.mb_per_server_cpu_s)),
+      ratio((x) => x.phase_b?.mb_per_server_cpu_s),
+    ],
+    [
+      'throttled viewers: frames/s, KB/s read (both)',
+      ...both((x) => `${fx(t(x).frames_per_s)}, ${fx(t(x).kb_per_s, 0)}`),
+      '',
+    ],
+    [
+      'throttled viewers: frame age at receipt p50 / max (ms)',
+      ...both((x) => `${fx(t(x).age_at_receipt_p50_ms, 0)} / ${fx(t(x).age_at_receipt_max_ms, 0)}`),
+      '',
+    ],
+    [
+      'throttled viewers: age of the newest frame per camera, sampled every 100 ms, p50 / max (ms)',
+      ...both((x) => `${fx(t(x).newest_frame_age_p50_ms, 0)} / ${fx(t(x).newest_frame_age_max_ms, 0)}`),
+      '',
+    ],
+    [
+      'RSS before the load / start / peak / end (MB)',
+      ...both(
+        (x) => `${mb(x.rss?.baseline_kb)} / ${mb(x.rss?.start_kb)} / ${mb(x.rss?.peak_kb)} / ${mb(x.rss?.end_kb)}`,
+      ),
+      '',
+    ],
+    [
+      'load process CPU, phase A / B (% of a core)',
+      ...both((x) => `${fx(x.phase_a?.load_cpu * 100, 0)} / ${fx(x.phase_b?.load_cpu * 100, 0)}`),
+      '',
+    ],
+    [
+      'error messages / close codes seen by clients',
+      ...both((x) => `${x.status?.errors ?? 'n/a'} / ${JSON.stringify(x.status?.close_codes ?? [])}`),
+      '',
+    ],
+  ];
+  const j = m.json_path;
+  const parts = [md(rows)];
+  if (j) {
+    const w = j.without_media ?? {};
+    const v = j.with_media ?? {};
+    parts.push(
+      md([
+        [`JSON path, ours, ${j.clients} clients`, 'without media', 'with the media load', 'with/without'],
+        [
+          'fan-out: p50 / p99 delivery latency (ms)',
+          `${fx(w.fanout?.p50_ms)} / ${fx(w.fanout?.p99_ms)}`,
+          `${fx(v.fanout?.p50_ms)} / ${fx(v.fanout?.p99_ms)}`,
+          `${fx(v.fanout?.p99_ms / w.fanout?.p99_ms, 2)}× (p99)`,
+        ],
+        [
+          'fan-out: every client got every event',
+          w.fanout?.complete ? 'yes' : 'no',
+          v.fanout?.complete ? 'yes' : 'no',
+          '',
+        ],
+        [
+          'throughput: delivered messages/s',
+          fx(w.throughput?.delivered_per_s, 0),
+          fx(v.throughput?.delivered_per_s, 0),
+          `${fx(v.throughput?.delivered_per_s / w.throughput?.delivered_per_s, 2)}×`,
+        ],
+        [
+          'throughput: every client got every event',
+          w.throughput?.complete ? 'yes' : 'no',
+          v.throughput?.complete ? 'yes' : 'no',
+          '',
+        ],
+        [
+          'throughput: server / generator / media load CPU (%)',
+          `${fx(w.throughput?.server_cpu * 100, 0)} / ${fx(w.throughput?.generator_cpu * 100, 0)} / -`,
+          `${fx(v.throughput?.server_cpu * 100, 0)} / ${fx(v.throughput?.generator_cpu * 100, 0)} / ${fx(v.throughput?.media_load_cpu * 100, 0)}`,
+          '',
+        ],
+        [
+          'media delivered meanwhile: frames/s, MB/s, p99 (ms)',
+          '-',
+          `${fx(j.media_during?.frames_per_s, 0)}, ${fx(j.media_during?.mb_per_s)}, ${fx(j.media_during?.p99_ms)}`,
+          '',
+        ],
+      ]),
+    );
+  }
+  return parts.join('\n\n');
+}
+
+/** The compression scenario's figures: permessage-deflate off and on (markdown). */
+export function renderCompressionTable(c: Record<string, any>): string {
+  const off = c.off ?? {};
+  const on = c.on ?? {};
+  const row = (name: string, f: (x: Record<string, any>) => number, d = 1, unit = ''): string[] => {
+    const a = f(off);
+    const b = f(on);
+    return [name, `${fx(a, d)}${unit}`, `${fx(b, d)}${unit}`, Number.isFinite(a / b) && a ? `${fx(b / a, 2)}×` : ''];
+  };
+  return md([
+    [`ours, ${c.clients} clients`, 'compression off', 'compression on', 'on/off'],
+    row('connections with permessage-deflate', (x) => x.deflate_negotiated, 0),
+    row('memory per idle connection (KB)', (x) => x.memory?.kb_per_connection, 2),
+    row('connections/s, 0 → N', (x) => x.connect?.rate, 0),
+    row('bytes on the wire per statistics update', (x) => x.wire_bytes?.stats, 0),
+    row('bytes on the wire per camera event', (x) => x.wire_bytes?.event, 0),
+    row('statistics broadcast: trigger to last receipt (ms)', (x) => x.statistics?.post_to_last_ms, 0),
+    row('fan-out: p50 delivery latency (ms)', (x) => x.fanout?.p50_ms),
+    row('fan-out: p99 delivery latency (ms)', (x) => x.fanout?.p99_ms),
+    row('delivered messages/s (throughput)', (x) => x.throughput?.delivered_per_s, 0),
+    row('events posted/s', (x) => x.throughput?.events_per_s),
+    row('server CPU during throughput (% of a core)', (x) => x.throughput?.server_cpu * 100, 0),
+    row('generator CPU during throughput (% of a core)', (x) => x.throughput?.generator_cpu * 100, 0),
+    [
+      'every client got every event (fan-out / throughput)',
+      ...[off, on].map((x) => `${x.fanout?.complete ? 'yes' : 'no'} / ${x.throughput?.complete ? 'yes' : 'no'}`),
+      '',
+    ],
+  ]);
 }

@@ -1,7 +1,12 @@
 /**
  * `npm run bench [-- --quick] [-- --only ours,ws] [-- --sources 4] [-- --no-profile] [-- --no-doc]
  *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N] [-- --cluster] [-- --cluster-n N]
- *   [-- --only mqtt] [-- --no-mqtt] [-- --mqtt URL]`
+ *   [-- --only mqtt] [-- --no-mqtt] [-- --mqtt URL] [-- --only media] [-- --no-media]
+ *   [-- --only compression] [-- --no-compression]`
+ *   The media scenario (issue 12: 16 cameras pushed over producer sockets, 200 viewers, 2 throttled
+ *   viewers; ours and a plain `ws` relay; then the JSON path with and without that load) and the
+ *   compression scenario (ours at 10k clients with permessage-deflate off and on) run by default;
+ *   `--only media` / `--only compression` alone, `--no-media` / `--no-compression` leave them out.
  *   The MQTT scenario (MQTT in, WebSocket out at 1k clients) runs by default when a broker answers
  *   at --mqtt (default mqtt://127.0.0.1:1883), skipped with a note otherwise; `--only mqtt` alone.
  *   (DIR: another copy of packages/server/src, for A/B runs; N: niceness of the server and generator,
@@ -25,7 +30,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarizeProfile } from './profile.ts';
-import { type Results, renderChart, renderClusterDoc, renderClusterTable, renderDoc, renderTable } from './report.ts';
+import {
+  type Results,
+  renderChart,
+  renderClusterDoc,
+  renderClusterTable,
+  renderCompressionTable,
+  renderDoc,
+  renderMediaTable,
+  renderTable,
+} from './report.ts';
 import { signToken } from './servers/common.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,13 +50,17 @@ const option = (name: string) => {
   return k >= 0 ? argv[k + 1] : undefined;
 };
 const QUICK = flag('quick');
-const ONLY = (option('only') ?? 'ours,socketio,ws,floor,mqtt').split(',');
-const KINDS = ONLY.filter((k) => k !== 'cluster' && k !== 'mqtt') as Kind[];
+const ONLY = (option('only') ?? 'ours,socketio,ws,floor,mqtt,media,compression').split(',');
+const KINDS = ONLY.filter((k) => !['cluster', 'mqtt', 'media', 'compression'].includes(k)) as Kind[];
 const CLUSTER = flag('cluster') || ONLY.includes('cluster');
 /** The MQTT scenario (ours only): MQTT in, WebSocket out, at 1k clients; `--mqtt URL` is the broker. */
 const MQTT = ONLY.includes('mqtt') && !flag('no-mqtt');
 const MQTT_URL = option('mqtt') ?? 'mqtt://127.0.0.1:1883';
-type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
+/** The media scenario (issue 12): ours and a plain `ws` relay, then the JSON path next to media. */
+const MEDIA = ONLY.includes('media') && !flag('no-media');
+/** The compression scenario: ours at 10k clients with permessage-deflate off and on. */
+const COMPRESSION = ONLY.includes('compression') && !flag('no-compression');
+type Kind = 'ours' | 'socketio' | 'ws' | 'floor' | 'ws-relay';
 
 function sh(cmd: string): string {
   try {
@@ -165,6 +183,12 @@ function cpuSeconds(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime, stime (fields 14, 15)
+}
+/** utime and stime of a process, seconds. */
+function cpuSplit(pid: number): [number, number] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return [Number(f[11]) / CLK_TCK, Number(f[12]) / CLK_TCK];
 }
 async function measuredCpu<T>(pids: number[], fn: () => Promise<T>): Promise<{ result: T; cpu: number[] }> {
   const t0 = performance.now();
@@ -731,6 +755,319 @@ function renderMqttTable(m: Record<string, any>): string {
   ].join('\n');
 }
 
+// ------------------------------------------------------------------ camera media (issue 12)
+
+const M = {
+  cameras: 16,
+  producerFps: 10,
+  frameBytes: 40_000,
+  viewers: 200,
+  watches: 4,
+  fps: Number(option('media-fps') ?? 5),
+  throttled: 2,
+  throttledBytesPerSecond: 200_000,
+  warmupMs: 3000,
+  phaseA: QUICK ? 5 : 10,
+  phaseB: QUICK ? 8 : 20,
+  json: { clients: 1000, fanEvents: QUICK ? 3 : 5, tpSeconds: QUICK ? 3 : 5 },
+};
+
+/** ours' media counters from /metrics (delivered, dropped by reason, ingested). */
+async function mediaMetrics(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^openeye_media_(\w+?)_total(\{[^}]*\})? (\S+)/gm)) {
+    const label = m[2] ? /"([^"]*)"/.exec(m[2])?.[1] : undefined;
+    out[label ? `${m[1]}_${label}` : m[1]!] = Number(m[3]);
+  }
+  return out;
+}
+
+/** Cameras, a producer account and its API key (ours), or the relay's tokens; the load process set up. */
+async function mediaTarget(kind: 'ours' | 'ws-relay', s: Started): Promise<Record<string, unknown>> {
+  if (kind === 'ws-relay') {
+    return {
+      port: s.port,
+      pathPrefix: '/ws?token=',
+      producerToken: s.target.postToken,
+      viewerToken: s.target.token,
+      cameras: Array.from({ length: M.cameras }, (_, k) => k + 1),
+      frameBytes: M.frameBytes,
+      producerFps: M.producerFps,
+    };
+  }
+  const admin = (await http(s.port, 'POST', '/api/auth/login', { username: 'admin', password: 'bench-admin-password' }))
+    .access_token;
+  const cameras: number[] = [];
+  for (let k = 0; k < M.cameras; k++)
+    cameras.push((await http(s.port, 'POST', '/api/cameras', { name: `Media ${k + 1}`, location: 'Bench' }, admin)).id);
+  const producer = await http(
+    s.port,
+    'POST',
+    '/api/users',
+    { username: 'producer', password: 'producer-password', role: 'producer' },
+    admin,
+  );
+  const key = await http(s.port, 'POST', '/api/keys', { name: 'bench cameras', user_id: producer.id }, admin);
+  return {
+    port: s.port,
+    pathPrefix: '/api/ws/statistics?token=',
+    producerToken: key.key,
+    viewerToken: s.target.token,
+    cameras,
+    frameBytes: M.frameBytes,
+    producerFps: M.producerFps,
+  };
+}
+
+async function startMediaLoad(kind: 'ours' | 'ws-relay', s: Started): Promise<ChildProcess> {
+  const mg = spawnNode(1, ['--import', 'tsx', 'bench/media-load.ts'], {});
+  await waitMessage(mg, (m) => m?.ready, 30_000, 'media load ready');
+  await ask(mg, 'setup', await mediaTarget(kind, s));
+  await ask(mg, 'start', { viewers: M.viewers, watches: M.watches, fps: M.fps }, 60_000);
+  await ask(
+    mg,
+    'throttled',
+    { count: M.throttled, watches: M.watches, fps: M.fps, bytesPerSecond: M.throttledBytesPerSecond },
+    30_000,
+  );
+  return mg;
+}
+
+async function stopMediaLoad(mg: ChildProcess): Promise<Record<string, unknown>> {
+  const st = await ask(mg, 'stop', {}, 10_000).catch((e) => ({ error: String(e) }));
+  if (mg.connected) mg.send({ id: 0, cmd: 'exit' });
+  await Promise.race([new Promise((r) => mg.once('exit', r)), sleep(3000)]);
+  if (mg.exitCode === null) mg.kill('SIGKILL');
+  return st;
+}
+
+/**
+ * One server under the media workload (`--media-profile`: then ours once more under the V8 sampling
+ * profiler, for as long as phase A; `--media-fps F`: the viewers' max_fps, default 5): producers and normal viewers, a warm-up, phase A (normal
+ * viewers only), then the throttled viewers join and phase B; RSS every second throughout.
+ */
+async function mediaRun(kind: 'ours' | 'ws-relay'): Promise<Record<string, any>> {
+  const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] media ${kind}: ${msg}`);
+  const s = await startServer(kind);
+  const out: Record<string, any> = { kind };
+  const rss: [number, number][] = [];
+  let sampler: NodeJS.Timeout | null = null;
+  let mg: ChildProcess | null = null;
+  try {
+    out.rss_baseline_kb = await gcRss(s);
+    mg = spawnNode(1, ['--import', 'tsx', 'bench/media-load.ts'], {});
+    await waitMessage(mg, (m) => m?.ready, 30_000, 'media load ready');
+    const tgt = await mediaTarget(kind, s);
+    await ask(mg, 'setup', tgt);
+    const t0 = performance.now();
+    sampler = setInterval(() => rss.push([Math.round(performance.now() - t0), rssKB(s.pid)]), 1000);
+    out.started = await ask(mg, 'start', { viewers: M.viewers, watches: M.watches, fps: M.fps }, 60_000);
+    await sleep(M.warmupMs);
+    const m0 = kind === 'ours' ? await mediaMetrics(s.port) : null;
+    const phase = async (secs: number) => {
+      const split0 = cpuSplit(s.pid);
+      const w0 = performance.now();
+      const { result, cpu } = await measuredCpu([s.pid, mg!.pid!], async () => {
+        await ask(mg!, 'measure-start');
+        await sleep(secs * 1000);
+        return ask(mg!, 'measure-stop');
+      });
+      const split1 = cpuSplit(s.pid);
+      const wall = (performance.now() - w0) / 1000;
+      const mbps = result.mb_per_s + result.throttled.kb_per_s / 1000;
+      return {
+        ...result,
+        server_cpu: cpu[0],
+        server_cpu_user: (split1[0] - split0[0]) / wall,
+        server_cpu_system: (split1[1] - split0[1]) / wall,
+        load_cpu: cpu[1],
+        server_cpu_s_per_mb: cpu[0]! / mbps,
+        mb_per_server_cpu_s: mbps / cpu[0]!,
+      };
+    };
+    const rssA = rssKB(s.pid);
+    out.phase_a = await phase(M.phaseA);
+    log(
+      `phase A (${M.viewers} viewers): ${Math.round(out.phase_a.frames_per_s)} frames/s, ${out.phase_a.mb_per_s.toFixed(1)} MB/s, p50 ${out.phase_a.p50_ms.toFixed(1)} ms, p99 ${out.phase_a.p99_ms.toFixed(1)} ms, server CPU ${(out.phase_a.server_cpu * 100).toFixed(0)}%, load CPU ${(out.phase_a.load_cpu * 100).toFixed(0)}%`,
+    );
+    await ask(
+      mg,
+      'throttled',
+      { count: M.throttled, watches: M.watches, fps: M.fps, bytesPerSecond: M.throttledBytesPerSecond },
+      30_000,
+    );
+    await sleep(1000);
+    out.phase_b = await phase(M.phaseB);
+    const t = out.phase_b.throttled;
+    log(
+      `phase B (+${M.throttled} throttled): ${Math.round(out.phase_b.frames_per_s)} frames/s, ${out.phase_b.mb_per_s.toFixed(1)} MB/s, p50 ${out.phase_b.p50_ms.toFixed(1)} ms, p99 ${out.phase_b.p99_ms.toFixed(1)} ms; throttled: ${t.frames_per_s.toFixed(1)} frames/s, ${t.kb_per_s.toFixed(0)} KB/s, age at receipt p50 ${t.age_at_receipt_p50_ms.toFixed(0)} / max ${t.age_at_receipt_max_ms.toFixed(0)} ms, newest-frame age max ${t.newest_frame_age_max_ms.toFixed(0)} ms; server CPU ${(out.phase_b.server_cpu * 100).toFixed(0)}%`,
+    );
+    const rssEnd = rssKB(s.pid);
+    clearInterval(sampler);
+    sampler = null;
+    out.status = await ask(mg, 'status');
+    const during = rss.filter(([ms]) => ms >= 0);
+    out.rss = {
+      baseline_kb: out.rss_baseline_kb,
+      start_kb: rssA,
+      peak_kb: Math.max(rssA, rssEnd, ...during.map(([, kb]) => kb)),
+      end_kb: rssEnd,
+      samples: rss,
+    };
+    if (m0) {
+      const m1 = await mediaMetrics(s.port);
+      out.server_counters = Object.fromEntries(Object.keys(m1).map((k) => [k, m1[k]! - (m0[k] ?? 0)]));
+    }
+    out.rss_end_after_gc_kb = await gcRss(s);
+    log(
+      `RSS start ${Math.round(rssA / 1024)} MB, peak ${Math.round(out.rss.peak_kb / 1024)} MB, end ${Math.round(rssEnd / 1024)} MB (after GC ${Math.round(out.rss_end_after_gc_kb / 1024)} MB); errors ${out.status.errors}, closes ${JSON.stringify(out.status.close_codes)}`,
+    );
+    if (kind === 'ours' && flag('media-profile')) {
+      // After the measured phases, so that the profiler's overhead is in none of them.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-prof-'));
+      const file = path.join(dir, 'ours-media.cpuprofile');
+      try {
+        s.child.send({ cmd: 'profile-start' });
+        await waitMessage(s.child, (m) => m?.profiling, 10_000, 'profiler start');
+        const profiled = await phase(M.phaseA);
+        s.child.send({ cmd: 'profile-stop', file });
+        await waitMessage(s.child, (m) => m?.profiled !== undefined, 60_000, 'profiler stop');
+        out.profile = { ...profiled, summary: summarizeProfile(file, 25) };
+        if (flag('keep-profile')) fs.copyFileSync(file, path.join(ROOT, 'bench/results/ours-media.cpuprofile'));
+        log(`profiled ${M.phaseA} s: ${Math.round(profiled.frames_per_s)} frames/s while profiling`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    out.final = await stopMediaLoad(mg);
+    mg = null;
+  } finally {
+    if (sampler) clearInterval(sampler);
+    if (mg) await stopMediaLoad(mg);
+    await stopServer(s);
+  }
+  return out;
+}
+
+/** ours: the fan-out and throughput scenarios at 1k clients, without and then with the media load next to them. */
+async function mediaJsonCost(gen: ChildProcess, genPid: number): Promise<Record<string, any>> {
+  const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] media json: ${msg}`);
+  const s = await startServer('ours');
+  const out: Record<string, any> = { clients: M.json.clients };
+  let mg: ChildProcess | null = null;
+  try {
+    await ask(gen, 'target', s.target);
+    await ask(gen, 'connect', { total: 20, concurrency: 20 });
+    await ask(gen, 'fanout', { events: 2, intervalMs: 50, drainMs: 2000 });
+    await ask(gen, 'connect', { total: M.json.clients, concurrency: CONCURRENCY, timeoutMs: 60_000 });
+    await sleep(1000);
+    const run = async (label: string) => {
+      const fanout = await ask(gen, 'fanout', { events: M.json.fanEvents, intervalMs: 1000, drainMs: 10_000 });
+      delete fanout.per_event;
+      const pids = [s.pid, genPid, ...(mg ? [mg.pid!] : [])];
+      const { result, cpu } = await measuredCpu(pids, () =>
+        ask(gen, 'throughput', { seconds: M.json.tpSeconds, inflight: 4, window: 32, drainMs: 15_000 }),
+      );
+      const r = {
+        fanout,
+        throughput: { ...result, server_cpu: cpu[0], generator_cpu: cpu[1], media_load_cpu: cpu[2] },
+      };
+      log(
+        `${label}: fan-out p50 ${fanout.p50_ms.toFixed(1)} ms, p99 ${fanout.p99_ms.toFixed(1)} ms, complete ${fanout.complete}; throughput ${Math.round(result.delivered_per_s)} msg/s, server CPU ${(cpu[0]! * 100).toFixed(0)}%, generator CPU ${(cpu[1]! * 100).toFixed(0)}%, complete ${result.complete}`,
+      );
+      return r;
+    };
+    out.without_media = await run('without media');
+    mg = await startMediaLoad('ours', s);
+    await sleep(M.warmupMs);
+    await ask(mg, 'measure-start');
+    out.with_media = await run('with media');
+    out.media_during = await ask(mg, 'measure-stop');
+    out.media_status = await stopMediaLoad(mg);
+    mg = null;
+    out.final_status = await ask(gen, 'status');
+  } finally {
+    if (mg) await stopMediaLoad(mg);
+    await ask(gen, 'disconnect', { keep: 0 }).catch(() => {});
+    await stopServer(s);
+  }
+  return out;
+}
+
+async function mediaScenario(gen: ChildProcess, genPid: number): Promise<Record<string, any>> {
+  console.log(
+    `media: ${M.cameras} cameras at ${M.producerFps} fps, ${M.frameBytes}-byte JPEGs over producer sockets; ${M.viewers} viewers x ${M.watches} cameras at ${M.fps} fps; +${M.throttled} viewers reading ${M.throttledBytesPerSecond / 1000} KB/s`,
+  );
+  const out: Record<string, any> = { params: M };
+  out.ours = await mediaRun('ours');
+  out.relay = await mediaRun('ws-relay');
+  out.json_path = await mediaJsonCost(gen, genPid);
+  return out;
+}
+
+// ------------------------------------------------------------------ compression
+
+/**
+ * ours at N clients (10k; 1k with --quick) with permessage-deflate off, then on (OPENEYE_WS_COMPRESSION,
+ * default threshold and window). Periodic statistics broadcasts are off in both runs (interval 1 h),
+ * so that in the throughput scenario events are the only compressed traffic and the generator may
+ * count compressed frames as events without inflating them. Memory per idle connection, one
+ * statistics broadcast, the fan-out (latency) and the throughput scenario; bytes on the wire per
+ * statistics update and per camera event as the clients saw them.
+ */
+async function compressionScenario(gen: ChildProcess, genPid: number): Promise<Record<string, any>> {
+  const n = P.n2;
+  const out: Record<string, any> = { clients: n };
+  for (const on of [false, true]) {
+    const label = on ? 'on' : 'off';
+    const log = (msg: string) =>
+      console.log(`[${new Date().toISOString().slice(11, 19)}] compression ${label}: ${msg}`);
+    const s = await startServer('ours', [], {
+      OPENEYE_WS_COMPRESSION: String(on),
+      OPENEYE_BROADCAST_INTERVAL_MS: '3600000',
+    });
+    const r: Record<string, any> = {};
+    try {
+      await ask(gen, 'target', { ...s.target, deflate: on });
+      await ask(gen, 'connect', { total: 20, concurrency: 20 });
+      await ask(gen, 'fanout', { events: 2, intervalMs: 50, drainMs: 2000 });
+      await ask(gen, 'disconnect', { keep: 0 });
+      await sleep(500);
+      const rss0 = await gcRss(s);
+      const { result, cpu } = await measuredCpu([s.pid, genPid], () =>
+        ask(gen, 'connect', { total: n, concurrency: CONCURRENCY, timeoutMs: 120_000 }),
+      );
+      r.connect = { ...result, server_cpu: cpu[0], generator_cpu: cpu[1] };
+      await sleep(1000);
+      const rss = await gcRss(s);
+      const st = await ask(gen, 'status');
+      r.memory = { baseline_kb: rss0, rss_kb: rss, open: st.open, kb_per_connection: (rss - rss0) / st.open };
+      r.deflate_negotiated = st.deflate_negotiated;
+      log(
+        `${st.open} connections (${st.deflate_negotiated} with permessage-deflate), ${r.memory.kb_per_connection.toFixed(2)} KB/connection, ${Math.round(result.rate)} connections/s`,
+      );
+      r.statistics = await statisticsCost('ours', s, gen);
+      r.fanout = await ask(gen, 'fanout', { events: P.fanEvents, intervalMs: 1000, drainMs: 10_000 });
+      delete r.fanout.per_event;
+      const { result: tp, cpu: tcpu } = await measuredCpu([s.pid, genPid], () =>
+        ask(gen, 'throughput', { seconds: P.tpSeconds, inflight: 4, window: 32, drainMs: 15_000 }),
+      );
+      r.throughput = { ...tp, server_cpu: tcpu[0], generator_cpu: tcpu[1] };
+      r.wire_bytes = (await ask(gen, 'status')).wire_bytes;
+      log(
+        `statistics ${r.wire_bytes.stats} B/update, event ${r.wire_bytes.event} B on the wire; fan-out p50 ${r.fanout.p50_ms.toFixed(1)} ms, p99 ${r.fanout.p99_ms.toFixed(1)} ms; throughput ${Math.round(tp.delivered_per_s)} msg/s, server CPU ${(tcpu[0]! * 100).toFixed(0)}%, generator CPU ${(tcpu[1]! * 100).toFixed(0)}%, complete ${tp.complete}`,
+      );
+    } finally {
+      await ask(gen, 'disconnect', { keep: 0 }).catch(() => {});
+      await ask(gen, 'target', { ...s.target }).catch(() => {});
+      await stopServer(s);
+    }
+    out[label] = r;
+  }
+  return out;
+}
+
 function machine(): Record<string, unknown> {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   return {
@@ -788,7 +1125,8 @@ async function main(): Promise<void> {
     params: { ...P, concurrency: CONCURRENCY, throughput_inflight_posts: 4, throughput_window_events: 32 },
     servers: {},
   };
-  if (KINDS.length || MQTT) {
+  const GEN = KINDS.length || MQTT || MEDIA || COMPRESSION;
+  if (GEN) {
     console.log(
       `bench (${QUICK ? 'quick' : 'full'}): N = ${P.n1}, ${P.n2}, held ${P.held}; servers ${KINDS.join(', ')}${MQTT ? '; MQTT in → WebSocket out' : ''}; ${HAS_TASKSET ? 'pinned' : 'NOT pinned'}`,
     );
@@ -796,6 +1134,8 @@ async function main(): Promise<void> {
     await waitMessage(gen, (m) => m?.ready, 30_000, 'generator ready');
     for (const kind of KINDS) results.servers[kind] = await benchServer(kind, gen, gen.pid!);
     if (MQTT) results.mqtt = await mqttScenario(gen, gen.pid!);
+    if (MEDIA) results.media = await mediaScenario(gen, gen.pid!);
+    if (COMPRESSION) results.compression = await compressionScenario(gen, gen.pid!);
     if (P.profileSeconds > 0 && KINDS.includes('ours') && !flag('no-profile')) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-prof-'));
       console.log('profiling ours: connecting 1k -> 10k, then the throughput scenario ...');
@@ -828,11 +1168,32 @@ async function main(): Promise<void> {
   }
   results.duration_s = (Date.now() - started) / 1000;
   results.machine.load_average_at_end = os.loadavg().map((x) => Math.round(x * 100) / 100);
-  if (KINDS.length || MQTT) {
-    const file = KINDS.length ? `${results.mode}.json` : `mqtt${QUICK ? '-quick' : ''}.json`;
-    fs.writeFileSync(path.join(resultsDir, file), `${JSON.stringify(results, null, 1)}\n`);
+  const written: string[] = [];
+  if (GEN) {
+    const q = QUICK ? '-quick' : '';
+    // Each scenario run on its own has its own file; a run with the four servers keeps all in one.
+    if (KINDS.length) written.push(`${results.mode}.json`);
+    else if (MQTT) written.push(`mqtt${q}.json`);
+    const { media, compression, ...rest } = results as Results & { media?: unknown; compression?: unknown };
+    if (KINDS.length || MQTT) {
+      const whole = KINDS.length ? results : rest;
+      fs.writeFileSync(path.join(resultsDir, written[0]!), `${JSON.stringify(whole, null, 1)}\n`);
+    }
+    for (const [name, part] of [
+      ['media', media],
+      ['compression', compression],
+    ] as const) {
+      if (!part) continue;
+      const { servers: _servers, mqtt: _mqtt, ...head } = rest as Record<string, unknown>;
+      // A media run at another max_fps than the default keeps its own file.
+      const file = `${name}${name === 'media' && M.fps !== 5 ? `-fps${M.fps}` : ''}${q}.json`;
+      fs.writeFileSync(path.join(resultsDir, file), `${JSON.stringify({ ...head, [name]: part }, null, 1)}\n`);
+      written.push(file);
+    }
     if (KINDS.length) console.log(`\n${renderTable(results)}\n`);
     if (results.mqtt) console.log(`${renderMqttTable(results.mqtt)}\n`);
+    if (media) console.log(`${renderMediaTable(media as Record<string, any>)}\n`);
+    if (compression) console.log(`${renderCompressionTable(compression as Record<string, any>)}\n`);
   }
   if (cluster) console.log(`\n${renderClusterTable(cluster)}\n`);
   if (!QUICK && !flag('no-doc') && (KINDS.length === 4 || (cluster && !KINDS.length))) {
@@ -847,7 +1208,7 @@ async function main(): Promise<void> {
     console.log(`wrote docs/benchmarks.md${base ? ' and bench/results/chart.svg' : ''}`);
   }
   console.log(
-    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/${KINDS.length ? `${results.mode}.json` : MQTT ? `mqtt${QUICK ? '-quick' : ''}.json` : ''}${cluster ? `${KINDS.length || MQTT ? ', ' : ''}cluster${QUICK ? '-quick' : ''}.json` : ''}`,
+    `done in ${Math.round(results.duration_s as number)} s; raw results in bench/results/: ${[...written, ...(cluster ? [`cluster${QUICK ? '-quick' : ''}.json`] : [])].join(', ')}`,
   );
   killAll();
   process.exit(0);

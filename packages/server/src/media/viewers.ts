@@ -18,7 +18,14 @@ interface Watch {
   cameraId: number;
   minIntervalMs: number;
   maxFps: number;
-  lastSentAt: number;
+  /**
+   * When the next frame is due under the fps cap: one interval after the previous slot, or after
+   * the previous send if that was later. A frame may go up to FPS_TOLERANCE_MS before it.
+   */
+  nextAt: number;
+  /** When the camera's last frame was offered, and the time between its last two (0: unknown). */
+  arrivedAt: number;
+  periodMs: number;
   pending: MediaFrame | null;
   timer: NodeJS.Timeout | null;
 }
@@ -34,6 +41,12 @@ export class ViewerState {
 const PING_TAG = 0x6d; // 'm'
 /** A client that never answers a media ping is still given frames after this long (it may ignore pings). */
 const PONG_GIVE_UP_MS = 5000;
+/**
+ * A frame may go this much before its slot under the fps cap (at most a quarter of the interval):
+ * camera clocks and timers jitter by milliseconds, and a frame that arrives 1 ms early must not wait
+ * for the next timer, nor a late timer push every later frame back by its lateness.
+ */
+const FPS_TOLERANCE_MS = 20;
 
 export interface MediaMetrics {
   framesDelivered(n: number, bytes: number): void;
@@ -59,6 +72,8 @@ export class MediaViewers {
     const state = conn.media;
     const existing = state.watches.get(cameraId);
     if (existing) {
+      // The next slot moves with the new interval: a lower fps applies from the last frame sent.
+      if (existing.nextAt > 0) existing.nextAt += 1000 / maxFps - existing.minIntervalMs;
       existing.maxFps = maxFps;
       existing.minIntervalMs = 1000 / maxFps;
       return;
@@ -67,7 +82,9 @@ export class MediaViewers {
       cameraId,
       maxFps,
       minIntervalMs: 1000 / maxFps,
-      lastSentAt: 0,
+      nextAt: 0,
+      arrivedAt: 0,
+      periodMs: 0,
       pending: null,
       timer: null,
     });
@@ -142,9 +159,12 @@ export class MediaViewers {
   deliver(frame: MediaFrame): void {
     const set = this.byCamera.get(frame.cameraId);
     if (!set) return;
+    const now = Date.now();
     for (const conn of set) {
       const w = conn.media?.watches.get(frame.cameraId);
       if (!w) continue;
+      if (w.arrivedAt > 0) w.periodMs = now - w.arrivedAt;
+      w.arrivedAt = now;
       if (w.pending) this.metrics.framesDropped('superseded');
       w.pending = frame;
       this.pump(conn);
@@ -180,16 +200,26 @@ export class MediaViewers {
     for (const w of state.watches.values()) {
       const frame = w.pending;
       if (!frame) continue;
-      const wait = w.lastSentAt + w.minIntervalMs - now;
-      if (wait > 0) {
-        w.timer ??= setTimeout(() => {
-          w.timer = null;
-          this.pump(conn);
-        }, Math.ceil(wait));
+      const slack = Math.min(FPS_TOLERANCE_MS, w.minIntervalMs / 4);
+      // The slot opens `slack` before the schedule. A frame that came before its slot waits for
+      // it; and when the camera's next frame is due by then (a camera faster than the cap), that
+      // fresher one takes the slot: this one goes only if the next does not come in time.
+      const due = w.nextAt - slack;
+      const fresher = w.periodMs > 0 ? w.arrivedAt + w.periodMs : Number.POSITIVE_INFINITY;
+      const sendAt = w.arrivedAt < due && fresher <= w.nextAt + slack ? Math.max(due, fresher + slack) : due;
+      if (now < sendAt) {
+        w.timer ??= setTimeout(
+          () => {
+            w.timer = null;
+            this.pump(conn);
+          },
+          Math.max(1, Math.ceil(sendAt - now)),
+        );
         continue;
       }
       w.pending = null;
-      w.lastSentAt = now;
+      // The next slot: one interval after this one, or after now when this frame went late.
+      w.nextAt = Math.max(w.nextAt, now) + w.minIntervalMs;
       if (!this.outbox.writeMedia(conn, frame.wire)) continue;
       frames++;
       bytes += frame.wire.length;
