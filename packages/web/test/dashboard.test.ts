@@ -200,7 +200,8 @@ describe('dashboard in a browser', () => {
     const toast = page.getByTestId('toast').filter({ hasText: 'Smoke detected in the warehouse' });
     await toast.waitFor({ timeout: 2000 });
     expect(await toast.getAttribute('data-severity')).toBe('critical');
-    expect(await toast.getAttribute('role')).toBe('alert');
+    // Announced through the persistent assertive live region (not a new role=alert node per toast).
+    expect(await page.getByTestId('alerts-live-critical').textContent()).toContain('Smoke detected in the warehouse');
     expect(await toast.textContent()).toContain('Warehouse');
     await toast.getByRole('button', { name: 'Dismiss alert' }).click();
     await toast.waitFor({ state: 'detached' });
