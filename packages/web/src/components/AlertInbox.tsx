@@ -5,7 +5,7 @@
  * A side panel, not a modal: the dashboard stays usable beside it. Escape closes it.
  */
 import type { Camera } from '@openeye/protocol';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime } from '../lib/format';
 import { type AlertInfo, actOnAlert, inboxOf, live, unreadOf } from '../lib/live';
@@ -42,7 +42,7 @@ function stateText(alert: AlertInfo): string {
   return alert.handledBy ? `${verb} by ${alert.handledBy}` : verb;
 }
 
-function InboxItem({ alert, camera }: { alert: AlertInfo; camera: string | null }) {
+const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo; camera: string | null }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const act = async (action: 'acknowledge' | 'resolve') => {
@@ -115,12 +115,16 @@ function InboxItem({ alert, camera }: { alert: AlertInfo; camera: string | null 
       </div>
     </li>
   );
-}
+});
+
+/** Rendered at once; more on demand, so a burst of hundreds never makes the panel heavy. */
+const PAGE = 50;
 
 export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const { open, focusNewest } = useStore(inbox);
   const { alerts, alertsLoaded } = useStore(live);
   const panel = useRef<HTMLElement>(null);
+  const [limit, setLimit] = useState(PAGE);
   const items = open ? inboxOf(alerts) : [];
   const unread = unreadOf(alerts);
 
@@ -166,9 +170,20 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
         </div>
       ) : (
         <ol className="inbox-list" aria-label="Alerts not resolved, newest first">
-          {items.map((alert) => (
+          {items.slice(0, limit).map((alert) => (
             <InboxItem key={alert.id} alert={alert} camera={cameraName(alert.cameraId, cameras)} />
           ))}
+          {items.length > limit ? (
+            <li className="inbox-more">
+              <button
+                type="button"
+                className="button button--small button--ghost"
+                onClick={() => setLimit((n) => n + PAGE)}
+              >
+                Show {Math.min(PAGE, items.length - limit)} more ({items.length - limit} not shown)
+              </button>
+            </li>
+          ) : null}
         </ol>
       )}
     </aside>

@@ -11,8 +11,9 @@ import { cameraOf } from '@openeye/protocol/events';
 import { type KeyboardEvent, memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime, humanize, percent } from '../lib/format';
-import { type AlertInfo, type AlertState, broadcastFrom, type FeedItem } from '../lib/live';
+import { type AlertInfo, type AlertState, broadcastFrom, type FeedItem, live } from '../lib/live';
 import { navigate } from '../lib/router';
+import { useStoreSelector } from '../lib/store';
 import { Icon, type IconName } from './Icon';
 
 /** Height of a row in px (styles.css .feed-item), for virtualisation. */
@@ -342,5 +343,16 @@ export function Feed({
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** The feed fed by the live store: only this part re-renders when events arrive. */
+export function LiveFeed({ cameras, stale = false }: { cameras: Camera[] | null; stale?: boolean }) {
+  const items = useStoreSelector(live, (s) => s.feed);
+  const seeded = useStoreSelector(live, (s) => s.seeded);
+  const alerts = useStoreSelector(live, (s) => s.alerts);
+  const alertsLoaded = useStoreSelector(live, (s) => s.alertsLoaded);
+  return (
+    <Feed items={items} cameras={cameras} seeded={seeded} alerts={alerts} alertsLoaded={alertsLoaded} stale={stale} />
   );
 }

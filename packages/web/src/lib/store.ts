@@ -67,3 +67,12 @@ export class Store<T> {
 export function useStore<T>(store: Store<T>): T {
   return useSyncExternalStore(store.subscribe, store.get, store.get);
 }
+
+/**
+ * One part of a store's state: the component re-renders only when that part changes (by
+ * identity), so a burst of feed events does not redraw what does not show the feed.
+ */
+export function useStoreSelector<T, S>(store: Store<T>, select: (state: T) => S): S {
+  const get = () => select(store.get());
+  return useSyncExternalStore(store.subscribe, get, get);
+}

@@ -1,8 +1,8 @@
 import { useOpenEyeClient, useStatistics } from '@openeye/client/react';
 import type { Camera } from '@openeye/protocol';
-import type { KeyboardEvent } from 'react';
+import { type KeyboardEvent, memo } from 'react';
 import { RecognitionChart } from '../components/Chart';
-import { Feed } from '../components/Feed';
+import { LiveFeed } from '../components/Feed';
 import { Icon } from '../components/Icon';
 import { StatCard } from '../components/StatCard';
 import { cameras } from '../lib/cameras';
@@ -12,7 +12,7 @@ import { useNow, useTitle } from '../lib/hooks';
 import { dismissGap, live, seed } from '../lib/live';
 import { Link, navigate } from '../lib/router';
 import { api } from '../lib/services';
-import { useStore } from '../lib/store';
+import { useStore, useStoreSelector } from '../lib/store';
 import { watched } from '../lib/watch';
 
 function GapBanner({ onReload }: { onReload: () => void }) {
@@ -41,7 +41,15 @@ function openCamera(event: KeyboardEvent<HTMLLIElement>, id: number): void {
   navigate(`/cameras/${id}`);
 }
 
-export function CameraStrip({ list, now, stale = false }: { list: Camera[] | null; now: number; stale?: boolean }) {
+export const CameraStrip = memo(function CameraStrip({
+  list,
+  now,
+  stale = false,
+}: {
+  list: Camera[] | null;
+  now: number;
+  stale?: boolean;
+}) {
   return (
     <section
       className={`card panel camera-strip-card${stale ? ' is-stale' : ''}`}
@@ -96,12 +104,14 @@ export function CameraStrip({ list, now, stale = false }: { list: Camera[] | nul
       )}
     </section>
   );
-}
+});
 
 export function DashboardPage() {
   useTitle('Dashboard');
   const stats = useStatistics();
-  const state = useStore(live);
+  const gap = useStoreSelector(live, (s) => s.gap);
+  const buckets = useStoreSelector(live, (s) => s.buckets);
+  const seedError = useStoreSelector(live, (s) => s.seedError);
   const { list } = useStore(cameras);
   const stale = isStale(useLink(useOpenEyeClient()).state);
   const watchedIds = useStore(watched);
@@ -116,7 +126,7 @@ export function DashboardPage() {
 
   return (
     <div className="dashboard">
-      {state.gap ? (
+      {gap ? (
         <GapBanner onReload={() => void seed(api, watchedIds.length > 0 ? watchedIds : null).then(dismissGap)} />
       ) : null}
       <div className="page-head">
@@ -222,23 +232,16 @@ export function DashboardPage() {
                 </p>
               </div>
             </header>
-            <RecognitionChart buckets={state.buckets} now={now} />
-            {state.seedError ? (
+            <RecognitionChart buckets={buckets} now={now} />
+            {seedError ? (
               <p className="form-error" role="alert">
-                History could not be loaded: {state.seedError}
+                History could not be loaded: {seedError}
               </p>
             ) : null}
           </section>
           <CameraStrip list={list} now={now} stale={stale} />
         </div>
-        <Feed
-          items={state.feed}
-          cameras={list}
-          seeded={state.seeded}
-          alerts={state.alerts}
-          alertsLoaded={state.alertsLoaded}
-          stale={stale}
-        />
+        <LiveFeed cameras={list} stale={stale} />
       </div>
     </div>
   );
