@@ -89,6 +89,8 @@ describe('alerts in the dashboard', () => {
     await page.reload();
     await waitForStatus(page, 'connected');
     await expect.poll(() => unread(page), { timeout: 5000 }).toBe(6);
+    // The critical one is pinned again after the reload (it is still open on the server).
+    await critical.waitFor({ timeout: 3000 });
     await handleEverything();
     await expect.poll(() => unread(page), { timeout: 5000 }).toBe(0);
     await page.keyboard.press('Escape');

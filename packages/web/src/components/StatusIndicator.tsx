@@ -106,7 +106,7 @@ export function ConnectionBanner() {
           {label}
           {detail ? ` — ${detail}` : ''}.
         </strong>{' '}
-        <span>{text}</span>
+        <span className="conn-banner-text">{text}</span>
         {info.state !== 'signed-out' ? (
           <button type="button" className="button button--small" onClick={() => client.retryNow()}>
             Retry now

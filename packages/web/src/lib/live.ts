@@ -379,7 +379,14 @@ export async function loadAlerts(api: OpenEyeApi): Promise<void> {
       for (const [id, a] of alerts) {
         if (a.state !== 'resolved' && !listed.has(id)) alerts.set(id, { ...a, state: 'resolved' });
       }
-      return { ...state, alerts, alertsLoaded: true, toasts: withoutHandled(state.toasts, alerts) };
+      // Open critical alerts stay pinned across reloads and reconnects: a toast for each one without.
+      let toasts = withoutHandled(state.toasts, alerts);
+      const toasted = new Set(toasts.flatMap((t) => t.ids));
+      const pinned = [...alerts.values()]
+        .filter((a) => a.severity === 'critical' && a.state === 'open' && !toasted.has(a.id))
+        .sort((a, b) => compareEventIds(a.id, b.id));
+      for (const a of pinned) toasts = addToast(toasts, a);
+      return { ...state, alerts, alertsLoaded: true, toasts };
     });
   } catch {
     // The inbox keeps what it has; the next reconnect asks again.
