@@ -8,7 +8,7 @@ import type { Camera } from '@openeye/protocol';
 import { memo, useEffect, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime } from '../lib/format';
-import { type AlertInfo, actOnAlert, inboxOf, live, unreadOf } from '../lib/live';
+import { type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { Store, useStore } from '../lib/store';
@@ -130,8 +130,9 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
 
   useEffect(() => {
     if (!open) return;
-    const target = focusNewest
-      ? panel.current?.querySelector<HTMLElement>('[data-state="open"]')
+    const newest = focusNewest ? newestUnread(live.get().alerts) : undefined;
+    const target = newest
+      ? panel.current?.querySelector<HTMLElement>(`[data-alert-id="${CSS.escape(newest.id)}"]`)
       : panel.current?.querySelector<HTMLElement>('h2');
     (target ?? panel.current?.querySelector<HTMLElement>('h2'))?.focus();
     const onKey = (event: KeyboardEvent) => {
