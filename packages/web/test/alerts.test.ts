@@ -176,6 +176,11 @@ describe('alerts in the dashboard', () => {
     await img.waitFor({ timeout: 3000 });
     await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 3000 }).toBe(48);
     expect(await img.getAttribute('alt')).toMatch(/face/i);
+    // The feed row of that face shows it too (one row, with its thumbnail).
+    const row = page.getByTestId('feed').locator('li').filter({ hasText: 'Unknown face' }).first();
+    await expect
+      .poll(() => row.locator('img').evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 3000 })
+      .toBe(48);
     await handleEverything();
   });
 

@@ -14,6 +14,7 @@ import { clockTime, humanize, percent } from '../lib/format';
 import { type AlertInfo, type AlertState, broadcastFrom, type FeedItem, live } from '../lib/live';
 import { navigate } from '../lib/router';
 import { useStoreSelector } from '../lib/store';
+import { AuthImage } from './AuthImage';
 import { Icon, type IconName } from './Icon';
 
 /** Height of a row in px (styles.css .feed-item), for virtualisation. */
@@ -193,10 +194,19 @@ const FeedRow = memo(function FeedRow({
         <div className="feed-title">{look.title}</div>
         {meta ? <div className="feed-meta">{meta}</div> : null}
       </div>
-      {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
-      <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
-        {clockTime(item.timestamp)}
-      </time>
+      <div className="feed-side">
+        {item.snapshot ? (
+          <AuthImage
+            src={item.snapshot.url}
+            className="feed-thumb"
+            alt={`Snapshot${camera ? ` from ${camera}` : ''}`}
+          />
+        ) : null}
+        {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
+        <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
+          {clockTime(item.timestamp)}
+        </time>
+      </div>
     </li>
   );
 });
