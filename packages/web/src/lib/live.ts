@@ -367,6 +367,8 @@ export async function loadAlerts(api: OpenEyeApi): Promise<void> {
       api.listAlerts({ state: 'acknowledged', limit: 500 }),
     ]);
     const fresh = pages.flatMap((page) => page.alerts.map(alertFromRest));
+    // Only a complete answer says which alerts are no longer open or acknowledged.
+    const complete = pages.every((page) => page.next_before === null);
     live.set((state) => {
       const alerts = new Map(state.alerts);
       const listed = new Set(fresh.map((a) => a.id));
@@ -377,7 +379,7 @@ export async function loadAlerts(api: OpenEyeApi): Promise<void> {
       }
       // Not listed as open or acknowledged any more: resolved meanwhile.
       for (const [id, a] of alerts) {
-        if (a.state !== 'resolved' && !listed.has(id)) alerts.set(id, { ...a, state: 'resolved' });
+        if (complete && a.state !== 'resolved' && !listed.has(id)) alerts.set(id, { ...a, state: 'resolved' });
       }
       // Open critical alerts stay pinned across reloads and reconnects: a toast for each one without.
       let toasts = withoutHandled(state.toasts, alerts);
