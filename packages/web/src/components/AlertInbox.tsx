@@ -118,7 +118,7 @@ const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo;
 });
 
 /** Rendered at once; more on demand, so a burst of hundreds never makes the panel heavy. */
-const PAGE = 50;
+const PAGE = 20;
 
 export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const { open, focusNewest } = useStore(inbox);
