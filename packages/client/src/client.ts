@@ -95,6 +95,11 @@ export class OpenEyeClient {
   #unlistenNetwork: (() => void) | null = null;
   /** Option `shareConnection` in a browser that can: the election between this origin's tabs. */
   #tabs: TabCoordinator | null = null;
+  /** For `getConnectionDetails()`: when the next attempt is due, and how polling fares. */
+  #nextAttemptAt: number | null = null;
+  #pollOk: boolean | null = null;
+  #lastPollOkAt: number | null = null;
+  #lastClose: { code: number; reason: string } | null = null;
 
   constructor(options: ClientOptions = {}) {
     this.#options = options;
@@ -114,8 +119,13 @@ export class OpenEyeClient {
       gap: (resumeFrom) => this.#gap('polling', resumeFrom, true),
       success: () => {
         this.#pollAuthFailures = 0;
+        this.#pollOk = true;
+        this.#lastPollOkAt = Date.now();
       },
-      error: (error) => this.#pollFailed(error),
+      error: (error) => {
+        this.#pollOk = false;
+        this.#pollFailed(error);
+      },
     });
   }
 
@@ -250,6 +260,33 @@ export class OpenEyeClient {
     return this.#lastError;
   }
 
+  /**
+   * What a UI needs to tell the state honestly: the attempt number since the last welcome, when
+   * the next attempt is due (ms since epoch, null when none is scheduled), whether the last poll
+   * succeeded (null before the first poll of this fallback) and when one last did, and the last
+   * close code and reason (for a details tooltip).
+   */
+  getConnectionDetails(): {
+    attempt: number;
+    nextAttemptAt: number | null;
+    pollOk: boolean | null;
+    lastPollOkAt: number | null;
+    lastClose: { code: number; reason: string } | null;
+  } {
+    return {
+      attempt: this.#attempts,
+      nextAttemptAt: this.#timers.has('retry') ? this.#nextAttemptAt : null,
+      pollOk: this.#poller.running ? this.#pollOk : null,
+      lastPollOkAt: this.#lastPollOkAt,
+      lastClose: this.#lastClose,
+    };
+  }
+
+  /** Skips the rest of the backoff (a "Retry now" button); no-op unless an attempt is scheduled. */
+  retryNow(): void {
+    this.#retryNow();
+  }
+
   // ------------------------------------------------------------------ attempts
 
   async #open(): Promise<void> {
@@ -361,6 +398,7 @@ export class OpenEyeClient {
     this.#welcomed = false;
     this.#stopConnectionTimers();
     this.#lastError = describeClose(code, reason);
+    this.#lastClose = { code, reason };
     if (code === CloseCode.POLICY_VIOLATION && AUTH_REASONS.has(reason)) {
       if (this.#authRetry || !this.#tokens.canRefresh) {
         this.#authFailed(reason, code);
@@ -376,8 +414,10 @@ export class OpenEyeClient {
     if (code === CloseCode.POLICY_VIOLATION && reason === CloseReason.CONNECTION_LIMIT) {
       const wait = this.#settings.rateLimitBackoffMs;
       this.#setStatus('fallback', reason);
-      this.#poller.start();
-      this.#timers.set('retry', wait + Math.floor(Math.random() * wait), () => void this.#open());
+      this.#startPolling();
+      const delay = wait + Math.floor(Math.random() * wait);
+      this.#nextAttemptAt = Date.now() + delay;
+      this.#timers.set('retry', delay, () => void this.#open());
       return;
     }
     if (this.#baseUrls.length > 1) this.#baseIndex = (this.#baseIndex + 1) % this.#baseUrls.length;
@@ -395,8 +435,14 @@ export class OpenEyeClient {
     this.#attempts++;
     const polling = this.#failures >= pollingAfterFailures;
     this.#setStatus(polling ? 'fallback' : 'lost', reason);
-    if (polling) this.#poller.start();
+    if (polling) this.#startPolling();
+    this.#nextAttemptAt = Date.now() + delay;
     this.#timers.set('retry', delay, () => void this.#open());
+  }
+
+  #startPolling(): void {
+    if (!this.#poller.running) this.#pollOk = null;
+    this.#poller.start();
   }
 
   #authFailed(reason: string, code: number | null): void {

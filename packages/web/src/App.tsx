@@ -1,34 +1,62 @@
 /**
- * The shell: sign-in when there is no session; otherwise the header (navigation, connection
- * indicator, theme, user), the page of the current path, and the alert toasts.
+ * The shell: sign-in when there is no session; the kiosk mode (`?kiosk=1` or /kiosk);
+ * otherwise the header (navigation, connection indicator, alerts with their unread count, theme,
+ * user), the page of the current path, the alert toasts and the alert inbox.
+ *
+ * Pages other than the dashboard and sign-in are loaded on demand (React.lazy), so the first
+ * load stays small. Alt+A moves focus to the newest unread alert.
  */
-import { useEffect, useRef } from 'react';
+import { type ComponentType, type LazyExoticComponent, lazy, Suspense, useEffect, useRef } from 'react';
+import { AlertInbox, toggleInbox, useInboxOpen } from './components/AlertInbox';
 import { Icon, type IconName, Logo } from './components/Icon';
-import { StatusIndicator } from './components/StatusIndicator';
-import { Toasts } from './components/Toasts';
+import { isKiosk, KioskShell } from './components/Kiosk';
+import { ConnectionBanner, StatusIndicator } from './components/StatusIndicator';
+import { FOCUS_NEWEST_ALERT, Toasts } from './components/Toasts';
 import { useAuth, useUser } from './lib/auth';
 import { cameras } from './lib/cameras';
-import { live } from './lib/live';
+import { live, unreadOf } from './lib/live';
 import { Link, usePath } from './lib/router';
 import { useStore } from './lib/store';
 import { useTheme } from './lib/theme';
-import { AdminPage } from './pages/Admin';
-import { CamerasPage } from './pages/Cameras';
-import { CameraViewPage } from './pages/CameraView';
-import { CameraWallPage } from './pages/CameraWall';
 import { DashboardPage } from './pages/Dashboard';
-import { HistoryPage } from './pages/History';
 import { LoginPage } from './pages/Login';
-import { PeoplePage } from './pages/People';
 
-interface Route {
+type Page = ComponentType | LazyExoticComponent<ComponentType>;
+
+interface NavEntry {
   path: string;
   label: string;
   icon: IconName;
   adminOnly?: boolean;
 }
 
-const ROUTES: Route[] = [
+/**
+ * The pages, one line each: a path (or a pattern) and its component. Lazy ones load with their
+ * first visit, in their own chunk; the first match wins.
+ */
+const PAGES: [string | RegExp, Page][] = [
+  ['/', DashboardPage],
+  ['/cameras', lazy(() => import('./pages/Cameras').then((m) => ({ default: m.CamerasPage })))],
+  [/^\/cameras\/[0-9]{1,10}$/, lazy(() => import('./pages/CameraView').then((m) => ({ default: CameraViewRoute(m) })))],
+  ['/people', lazy(() => import('./pages/People').then((m) => ({ default: m.PeoplePage })))],
+  ['/wall', lazy(() => import('./pages/CameraWall').then((m) => ({ default: m.CameraWallPage })))],
+  ['/history', lazy(() => import('./pages/History').then((m) => ({ default: m.HistoryPage })))],
+  ['/admin', lazy(() => import('./pages/Admin').then((m) => ({ default: m.AdminPage })))],
+];
+
+/** `/cameras/:id`: the camera's own view, keyed by the path so another camera starts afresh. */
+function CameraViewRoute(m: typeof import('./pages/CameraView')): ComponentType {
+  return function CameraView() {
+    const path = usePath();
+    return <m.CameraViewPage key={path} cameraId={Number(path.slice('/cameras/'.length))} />;
+  };
+}
+
+function pageFor(path: string): Page | undefined {
+  return PAGES.find(([match]) => (typeof match === 'string' ? match === path : match.test(path)))?.[1];
+}
+
+const ROUTES: NavEntry[] = [
   { path: '/', label: 'Dashboard', icon: 'dashboard' },
   { path: '/cameras', label: 'Cameras', icon: 'camera' },
   { path: '/people', label: 'People', icon: 'users' },
@@ -36,6 +64,46 @@ const ROUTES: Route[] = [
   { path: '/history', label: 'History', icon: 'clock' },
   { path: '/admin', label: 'Admin', icon: 'shield', adminOnly: true },
 ];
+
+export const ALERT_SHORTCUT_HINT = 'Alt+A jumps to the newest unread alert';
+
+function AlertsButton() {
+  const { alerts } = useStore(live);
+  const open = useInboxOpen();
+  const unread = unreadOf(alerts);
+  return (
+    <button
+      type="button"
+      className={`icon-button alerts-button${unread > 0 ? ' has-unread' : ''}`}
+      onClick={toggleInbox}
+      aria-expanded={open}
+      aria-label={unread > 0 ? `Alerts, ${unread} unread` : 'Alerts, none unread'}
+      title={`Alerts not yet handled (${ALERT_SHORTCUT_HINT})`}
+      data-testid="alerts-button"
+    >
+      <Icon name="bell" size={18} />
+      {unread > 0 ? (
+        <span className="alerts-count num" data-testid="unread-count" aria-hidden="true">
+          {unread > 999 ? '999+' : unread}
+        </span>
+      ) : null}
+    </button>
+  );
+}
+
+/** Alt+A (Option+A on a Mac keyboard gives "å": the code is what counts). */
+function useAlertShortcut(): void {
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === 'KeyA') {
+        event.preventDefault();
+        window.dispatchEvent(new Event(FOCUS_NEWEST_ALERT));
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+}
 
 function ThemeToggle() {
   const [theme, toggle] = useTheme();
@@ -55,39 +123,37 @@ function ThemeToggle() {
 }
 
 function Page({ path }: { path: string }) {
-  if (/^\/cameras\/[0-9]{1,10}$/.test(path)) return <CameraViewPage key={path} cameraId={Number(path.slice(9))} />;
-  switch (path) {
-    case '/':
-      return <DashboardPage />;
-    case '/cameras':
-      return <CamerasPage />;
-    case '/people':
-      return <PeoplePage />;
-    case '/history':
-      return <HistoryPage />;
-    case '/wall':
-      return <CameraWallPage />;
-    case '/admin':
-      return <AdminPage />;
-    default:
-      return (
-        <div className="empty empty--page">
-          <Icon name="search" size={28} />
-          <h1 tabIndex={-1}>Page not found</h1>
-          <p>
-            There is nothing at <code>{path}</code>. <Link href="/">Back to the dashboard</Link>
-          </p>
-        </div>
-      );
+  const Component = pageFor(path);
+  if (Component) {
+    return (
+      <Suspense
+        fallback={
+          <div className="empty empty--page" role="status">
+            Loading…
+          </div>
+        }
+      >
+        <Component />
+      </Suspense>
+    );
   }
+  return (
+    <div className="empty empty--page">
+      <Icon name="search" size={28} />
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>
+        There is nothing at <code>{path}</code>. <Link href="/">Back to the dashboard</Link>
+      </p>
+    </div>
+  );
 }
 
 function Shell() {
   const user = useUser();
   const { logout } = useAuth();
   const path = usePath();
-  const { toasts } = useStore(live);
   const { list } = useStore(cameras);
+  useAlertShortcut();
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
 
@@ -124,6 +190,7 @@ function Shell() {
           </nav>
           <div className="topbar-right">
             <StatusIndicator />
+            <AlertsButton />
             <ThemeToggle />
             <div className="user" title={`Signed in as ${user.username} (${user.role})`}>
               <span className="user-name">{user.username}</span>
@@ -141,15 +208,24 @@ function Shell() {
           </div>
         </div>
       </header>
+      <ConnectionBanner />
       <main id="main" ref={main} className="main" tabIndex={-1}>
         <Page path={path} />
       </main>
-      <Toasts toasts={toasts} cameras={list} />
+      <Toasts cameras={list} />
+      <AlertInbox cameras={list} />
     </div>
   );
 }
 
+function Kiosk() {
+  useAlertShortcut();
+  return <KioskShell />;
+}
+
 export function App() {
   const { user } = useAuth();
-  return user ? <Shell /> : <LoginPage themeToggle={<ThemeToggle />} />;
+  const path = usePath();
+  if (!user) return <LoginPage themeToggle={<ThemeToggle />} />;
+  return isKiosk(path, window.location.search) ? <Kiosk /> : <Shell />;
 }

@@ -8,7 +8,7 @@ import { attachLive } from './lib/live';
 import { api, client } from './lib/services';
 import './styles.css';
 
-attachLive(client);
+attachLive(client, api);
 attachCameras(client, api);
 
 const root = document.getElementById('root');

@@ -3,7 +3,7 @@
  * SVG at the container's pixel size (no chart library). Hover or focus it and use the arrow
  * keys to read single minutes; a hidden table carries the same numbers for screen readers.
  */
-import { type KeyboardEvent, type PointerEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, memo, type PointerEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { clockMinute } from '../lib/format';
 import { type Bucket, CHART_MINUTES, minuteOf } from '../lib/live';
 
@@ -39,7 +39,7 @@ function axis(peak: number): { top: number; ticks: number[] } {
   return { top: step * count, ticks: Array.from({ length: count + 1 }, (_, i) => i * step) };
 }
 
-export function RecognitionChart({
+export const RecognitionChart = memo(function RecognitionChart({
   buckets,
   now,
   height = 240,
@@ -237,4 +237,4 @@ export function RecognitionChart({
       </div>
     </div>
   );
-}
+});

@@ -1,13 +1,65 @@
 /**
  * The live feed of camera events and alerts, newest first, filterable by camera and by type.
+ *
+ * One row per happening: an unknown face's camera event and the alert raised for it (they share
+ * `data.recognition_id`) are one row that shows the alert's state. Rows are focusable; Enter or a
+ * click opens the event in the history. A long list is virtualised (fixed row height): only the
+ * rows in view, plus a margin, are in the DOM.
  */
 import type { Camera } from '@openeye/protocol';
 import { cameraOf } from '@openeye/protocol/events';
-import { memo, useId, useMemo, useState } from 'react';
+import { type KeyboardEvent, memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime, humanize, percent } from '../lib/format';
-import { broadcastFrom, type FeedItem } from '../lib/live';
+import { type AlertInfo, type AlertState, broadcastFrom, type FeedItem, live } from '../lib/live';
+import { navigate } from '../lib/router';
+import { useStoreSelector } from '../lib/store';
+import { AuthImage } from './AuthImage';
 import { Icon, type IconName } from './Icon';
+
+/** Height of a row in px (styles.css .feed-item), for virtualisation. */
+export const FEED_ROW_PX = 58;
+const VIRTUALIZE_AFTER = 60;
+const OVERSCAN = 8;
+
+const STATE_LABELS: Record<AlertState, string> = { open: 'Unread', acknowledged: 'Acknowledged', resolved: 'Resolved' };
+
+interface Row {
+  item: FeedItem;
+  /** The alert this row stands for or carries (an unknown face's), if any. */
+  alertId: string | null;
+}
+
+function recognitionOf(item: FeedItem): number | null {
+  const id = (item.data as Record<string, unknown>).recognition_id;
+  return typeof id === 'number' ? id : null;
+}
+
+/** Folds an unknown face's alert into its camera event's row. */
+export function feedRows(items: FeedItem[]): Row[] {
+  const faces = new Set<number>();
+  const alertOf = new Map<number, string>();
+  for (const item of items) {
+    const rid = recognitionOf(item);
+    if (rid === null) continue;
+    if (item.type === 'alert') alertOf.set(rid, item.id);
+    else if (item.event_type === 'unknown_face') faces.add(rid);
+  }
+  const rows: Row[] = [];
+  for (const item of items) {
+    const rid = recognitionOf(item);
+    if (item.type === 'alert') {
+      if (rid !== null && faces.has(rid)) continue;
+      rows.push({ item, alertId: item.id });
+    } else {
+      rows.push({
+        item,
+        alertId: rid !== null && item.event_type === 'unknown_face' ? (alertOf.get(rid) ?? null) : null,
+      });
+    }
+  }
+  return rows;
+}
 
 type Kind = 'recognized' | 'unknown' | 'motion' | 'status' | 'recording' | 'alert' | 'other';
 
@@ -101,11 +153,40 @@ function describe(item: FeedItem): Look {
   }
 }
 
-const FeedRow = memo(function FeedRow({ item, camera }: { item: FeedItem; camera: string | null }) {
+function openEvent(id: string): void {
+  navigate(`/history?event=${encodeURIComponent(id)}`);
+}
+
+const FeedRow = memo(function FeedRow({
+  item,
+  camera,
+  state,
+}: {
+  item: FeedItem;
+  camera: string | null;
+  state: AlertState | null;
+}) {
   const look = describe(item);
   const meta = [camera, look.detail].filter(Boolean).join(' · ');
+  const onKeyDown = (event: KeyboardEvent<HTMLLIElement>) => {
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      openEvent(item.id);
+    }
+  };
   return (
-    <li className={`feed-item feed-tone-${look.tone}`} data-kind={kindOf(item)}>
+    <li
+      className={`feed-item feed-tone-${look.tone}`}
+      data-kind={kindOf(item)}
+      data-event-id={item.id}
+      data-alert-state={state ?? undefined}
+      data-testid="feed-row"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: rows are focusable so Enter opens their detail
+      tabIndex={0}
+      title="Open in history (Enter)"
+      onKeyDown={onKeyDown}
+      onClick={() => openEvent(item.id)}
+    >
       <span className="feed-icon" aria-hidden="true">
         <Icon name={look.icon} size={16} />
       </span>
@@ -113,36 +194,98 @@ const FeedRow = memo(function FeedRow({ item, camera }: { item: FeedItem; camera
         <div className="feed-title">{look.title}</div>
         {meta ? <div className="feed-meta">{meta}</div> : null}
       </div>
-      <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
-        {clockTime(item.timestamp)}
-      </time>
+      <div className="feed-side">
+        {item.snapshot ? (
+          <AuthImage
+            src={item.snapshot.url}
+            className="feed-thumb"
+            alt={`Snapshot${camera ? ` from ${camera}` : ''}`}
+          />
+        ) : null}
+        {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
+        <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
+          {clockTime(item.timestamp)}
+        </time>
+      </div>
     </li>
   );
 });
 
-export function Feed({ items, cameras, seeded }: { items: FeedItem[]; cameras: Camera[] | null; seeded: boolean }) {
+function useWindow(count: number) {
+  const list = useRef<HTMLOListElement>(null);
+  const [view, setView] = useState({ top: 0, height: 800 });
+  const virtual = count > VIRTUALIZE_AFTER;
+  useEffect(() => {
+    const el = list.current;
+    if (!el || !virtual) return;
+    let frame = 0;
+    const measure = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => setView({ top: el.scrollTop, height: el.clientHeight || 800 }));
+    };
+    measure();
+    el.addEventListener('scroll', measure, { passive: true });
+    const resize = new ResizeObserver(measure);
+    resize.observe(el);
+    return () => {
+      cancelAnimationFrame(frame);
+      el.removeEventListener('scroll', measure);
+      resize.disconnect();
+    };
+  }, [virtual]);
+  if (!virtual) return { list, start: 0, end: count };
+  const start = Math.max(0, Math.floor(view.top / FEED_ROW_PX) - OVERSCAN);
+  const end = Math.min(count, Math.ceil((view.top + view.height) / FEED_ROW_PX) + OVERSCAN);
+  return { list, start, end };
+}
+
+export function Feed({
+  items,
+  cameras,
+  seeded,
+  alerts,
+  alertsLoaded,
+  stale = false,
+}: {
+  items: FeedItem[];
+  cameras: Camera[] | null;
+  seeded: boolean;
+  alerts: ReadonlyMap<string, AlertInfo>;
+  alertsLoaded: boolean;
+  stale?: boolean;
+}) {
   const [camera, setCamera] = useState('all');
   const [kind, setKind] = useState<'all' | Kind>('all');
   const cameraSelect = useId();
   const kindSelect = useId();
 
+  const rows = useMemo(() => feedRows(items), [items]);
   const shown = useMemo(
     () =>
-      items.filter(
-        (item) => (camera === 'all' || String(cameraOf(item)) === camera) && (kind === 'all' || kindOf(item) === kind),
+      rows.filter(
+        ({ item }) =>
+          (camera === 'all' || String(cameraOf(item)) === camera) && (kind === 'all' || kindOf(item) === kind),
       ),
-    [items, camera, kind],
+    [rows, camera, kind],
   );
+  const { list, start, end } = useWindow(shown.length);
+  const stateOf = (alertId: string | null): AlertState | null =>
+    alertId === null ? null : (alerts.get(alertId)?.state ?? (alertsLoaded ? 'resolved' : null));
 
   return (
-    <section className="card panel feed" aria-labelledby="feed-title">
+    <section
+      className={`card panel feed${stale ? ' is-stale' : ''}`}
+      aria-labelledby="feed-title"
+      data-testid="feed-card"
+      data-stale={stale}
+    >
       <header className="panel-head">
         <div>
           <h2 id="feed-title" className="panel-title">
             Live events
           </h2>
-          <p className="panel-sub num">
-            {shown.length === items.length ? `${items.length} most recent` : `${shown.length} of ${items.length} shown`}
+          <p className="panel-sub num" data-testid="feed-count">
+            {shown.length === rows.length ? `${rows.length} most recent` : `${shown.length} of ${rows.length} shown`}
           </p>
         </div>
         <div className="feed-filters">
@@ -180,10 +323,21 @@ export function Feed({ items, cameras, seeded }: { items: FeedItem[]; cameras: C
           </label>
         </div>
       </header>
-      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: the scrolling list must be reachable by keyboard */}
-      <ol className="feed-list" aria-label="Live events, newest first" tabIndex={0} data-testid="feed">
-        {shown.map((item) => (
-          <FeedRow key={item.id} item={item} camera={cameraName(cameraOf(item), cameras)} />
+      <ol
+        className="feed-list"
+        aria-label="Live events, newest first"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: the scrolling list must be reachable by keyboard
+        tabIndex={0}
+        data-testid="feed"
+        ref={list}
+        style={
+          end - start < shown.length
+            ? { paddingTop: start * FEED_ROW_PX, paddingBottom: (shown.length - end) * FEED_ROW_PX }
+            : undefined
+        }
+      >
+        {shown.slice(start, end).map(({ item, alertId }) => (
+          <FeedRow key={item.id} item={item} camera={cameraName(cameraOf(item), cameras)} state={stateOf(alertId)} />
         ))}
       </ol>
       {shown.length === 0 ? (
@@ -199,5 +353,16 @@ export function Feed({ items, cameras, seeded }: { items: FeedItem[]; cameras: C
         </div>
       ) : null}
     </section>
+  );
+}
+
+/** The feed fed by the live store: only this part re-renders when events arrive. */
+export function LiveFeed({ cameras, stale = false }: { cameras: Camera[] | null; stale?: boolean }) {
+  const items = useStoreSelector(live, (s) => s.feed);
+  const seeded = useStoreSelector(live, (s) => s.seeded);
+  const alerts = useStoreSelector(live, (s) => s.alerts);
+  const alertsLoaded = useStoreSelector(live, (s) => s.alertsLoaded);
+  return (
+    <Feed items={items} cameras={cameras} seeded={seeded} alerts={alerts} alertsLoaded={alertsLoaded} stale={stale} />
   );
 }

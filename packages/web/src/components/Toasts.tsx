@@ -1,63 +1,189 @@
 /**
- * Alerts as toasts, by severity: info leaves after 6 s, warning after 10 s, critical stays
- * until dismissed. Critical ones are announced assertively.
+ * Alerts as toasts, by severity: info leaves after 6 s, warning after 10 s (they stay unread in
+ * the inbox), critical stays pinned until someone acknowledges or resolves it (here or in any
+ * other browser) or it is dismissed from view. At most three show at once, critical first; the
+ * rest is "+N more", which opens the inbox.
+ *
+ * Screen readers hear alerts through two live regions that exist before any alert arrives:
+ * assertive for critical, polite for the others. Escape dismisses the focused toast.
  */
 import type { Camera } from '@openeye/protocol';
-import { useEffect } from 'react';
+import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime } from '../lib/format';
-import { dismissToast, type Toast } from '../lib/live';
+import { useNow } from '../lib/hooks';
+import { type AlertInfo, actOnAlert, dismissToast, live, newestUnread, type Toast, unreadOf } from '../lib/live';
+import { navigate } from '../lib/router';
+import { api } from '../lib/services';
+import { useStore } from '../lib/store';
+import { openInbox } from './AlertInbox';
+import { AuthImage } from './AuthImage';
 import { Icon } from './Icon';
 
-const LIFETIME: Record<Toast['severity'], number | null> = { info: 6000, warning: 10_000, critical: null };
 const TITLES: Record<Toast['severity'], string> = { info: 'Info', warning: 'Warning', critical: 'Critical' };
+export const MAX_VISIBLE_TOASTS = 3;
+/** Asks the alert area to focus the newest unread alert (the Alt+A shortcut). */
+export const FOCUS_NEWEST_ALERT = 'openeye:focus-newest-alert';
 
-function ToastItem({ toast, camera }: { toast: Toast; camera: string | null }) {
-  useEffect(() => {
-    const lifetime = LIFETIME[toast.severity];
-    if (lifetime === null) return;
-    const timer = setTimeout(() => dismissToast(toast.key), lifetime);
-    return () => clearTimeout(timer);
-  }, [toast]);
+function ToastItem({
+  toast,
+  camera,
+  alerts,
+}: {
+  toast: Toast;
+  camera: string | null;
+  alerts: ReadonlyMap<string, AlertInfo>;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const newest = toast.ids[toast.ids.length - 1]!;
+  const open = toast.ids.filter((id) => (alerts.get(id)?.state ?? 'open') === 'open');
   const meta = [toast.broadcastFrom ? `Broadcast by ${toast.broadcastFrom}` : null, camera, clockTime(toast.timestamp)]
     .filter(Boolean)
     .join(' · ');
+
+  const acknowledge = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      for (const id of open) await actOnAlert(api, id, 'acknowledge');
+    } catch {
+      setError('Could not acknowledge. Try again.');
+      setBusy(false);
+    }
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLElement>) => {
+    if (event.key !== 'Escape') return;
+    event.stopPropagation();
+    dismissToast(toast.key);
+    document.getElementById('main')?.focus();
+  };
+
   return (
-    <div
+    <article
       className={`toast toast--${toast.severity}`}
-      role={toast.severity === 'critical' ? 'alert' : 'status'}
       data-testid="toast"
       data-severity={toast.severity}
+      data-alert-id={newest}
+      data-alert-ids={toast.ids.join(' ')}
+      data-toast-key={toast.key}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
+      aria-label={`${TITLES[toast.severity]} alert: ${toast.message}`}
     >
       <span className="toast-icon" aria-hidden="true">
         <Icon name={toast.severity} size={20} />
       </span>
       <div className="toast-body">
-        <div className="toast-title">{TITLES[toast.severity]}</div>
+        <div className="toast-title">
+          {TITLES[toast.severity]}
+          {toast.severity === 'critical' ? <span className="toast-pin"> · stays until handled</span> : null}
+        </div>
         <div className="toast-message">
           {toast.message}
-          {toast.count > 1 ? <span className="toast-count num"> ×{toast.count}</span> : null}
+          {toast.ids.length > 1 ? <span className="toast-count num"> ×{toast.ids.length}</span> : null}
         </div>
         <div className="toast-meta">{meta}</div>
+        {toast.snapshotUrl ? (
+          <AuthImage
+            src={toast.snapshotUrl}
+            className="toast-image"
+            alt={`Face seen${camera ? ` by ${camera}` : ''} at ${clockTime(toast.timestamp)}`}
+          />
+        ) : null}
+        {error ? <div className="toast-error">{error}</div> : null}
+        <div className="toast-actions">
+          {open.length > 0 ? (
+            <button type="button" className="button button--small" disabled={busy} onClick={() => void acknowledge()}>
+              Acknowledge
+            </button>
+          ) : null}
+          <button
+            type="button"
+            className="button button--small button--ghost"
+            onClick={() => navigate(`/history?event=${encodeURIComponent(newest)}`)}
+          >
+            Details
+          </button>
+        </div>
       </div>
       <button
         type="button"
         className="icon-button toast-close"
         onClick={() => dismissToast(toast.key)}
         aria-label="Dismiss alert"
+        title="Hide (it stays in the alert list until handled) · Esc"
       >
         <Icon name="close" size={16} />
       </button>
-    </div>
+    </article>
   );
 }
 
-export function Toasts({ toasts, cameras }: { toasts: Toast[]; cameras: Camera[] | null }) {
+/**
+ * The toasts shown now, at most `max`: the newest one always, then the pinned critical ones, then
+ * the newest others. Critical ones are shown first.
+ */
+export function visibleToasts(toasts: Toast[], now: number, max = MAX_VISIBLE_TOASTS): Toast[] {
+  const active = toasts.filter((t) => t.expiresAt === null || t.expiresAt > now).reverse();
+  const critical = active.filter((t) => t.severity === 'critical');
+  const others = active.filter((t) => t.severity !== 'critical');
+  const picked = [...new Set([...active.slice(0, 1), ...critical, ...others])].slice(0, max);
+  return [...picked.filter((t) => t.severity === 'critical'), ...picked.filter((t) => t.severity !== 'critical')];
+}
+
+/** Three toasts where the screen is tall enough, else two: the stack never reaches the cards. */
+function fitting(): number {
+  return typeof window !== 'undefined' && window.innerHeight >= 1000 ? MAX_VISIBLE_TOASTS : 2;
+}
+
+export function Toasts({ cameras }: { cameras: Camera[] | null }) {
+  const { toasts, alerts, announce } = useStore(live);
+  const now = useNow(1000);
+  const max = fitting();
+  const region = useRef<HTMLElement>(null);
+  const visible = visibleToasts(toasts, now, max);
+  const shownUnread = new Set(
+    visible.flatMap((t) => t.ids).filter((id) => (alerts.get(id)?.state ?? 'open') === 'open'),
+  );
+  const more = unreadOf(alerts) - shownUnread.size;
+
+  // Alt+A: the newest unread alert gets focus (its toast, or the inbox when it has none).
+  useEffect(() => {
+    const focusNewest = () => {
+      const newest = newestUnread(live.get().alerts);
+      const toasts = [...(region.current?.querySelectorAll<HTMLElement>('[data-testid="toast"]') ?? [])];
+      const toast = newest ? toasts.find((t) => t.dataset.alertIds?.split(' ').includes(newest.id)) : undefined;
+      if (toast) toast.focus();
+      else openInbox(true);
+    };
+    window.addEventListener(FOCUS_NEWEST_ALERT, focusNewest);
+    return () => window.removeEventListener(FOCUS_NEWEST_ALERT, focusNewest);
+  }, []);
+
   return (
-    <section className="toasts" aria-label="Alerts">
-      {toasts.map((toast) => (
-        <ToastItem key={toast.key} toast={toast} camera={cameraName(toast.cameraId, cameras)} />
-      ))}
-    </section>
+    <>
+      <div className="sr-only" aria-live="assertive" aria-atomic="true" data-testid="alerts-live-critical">
+        {announce.critical}
+      </div>
+      <div className="sr-only" aria-live="polite" aria-atomic="true" data-testid="alerts-live">
+        {announce.polite}
+      </div>
+      <section className="toasts" aria-label="Newest alerts" ref={region}>
+        {more > 0 ? (
+          <button type="button" className="toasts-more" data-testid="toasts-more" onClick={() => openInbox(true)}>
+            <Icon name="bell" size={16} />
+            <span className="num">
+              +{more} more unread {more === 1 ? 'alert' : 'alerts'}
+            </span>
+            <span className="toasts-more-open">Open list</span>
+          </button>
+        ) : null}
+        {visible.map((toast) => (
+          <ToastItem key={toast.key} toast={toast} camera={cameraName(toast.cameraId, cameras)} alerts={alerts} />
+        ))}
+      </section>
+    </>
   );
 }

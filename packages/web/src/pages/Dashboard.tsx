@@ -1,16 +1,18 @@
-import { useStatistics } from '@openeye/client/react';
+import { useOpenEyeClient, useStatistics } from '@openeye/client/react';
 import type { Camera } from '@openeye/protocol';
+import { type KeyboardEvent, memo } from 'react';
 import { RecognitionChart } from '../components/Chart';
-import { Feed } from '../components/Feed';
+import { LiveFeed } from '../components/Feed';
 import { Icon } from '../components/Icon';
 import { StatCard } from '../components/StatCard';
 import { cameras } from '../lib/cameras';
+import { isStale, useLink } from '../lib/connection';
 import { clockTime, formatCount, relativeTime } from '../lib/format';
 import { useNow, useTitle } from '../lib/hooks';
 import { dismissGap, live, seed } from '../lib/live';
-import { Link } from '../lib/router';
+import { Link, navigate } from '../lib/router';
 import { api } from '../lib/services';
-import { useStore } from '../lib/store';
+import { useStore, useStoreSelector } from '../lib/store';
 import { watched } from '../lib/watch';
 
 function GapBanner({ onReload }: { onReload: () => void }) {
@@ -33,9 +35,28 @@ function GapBanner({ onReload }: { onReload: () => void }) {
   );
 }
 
-function CameraStrip({ list, now }: { list: Camera[] | null; now: number }) {
+function openCamera(event: KeyboardEvent<HTMLLIElement>, id: number): void {
+  if (event.key !== 'Enter') return;
+  event.preventDefault();
+  navigate(`/cameras/${id}`);
+}
+
+export const CameraStrip = memo(function CameraStrip({
+  list,
+  now,
+  stale = false,
+}: {
+  list: Camera[] | null;
+  now: number;
+  stale?: boolean;
+}) {
   return (
-    <section className="card panel" aria-labelledby="strip-title">
+    <section
+      className={`card panel camera-strip-card${stale ? ' is-stale' : ''}`}
+      aria-labelledby="strip-title"
+      data-testid="cameras-card"
+      data-stale={stale}
+    >
       <header className="panel-head">
         <div>
           <h2 id="strip-title" className="panel-title">
@@ -54,12 +75,22 @@ function CameraStrip({ list, now }: { list: Camera[] | null; now: number }) {
       ) : (
         <ul className="camera-strip">
           {list.map((c) => (
-            <li key={c.id} className={`camera-tile${c.active ? '' : ' is-offline'}`}>
+            <li
+              key={c.id}
+              className={`camera-tile${c.active ? '' : ' is-offline'}`}
+              data-camera-id={c.id}
+              data-stale={stale}
+              // biome-ignore lint/a11y/noNoninteractiveTabindex: tiles are focusable so Enter opens the camera
+              tabIndex={0}
+              title={stale ? 'Status may be out of date (offline)' : `Open ${c.name}`}
+              onKeyDown={(event) => openCamera(event, c.id)}
+              onClick={() => navigate(`/cameras/${c.id}`)}
+            >
               <span className={`dot ${c.active ? 'dot--on' : 'dot--off'}`} aria-hidden="true" />
               <div className="camera-tile-body">
                 <div className="camera-tile-name">{c.name}</div>
                 <div className="camera-tile-meta num">
-                  {c.active ? 'Online' : 'Offline'} · {relativeTime(c.last_seen_at, now)}
+                  {stale ? 'Status unknown' : c.active ? 'Online' : 'Offline'} · {relativeTime(c.last_seen_at, now)}
                 </div>
               </div>
               {c.recording ? (
@@ -73,13 +104,16 @@ function CameraStrip({ list, now }: { list: Camera[] | null; now: number }) {
       )}
     </section>
   );
-}
+});
 
 export function DashboardPage() {
   useTitle('Dashboard');
   const stats = useStatistics();
-  const state = useStore(live);
+  const gap = useStoreSelector(live, (s) => s.gap);
+  const buckets = useStoreSelector(live, (s) => s.buckets);
+  const seedError = useStoreSelector(live, (s) => s.seedError);
   const { list } = useStore(cameras);
+  const stale = isStale(useLink(useOpenEyeClient()).state);
   const watchedIds = useStore(watched);
   const now = useNow(1000);
   const fr = stats?.face_recognition;
@@ -91,15 +125,18 @@ export function DashboardPage() {
     .filter((name): name is string => Boolean(name));
 
   return (
-    <>
-      {state.gap ? (
+    <div className="dashboard">
+      {gap ? (
         <GapBanner onReload={() => void seed(api, watchedIds.length > 0 ? watchedIds : null).then(dismissGap)} />
       ) : null}
       <div className="page-head">
         <div>
           <h1 tabIndex={-1}>Dashboard</h1>
-          <p className="page-sub num" data-testid="updated">
-            {stats ? `Statistics updated ${relativeTime(stats.timestamp, now)}` : 'Waiting for the first statistics…'}
+          <p className={`page-sub num${stale ? ' stale-label' : ''}`} data-testid="updated">
+            {stale ? <Icon name="warning" size={14} /> : null}
+            {stats
+              ? `${stale ? 'Offline: numbers may be out of date. Last updated' : 'Statistics updated'} ${relativeTime(stats.timestamp, now)}`
+              : 'Waiting for the first statistics…'}
           </p>
         </div>
         {watchedIds.length > 0 ? (
@@ -110,7 +147,7 @@ export function DashboardPage() {
         ) : null}
       </div>
 
-      <div className="stats-grid">
+      <div className={`stats-grid${stale ? ' is-stale' : ''}`} data-stale={stale}>
         <StatCard
           label="Total people"
           icon="users"
@@ -147,7 +184,12 @@ export function DashboardPage() {
           footer={fr?.last_recognition ? `at ${clockTime(fr.last_recognition)}` : 'Nobody recognized yet'}
           testId="stat-last"
         />
-        <section className="card stat stat--neutral stat-cameras" aria-label="Cameras" data-testid="stat-cameras">
+        <section
+          className="card stat stat--neutral stat-cameras"
+          aria-label="Cameras"
+          data-testid="stat-cameras"
+          data-stale={stale}
+        >
           <header className="stat-head">
             <span className="stat-label">Cameras</span>
             <span className="stat-icon">
@@ -179,7 +221,7 @@ export function DashboardPage() {
 
       <div className="dash-grid">
         <div className="dash-main">
-          <section className="card panel" aria-labelledby="chart-title">
+          <section className="card panel chart-card" aria-labelledby="chart-title">
             <header className="panel-head">
               <div>
                 <h2 id="chart-title" className="panel-title">
@@ -190,17 +232,17 @@ export function DashboardPage() {
                 </p>
               </div>
             </header>
-            <RecognitionChart buckets={state.buckets} now={now} />
-            {state.seedError ? (
+            <RecognitionChart buckets={buckets} now={now} />
+            {seedError ? (
               <p className="form-error" role="alert">
-                History could not be loaded: {state.seedError}
+                History could not be loaded: {seedError}
               </p>
             ) : null}
           </section>
-          <CameraStrip list={list} now={now} />
+          <CameraStrip list={list} now={now} stale={stale} />
         </div>
-        <Feed items={state.feed} cameras={list} seeded={state.seeded} />
+        <LiveFeed cameras={list} stale={stale} />
       </div>
-    </>
+    </div>
   );
 }
