@@ -37,20 +37,12 @@ interface NavEntry {
 const PAGES: [string | RegExp, Page][] = [
   ['/', DashboardPage],
   ['/cameras', lazy(() => import('./pages/Cameras').then((m) => ({ default: m.CamerasPage })))],
-  [/^\/cameras\/[0-9]{1,10}$/, lazy(() => import('./pages/CameraView').then((m) => ({ default: CameraViewRoute(m) })))],
+  [/^\/cameras\/[0-9]{1,10}$/, lazy(() => import('./pages/CameraView').then((m) => ({ default: m.CameraViewRoute })))],
   ['/people', lazy(() => import('./pages/People').then((m) => ({ default: m.PeoplePage })))],
   ['/wall', lazy(() => import('./pages/CameraWall').then((m) => ({ default: m.CameraWallPage })))],
   ['/history', lazy(() => import('./pages/History').then((m) => ({ default: m.HistoryPage })))],
   ['/admin', lazy(() => import('./pages/Admin').then((m) => ({ default: m.AdminPage })))],
 ];
-
-/** `/cameras/:id`: the camera's own view, keyed by the path so another camera starts afresh. */
-function CameraViewRoute(m: typeof import('./pages/CameraView')): ComponentType {
-  return function CameraView() {
-    const path = usePath();
-    return <m.CameraViewPage key={path} cameraId={Number(path.slice('/cameras/'.length))} />;
-  };
-}
 
 function pageFor(path: string): Page | undefined {
   return PAGES.find(([match]) => (typeof match === 'string' ? match === path : match.test(path)))?.[1];

@@ -12,7 +12,7 @@ import { cameras } from '../lib/cameras';
 import { formatDateTime } from '../lib/format';
 import { historyUrl } from '../lib/history';
 import { useNow, useTitle } from '../lib/hooks';
-import { Link } from '../lib/router';
+import { Link, usePath } from '../lib/router';
 import { currentToken } from '../lib/services';
 import { useStore } from '../lib/store';
 import '../media.css';
@@ -192,4 +192,10 @@ export function CameraViewPage({ cameraId }: { cameraId: number }) {
       </div>
     </>
   );
+}
+
+/** `/cameras/:id` as a page of the route table: the id from the path, a fresh view per camera. */
+export function CameraViewRoute() {
+  const path = usePath();
+  return <CameraViewPage key={path} cameraId={Number(path.slice('/cameras/'.length))} />;
 }
