@@ -86,6 +86,8 @@ describe('admin access', () => {
     expect(await page.getByTestId('camera-tile').getAttribute('data-camera-id')).toBe(String(cams['Back yard']));
     // The History page offers only that camera, and an event of another camera is not theirs to open.
     await page.getByRole('link', { name: 'History' }).click();
+    // The page loads on demand: wait for its list before reading the filter's options.
+    await page.locator('section.history-list[aria-busy="false"]').waitFor();
     const options = await page.getByLabel('Camera').locator('option').allTextContents();
     expect(options).toEqual(['All cameras', 'Back yard']);
     await page.locator('section.history-list[aria-busy="false"]').waitFor();

@@ -35,7 +35,7 @@ export const CameraTile = memo(function CameraTile({ camera, maxFps }: { camera:
       data-seq={frame?.seq ?? ''}
       aria-label={camera.name}
     >
-      <Link href={`/cameras/${camera.id}`} className="camera-tile-link" aria-label={`Open ${camera.name}`}>
+      <Link href={`/cameras/${camera.id}`} className="camera-tile-link" title={`Open ${camera.name}`}>
         <div className="camera-tile-media">
           {url ? (
             <img src={url} alt={`${camera.name}, live`} data-testid="tile-frame" />
