@@ -56,6 +56,7 @@ import type { WebSocketEndpoint } from './realtime/endpoint.js';
 import type { Hub } from './realtime/hub.js';
 import { RealtimeNode } from './realtime/node.js';
 import { Store } from './store/index.js';
+import { releaseYoungGeneration } from './young-generation.js';
 
 export type { ConnectionManager } from './manager.js';
 
@@ -312,6 +313,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
       pull.start();
       await app.listen({ port: config.port, host: config.host });
       await integrations.start();
+      // Started: the young generation may grow under load again (young-generation.ts; cli.ts capped it).
+      releaseYoungGeneration();
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const scheme = config.tlsCert ? 'https' : 'http';
