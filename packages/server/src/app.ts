@@ -29,6 +29,7 @@ import { UsersService } from './domain/users.js';
 import { alertRoutes } from './http/alerts.js';
 import { authRoutes } from './http/auth.js';
 import { installInputRules } from './http/body.js';
+import { lazyCompilers } from './http/compilers.js';
 import type { App, RouteContext } from './http/context.js';
 import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
@@ -219,6 +220,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     // Fastify's own request lines carry the URL with its query string (the token): ops/routes.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 15_000,
+    // Serializers compiled on first use, Fastify's ajv compiler not loaded (http/compilers.ts).
+    schemaController: lazyCompilers,
     bodyLimit: 256 * 1024,
     // Behind a reverse proxy, the client's address comes from X-Forwarded-For (only from these peers).
     trustProxy: config.trustProxy,
