@@ -56,8 +56,8 @@ import { opsRoutes } from './ops/routes.js';
 import type { WebSocketEndpoint } from './realtime/endpoint.js';
 import type { Hub } from './realtime/hub.js';
 import { RealtimeNode } from './realtime/node.js';
+import { settleAfterStart } from './start-up-memory.js';
 import { Store } from './store/index.js';
-import { releaseYoungGeneration } from './young-generation.js';
 
 export type { ConnectionManager } from './manager.js';
 
@@ -316,8 +316,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
       pull.start();
       await app.listen({ port: config.port, host: config.host });
       await integrations.start();
-      // Started: the young generation may grow under load again (young-generation.ts; cli.ts capped it).
-      releaseYoungGeneration();
+      // Started: start-up's garbage compacted away, the young generation may grow under load again
+      // (start-up-memory.ts; a no-op unless cli.ts prepared the start).
+      settleAfterStart();
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const scheme = config.tlsCert ? 'https' : 'http';
