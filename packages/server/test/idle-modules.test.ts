@@ -1,7 +1,8 @@
 /**
  * Idle memory guard (issue 16): the built server (`openeye serve` from dist/, as `npx openeye`
  * runs it) on SQLite with nothing optional configured does not load the modules of what is not
- * configured: the PostgreSQL driver, the Redis and NATS clients, MQTT, Web Push. Each costs megabytes of resident memory (figures: docs/benchmarks.md).
+ * configured: the PostgreSQL driver, the Redis and NATS clients, MQTT, Web Push; nor, before a
+ * request needs them, ajv, Fastify's schema compilers and Swagger UI. Each costs megabytes of resident memory (figures: docs/benchmarks.md).
  *
  * How it sees what is loaded: the child runs with `--import` of a tiny script (written here, in a
  * temporary directory) that registers module hooks (`module.register`) appending every URL the ESM
@@ -33,6 +34,9 @@ const OPTIONAL = {
   '@fastify/ajv-compiler': 'nothing (http/body.ts compiles the validators)',
   // (not fast-json-stringify as a package: Fastify's prebuilt error serializer uses a file of it)
   '@fastify/fast-json-stringify-compiler': "a route's first response with a schema",
+  // Loaded by the first request to /docs (http/openapi.ts).
+  '@fastify/swagger-ui': 'the first request to /docs',
+  '@fastify/static': 'the first request to /docs',
 } as const;
 
 const HOOKS = `
