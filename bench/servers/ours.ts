@@ -12,6 +12,14 @@ const src = new URL(
   `${process.env.BENCH_OURS_SRC ?? '../../packages/server/src'}/`,
   `file://${process.cwd()}/bench/servers/`,
 );
+// As cli.ts does before anything else (listen() settles it): start-up-memory.ts, absent from an older
+// copy of src.
+if (fs.existsSync(new URL('start-up-memory.ts', src))) {
+  const { prepareStart } = (await import(
+    new URL('start-up-memory.js', src).href
+  )) as typeof import('../../packages/server/src/start-up-memory.js');
+  prepareStart();
+}
 const { createServer } = (await import(
   new URL('app.js', src).href
 )) as typeof import('../../packages/server/src/app.js');

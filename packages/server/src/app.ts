@@ -29,6 +29,7 @@ import { UsersService } from './domain/users.js';
 import { alertRoutes } from './http/alerts.js';
 import { authRoutes } from './http/auth.js';
 import { installInputRules } from './http/body.js';
+import { lazyCompilers } from './http/compilers.js';
 import type { App, RouteContext } from './http/context.js';
 import { earlyErrorOptions, installErrorHandler } from './http/errors.js';
 import { eventRoutes } from './http/events.js';
@@ -55,6 +56,7 @@ import { opsRoutes } from './ops/routes.js';
 import type { WebSocketEndpoint } from './realtime/endpoint.js';
 import type { Hub } from './realtime/hub.js';
 import { RealtimeNode } from './realtime/node.js';
+import { settleAfterStart } from './start-up-memory.js';
 import { Store } from './store/index.js';
 
 export type { ConnectionManager } from './manager.js';
@@ -218,6 +220,8 @@ export async function createServer(config: Config, options: CreateServerOptions 
     // Fastify's own request lines carry the URL with its query string (the token): ops/routes.ts logs instead.
     logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 15_000,
+    // Serializers compiled on first use, Fastify's ajv compiler not loaded (http/compilers.ts).
+    schemaController: lazyCompilers,
     bodyLimit: 256 * 1024,
     // Behind a reverse proxy, the client's address comes from X-Forwarded-For (only from these peers).
     trustProxy: config.trustProxy,
@@ -312,6 +316,9 @@ export async function createServer(config: Config, options: CreateServerOptions 
       pull.start();
       await app.listen({ port: config.port, host: config.host });
       await integrations.start();
+      // Started: start-up's garbage compacted away, the young generation may grow under load again
+      // (start-up-memory.ts; a no-op unless cli.ts prepared the start).
+      settleAfterStart();
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const scheme = config.tlsCert ? 'https' : 'http';

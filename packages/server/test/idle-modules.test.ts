@@ -1,7 +1,8 @@
 /**
  * Idle memory guard (issue 16): the built server (`openeye serve` from dist/, as `npx openeye`
  * runs it) on SQLite with nothing optional configured does not load the modules of what is not
- * configured: the PostgreSQL driver, the Redis and NATS clients, MQTT, Web Push. Each costs megabytes of resident memory (figures: docs/benchmarks.md).
+ * configured: the PostgreSQL driver, the Redis and NATS clients, MQTT, Web Push; nor, before a
+ * request needs them, ajv, Fastify's schema compilers and Swagger UI. Each costs megabytes of resident memory (figures: docs/benchmarks.md).
  *
  * How it sees what is loaded: the child runs with `--import` of a tiny script (written here, in a
  * temporary directory) that registers module hooks (`module.register`) appending every URL the ESM
@@ -27,6 +28,15 @@ const OPTIONAL = {
   '@nats-io/kv': 'NATS_URL',
   mqtt: 'OPENEYE_MQTT_URL / Frigate',
   'web-push': 'a push subscription',
+  // Compiled on a route's first use (http/compilers.ts, http/body.ts), not at start.
+  ajv: "a route's first request with a body, query or parameters to validate",
+  'ajv-formats': "a route's first request with a body, query or parameters to validate",
+  '@fastify/ajv-compiler': 'nothing (http/body.ts compiles the validators)',
+  // (not fast-json-stringify as a package: Fastify's prebuilt error serializer uses a file of it)
+  '@fastify/fast-json-stringify-compiler': "a route's first response with a schema",
+  // Loaded by the first request to /docs (http/openapi.ts).
+  '@fastify/swagger-ui': 'the first request to /docs',
+  '@fastify/static': 'the first request to /docs',
 } as const;
 
 const HOOKS = `
@@ -132,6 +142,9 @@ afterAll(async () => {
 
 describe('the idle server (SQLite, nothing optional configured)', () => {
   it('has loaded its own modules and none of the optional ones', async () => {
+    // Listed before any request but /healthz (which the start-up wait sent): a route's first
+    // request compiles its validators and serializers, and loads ajv and fast-json-stringify.
+    const loaded = await loadedPackages();
     // The REST API answers: the server is fully up, not half-way.
     const login = await fetch(`${url}/api/auth/login`, {
       method: 'POST',
@@ -140,7 +153,6 @@ describe('the idle server (SQLite, nothing optional configured)', () => {
     });
     expect(login.status).toBe(200);
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
-    const loaded = await loadedPackages();
     // The hooks see the server: what it always needs is there.
     for (const needed of ['fastify', 'better-sqlite3', 'kysely', 'ws', 'prom-client']) {
       expect(loaded, needed).toContain(needed);

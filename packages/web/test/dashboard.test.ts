@@ -440,6 +440,21 @@ describe('dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Cameras', exact: true }).click();
     await page.getByRole('button', { name: 'Watch Lobby' }).click();
 
+    await page.getByRole('link', { name: 'History', exact: true }).click();
+    await page.locator('section.history-list[aria-busy="false"]').waitFor();
+    await page.getByTestId('history-row').first().click();
+    await page.getByTestId('event-detail').waitFor();
+    await page.mouse.move(0, 0);
+    await shot(page, 'history.png');
+
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+    await page.locator('[data-testid="recognition-chart"] .bar-recognized').nth(20).waitFor();
+    await page.getByTestId('alerts-button').click();
+    await page.getByTestId('alert-inbox').waitFor();
+    await page.mouse.move(0, 0);
+    await shot(page, 'alerts.png');
+    await page.keyboard.press('Escape');
+
     await page.getByTestId('theme-toggle').click();
     await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
     await page.locator('[data-testid="recognition-chart"] .bar-recognized').nth(20).waitFor();
@@ -457,7 +472,15 @@ describe('dashboard in a browser', () => {
     expect(await mobile.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await shot(mobile, 'dashboard-mobile.png');
 
-    for (const name of ['dashboard.png', 'cameras.png', 'admin.png', 'dashboard-light.png', 'dashboard-mobile.png']) {
+    for (const name of [
+      'dashboard.png',
+      'cameras.png',
+      'admin.png',
+      'history.png',
+      'alerts.png',
+      'dashboard-light.png',
+      'dashboard-mobile.png',
+    ]) {
       expect(fs.statSync(path.join(shotsDir, name)).size).toBeGreaterThan(10_000);
     }
   }, 60_000);

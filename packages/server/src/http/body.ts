@@ -4,17 +4,25 @@
  * Query strings and path parameters arrive as text, so they are coerced to the schema's types.
  * A JSON body nested deeper than MAX_BODY_DEPTH is refused before it is parsed.
  */
+
+import { createRequire } from 'node:module';
 import { jsonDepthExceeds, MAX_BODY_DEPTH } from '@openeye/protocol';
-import { Ajv, type Options } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { Ajv, Options } from 'ajv';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { badRequest } from '../domain/errors.js';
 
 const common: Options = { removeAdditional: true, useDefaults: true, allErrors: false, strict: false };
 
+/**
+ * An Ajv instance. ajv and ajv-formats are loaded here, on the first validator compiled, not at
+ * start (idle memory, docs/benchmarks.md): they are CommonJS, so `require` loads them on demand.
+ */
 function ajv(options: Options): Ajv {
-  const instance = new Ajv({ ...common, ...options });
-  (addFormats as unknown as (a: Ajv) => void)(instance);
+  const require = createRequire(import.meta.url);
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const addFormats = require('ajv-formats') as { default: (a: Ajv) => void };
+  const instance = new AjvClass({ ...common, ...options });
+  addFormats.default(instance);
   return instance;
 }
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { App } from './context.js';
 import { TAGS } from './operation.js';
 import { registerDocumentSchemas, withRefs } from './schemas.js';
@@ -62,6 +62,48 @@ export async function openApi(app: App): Promise<void> {
       !schema || (schema as RouteSchema).hide ? { schema, url } : { schema: documented(schema as RouteSchema), url },
   });
   await registerDocumentSchemas(app);
-  await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // Swagger UI (and its static files through @fastify/static) loads on the first request to /docs:
+  // ~2 MB of heap an idle server does not need (docs/benchmarks.md, "Idle memory"). It runs in an
+  // instance of its own, built then; its answers go out through this app (hooks, headers).
+  let docs: Promise<FastifyInstance> | null = null;
+  const serveDocs = async (req: FastifyRequest, reply: FastifyReply) => {
+    docs ??= swaggerUiInstance(app).catch((err: unknown) => {
+      docs = null;
+      throw err;
+    });
+    const res = await (await docs).inject({
+      method: req.method as 'GET' | 'HEAD',
+      url: req.url,
+      headers: req.headers,
+    });
+    // Not one of Swagger UI's: this app's own 404 (ErrorResponse), as before.
+    if (res.statusCode === 404) return reply.callNotFound();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
+    }
+    return reply.code(res.statusCode).send(res.rawPayload);
+  };
+  app.get('/docs', { schema: { hide: true } }, serveDocs);
+  app.get('/docs/*', { schema: { hide: true } }, serveDocs);
+}
+
+/** Headers of the inner answer that this app's own answer sets for itself. */
+const HOP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
+
+/** Swagger UI at /docs in a Fastify instance of its own, its document from `app.swagger()`. */
+async function swaggerUiInstance(app: App): Promise<FastifyInstance> {
+  const { default: swaggerUi } = await import('@fastify/swagger-ui');
+  const inner = Fastify();
+  // @fastify/swagger-ui depends on a plugin named @fastify/swagger that decorates `swagger`.
+  const document = Object.assign(
+    async (instance: FastifyInstance) => {
+      instance.decorate('swagger', ((options?: { yaml?: boolean }) => app.swagger(options as never)) as never);
+    },
+    { [Symbol.for('skip-override')]: true, [Symbol.for('plugin-meta')]: { name: '@fastify/swagger' } },
+  );
+  await inner.register(document);
+  await inner.register(swaggerUi, { routePrefix: '/docs' });
+  await inner.ready();
+  return inner;
 }
