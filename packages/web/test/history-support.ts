@@ -5,15 +5,14 @@
  * made here is removed by `close()`, so a run leaves `git status` clean.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { launchChromium } from '../../../test/support/browser.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../server/src/testing.js';
+import { buildWeb } from './build.js';
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const _webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const DESKTOP = { width: 1280, height: 800 };
 
@@ -40,20 +39,7 @@ export interface WebHarness {
 }
 
 export async function startWebHarness(env: Record<string, string> = {}): Promise<WebHarness> {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-web-'));
-  const previousEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({
-      root: webDir,
-      configFile: path.join(webDir, 'vite.config.ts'),
-      mode: 'production',
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true, sourcemap: false },
-    });
-  } finally {
-    process.env.NODE_ENV = previousEnv;
-  }
+  const outDir = await buildWeb();
   const server = await startTestServer({
     env: { OPENEYE_BROADCAST_INTERVAL_MS: '1000', OPENEYE_WEB_ROOT: outDir, ...env },
   });

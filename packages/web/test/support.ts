@@ -6,13 +6,14 @@
  * removed by `close()`, so a run leaves `git status` clean.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { launchChromium } from '../../../test/support/browser.js';
 import { type StartOptions, startTestServer, type TestServer } from '../../server/src/testing.js';
+import { buildWeb } from './build.js';
+
+export { buildWeb };
 
 export const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const rootDir = path.resolve(webDir, '../..');
@@ -27,25 +28,6 @@ export const CLIENT_TUNING = {
   backoff: { baseMs: 150, capMs: 800 },
   connectTimeoutMs: 3000,
 };
-
-/** Builds the dashboard into a fresh temporary directory and returns it. */
-export async function buildWeb(): Promise<string> {
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-web-'));
-  const previousEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({
-      root: webDir,
-      configFile: path.join(webDir, 'vite.config.ts'),
-      mode: 'production',
-      logLevel: 'warn',
-      build: { outDir, emptyOutDir: true, sourcemap: false },
-    });
-  } finally {
-    process.env.NODE_ENV = previousEnv;
-  }
-  return outDir;
-}
 
 export interface Harness {
   outDir: string;
