@@ -5,14 +5,10 @@
  * made here is removed by `close()`, so a run leaves `git status` clean.
  */
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../../../test/support/browser.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '../../server/src/testing.js';
 import { buildWeb } from './build.js';
-
-const _webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const DESKTOP = { width: 1280, height: 800 };
 
