@@ -6,8 +6,9 @@
  */
 import type { Camera } from '@openeye/protocol';
 import { memo, useEffect, useRef, useState } from 'react';
+import { useUser } from '../lib/auth';
 import { cameraName } from '../lib/cameras';
-import { clockTime } from '../lib/format';
+import { clockMinute, clockTime } from '../lib/format';
 import { type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
@@ -36,20 +37,47 @@ export function useInboxOpen(): boolean {
 
 const SEVERITY: Record<AlertInfo['severity'], string> = { info: 'Info', warning: 'Warning', critical: 'Critical' };
 
+/** Who acted and when: "Acknowledged by dana at 14:02". */
 function stateText(alert: AlertInfo): string {
   if (alert.state === 'open') return 'Unread';
   const verb = alert.state === 'acknowledged' ? 'Acknowledged' : 'Resolved';
-  return alert.handledBy ? `${verb} by ${alert.handledBy}` : verb;
+  const by = alert.handledBy ? ` by ${alert.handledBy}` : '';
+  const at = alert.handledAt ? ` at ${clockMinute(Date.parse(alert.handledAt))}` : '';
+  return `${verb}${by}${at}`;
 }
 
-const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo; camera: string | null }) {
+interface Me {
+  id: number;
+  username: string;
+  role: string;
+}
+
+function assigneeText(id: number, me: Me, names: ReadonlyMap<number, string>): string {
+  if (id === me.id) return 'Assigned to you';
+  const name = names.get(id);
+  return name ? `Assigned to ${name}` : 'Assigned to a colleague';
+}
+
+const InboxItem = memo(function InboxItem({
+  alert,
+  camera,
+  me,
+  names,
+}: {
+  alert: AlertInfo;
+  camera: string | null;
+  me: Me;
+  names: ReadonlyMap<number, string>;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<string | null>(null);
   const act = async (action: 'acknowledge' | 'resolve') => {
     setBusy(true);
     setError(null);
+    setConflict(null);
     try {
-      await actOnAlert(api, alert.id, action);
+      setConflict((await actOnAlert(api, alert.id, action)).conflict);
     } catch {
       setError(action === 'acknowledge' ? 'Could not acknowledge. Try again.' : 'Could not resolve. Try again.');
     } finally {
@@ -77,7 +105,15 @@ const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo;
             .filter(Boolean)
             .join(' · ')}
         </div>
-        <div className={`inbox-state inbox-state--${alert.state}`}>{stateText(alert)}</div>
+        <div className={`inbox-state inbox-state--${alert.state}`} data-testid="inbox-who">
+          {stateText(alert)}
+          {alert.assignedTo !== null ? ` · ${assigneeText(alert.assignedTo, me, names)}` : null}
+        </div>
+        {conflict ? (
+          <div className="inbox-conflict" data-testid="inbox-conflict" role="status">
+            {conflict}
+          </div>
+        ) : null}
         {alert.snapshotUrl ? (
           <AuthImage src={alert.snapshotUrl} className="inbox-image" alt={`Snapshot of ${alert.message}`} />
         ) : null}
@@ -117,6 +153,25 @@ const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo;
   );
 });
 
+/** Every user's name by id (admins only: `GET /api/users`), for "Assigned to …" and the assign select. */
+function useUserNames(load: boolean): ReadonlyMap<number, string> {
+  const [names, setNames] = useState<ReadonlyMap<number, string>>(() => new Map());
+  useEffect(() => {
+    if (!load) return;
+    let stop = false;
+    api.listUsers().then(
+      (users) => {
+        if (!stop) setNames(new Map(users.map((u) => [u.id, u.username])));
+      },
+      () => {},
+    );
+    return () => {
+      stop = true;
+    };
+  }, [load]);
+  return names;
+}
+
 /** Rendered at once; more on demand, so a burst of hundreds never makes the panel heavy. */
 const PAGE = 20;
 
@@ -127,6 +182,8 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const [limit, setLimit] = useState(PAGE);
   const items = open ? inboxOf(alerts) : [];
   const unread = unreadOf(alerts);
+  const me = useUser();
+  const names = useUserNames(open && me.role === 'admin');
 
   useEffect(() => {
     if (!open) return;
@@ -172,7 +229,13 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
       ) : (
         <ol className="inbox-list" aria-label="Alerts not resolved, newest first">
           {items.slice(0, limit).map((alert) => (
-            <InboxItem key={alert.id} alert={alert} camera={cameraName(alert.cameraId, cameras)} />
+            <InboxItem
+              key={alert.id}
+              alert={alert}
+              camera={cameraName(alert.cameraId, cameras)}
+              me={me}
+              names={names}
+            />
           ))}
           {items.length > limit ? (
             <li className="inbox-more">

@@ -1,0 +1,183 @@
+/**
+ * Alerts people act on, in the dashboard (issue 13, "Dashboard" and "One connection per
+ * browser"): two operators acknowledging at once (one wins, the other is told who was first), who
+ * acted and when on each inbox item, the unread count in the tab title, and one shared connection
+ * for all tabs of one browser. Chromium against the real server.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness, waitForStatus } from './support.js';
+
+let h: Harness;
+let page: Page;
+let camera: number;
+
+const HHMM = /\d{2}:\d{2}/;
+
+type AlertBody = {
+  id: string;
+  version: number;
+  state: string;
+  acknowledged_by: { username: string } | null;
+  history: { action: string; note: string | null }[];
+};
+
+async function handleEverything(): Promise<void> {
+  const { alerts } = await h.rest<{ alerts: { id: string; version: number; state: string }[] }>(
+    'GET',
+    '/api/alerts?limit=500',
+  );
+  for (const alert of alerts.filter((a) => a.state !== 'resolved')) {
+    await h.rest('POST', `/api/alerts/${alert.id}/resolve`, { version: alert.version });
+  }
+}
+
+function item(p: Page, id: string) {
+  return p.locator(`[data-testid="inbox-item"][data-alert-id="${id}"]`);
+}
+
+async function openInbox(p: Page): Promise<void> {
+  if ((await p.getByTestId('alert-inbox').count()) === 0) await p.getByTestId('alerts-button').click();
+  await p.getByTestId('alert-inbox').waitFor();
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  camera = (await h.rest<{ id: number }>('POST', '/api/cameras', { name: 'Loading bay', location: 'Site' })).id;
+  page = await h.signedInPage({ viewport: { width: 1440, height: 900 } });
+  await waitForStatus(page, 'connected');
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('acting on alerts in the dashboard', () => {
+  it('two operators acknowledge at once: one wins, the other is told who was first', async () => {
+    const other = await h.signedInPage({
+      username: 'operator',
+      role: 'viewer',
+      viewport: { width: 1440, height: 900 },
+    });
+    await waitForStatus(other, 'connected');
+    await openInbox(page);
+    await openInbox(other);
+    const alert = await h.rest<{ id: string }>('POST', '/api/alerts', {
+      alert_type: 'warning',
+      message: 'Forklift in the walkway',
+      camera_id: camera,
+    });
+    // "At once": each browser's request is held until both have clicked, then both go to the real
+    // server together, each with the version its page saw (1).
+    let release: () => void = () => {};
+    const bothClicked = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held = 0;
+    for (const p of [page, other]) {
+      await p.route('**/api/alerts/*/acknowledge', async (route) => {
+        if (++held === 2) release();
+        await bothClicked;
+        await route.continue();
+      });
+    }
+    for (const p of [page, other]) {
+      await item(p, alert.id).getByRole('button', { name: 'Acknowledge', exact: true }).click({ timeout: 10_000 });
+    }
+    await bothClicked;
+
+    const server = await expect
+      .poll(async () => (await h.rest<AlertBody>('GET', `/api/alerts/${alert.id}`)).state, { timeout: 5000 })
+      .toBe('acknowledged')
+      .then(() => h.rest<AlertBody>('GET', `/api/alerts/${alert.id}`));
+    expect(server.history.filter((t) => t.action === 'acknowledge')).toHaveLength(1);
+    const winner = server.acknowledged_by?.username;
+    expect(['admin', 'operator']).toContain(winner);
+    const [winnerPage, loserPage] = winner === 'admin' ? [page, other] : [other, page];
+
+    // Both show it acknowledged, with who and when.
+    for (const p of [page, other]) {
+      const it = p.locator(`[data-testid="inbox-item"][data-alert-id="${alert.id}"][data-state="acknowledged"]`);
+      await it.waitFor({ timeout: 5000 });
+      const who = (await it.getByTestId('inbox-who').textContent()) ?? '';
+      expect(who).toContain(`Acknowledged by ${winner} at`);
+      expect(who).toMatch(HHMM);
+    }
+    // The one who lost is told who was first, not given a generic error.
+    const notice = item(loserPage, alert.id).getByTestId('inbox-conflict');
+    await notice.waitFor({ timeout: 5000 });
+    expect(await notice.textContent()).toMatch(new RegExp(`Already acknowledged by ${winner} at \\d{2}:\\d{2}`));
+    expect(await item(loserPage, alert.id).textContent()).not.toMatch(/Try again/);
+    expect(await item(winnerPage, alert.id).getByTestId('inbox-conflict').count()).toBe(0);
+    await page.unrouteAll();
+    await other.context().close();
+    await handleEverything();
+  }, 60_000);
+
+  it('counts unread alerts in the tab title, live', async () => {
+    await expect.poll(() => page.title(), { timeout: 5000 }).toBe('Dashboard · OpenEye');
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      ids.push((await h.rest<{ id: string }>('POST', '/api/alerts', { alert_type: 'info', message: `Check ${i}` })).id);
+    }
+    await expect.poll(() => page.title(), { timeout: 5000 }).toBe('(3) Dashboard · OpenEye');
+    await h.rest('POST', `/api/alerts/${ids[0]}/acknowledge`, { version: 1 });
+    await expect.poll(() => page.title(), { timeout: 5000 }).toBe('(2) Dashboard · OpenEye');
+    // Another page keeps the count.
+    await page.getByRole('link', { name: 'Cameras', exact: true }).click();
+    await expect.poll(() => page.title(), { timeout: 5000 }).toMatch(/^\(2\) .+ · OpenEye$/);
+    await handleEverything();
+    await expect.poll(() => page.title(), { timeout: 5000 }).not.toMatch(/^\(/);
+    await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+  }, 30_000);
+
+  it('six tabs of one operator share one connection; closing the leader, another takes over', async () => {
+    // One browser (one context): its tabs share storage, locks and channels.
+    const token = await h.server.tokenFor('shift-lead', 'viewer');
+    const ctx = await h.newContext({ storage: { token } });
+    const tabs: Page[] = [];
+    for (let i = 0; i < 6; i++) {
+      const p = await ctx.newPage();
+      await p.goto(h.server.url);
+      await waitForStatus(p, 'connected', 15_000);
+      tabs.push(p);
+    }
+    const userId = String(await h.server.userId('shift-lead'));
+    const connectionsOf = async () => {
+      const status = await h.rest<{ statistics: { connections_by_user: Record<string, number> } }>(
+        'GET',
+        '/api/ws/status',
+      );
+      return status.statistics.connections_by_user[userId] ?? 0;
+    };
+    await expect.poll(connectionsOf, { timeout: 5000 }).toBe(1);
+    const roles = await Promise.all(tabs.map((p) => p.getByTestId('connection-status').getAttribute('data-tab-role')));
+    expect(roles.filter((r) => r === 'leader')).toHaveLength(1);
+    expect(roles.filter((r) => r === 'follower')).toHaveLength(5);
+
+    const unreadIn = (p: Page) =>
+      p.evaluate(() => Number(document.querySelector('[data-testid="unread-count"]')?.textContent ?? '0'));
+    await h.rest('POST', '/api/alerts', { alert_type: 'warning', message: 'Door held open' });
+    for (const p of tabs) await expect.poll(() => unreadIn(p), { timeout: 5000 }).toBe(1);
+
+    // The leader closes: another tab takes over, stays Live, and still gets every alert.
+    const leader = tabs[roles.indexOf('leader')]!;
+    await leader.close();
+    const rest = tabs.filter((p) => p !== leader);
+    await expect
+      .poll(
+        async () =>
+          (await Promise.all(rest.map((p) => p.getByTestId('connection-status').getAttribute('data-tab-role')))).filter(
+            (r) => r === 'leader',
+          ).length,
+        { timeout: 5000 },
+      )
+      .toBe(1);
+    for (const p of rest) await waitForStatus(p, 'connected', 5000);
+    await h.rest('POST', '/api/alerts', { alert_type: 'warning', message: 'Door held open again' });
+    for (const p of rest) await expect.poll(() => unreadIn(p), { timeout: 5000 }).toBe(2);
+    await expect.poll(connectionsOf, { timeout: 5000 }).toBe(1);
+    await ctx.close();
+    await handleEverything();
+  }, 60_000);
+});
