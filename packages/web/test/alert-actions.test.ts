@@ -180,4 +180,55 @@ describe('acting on alerts in the dashboard', () => {
     await ctx.close();
     await handleEverything();
   }, 60_000);
+
+  it('assigns (to me; to anyone for admins) and keeps notes in the item history', async () => {
+    await h.server.tokenFor('operator', 'viewer');
+    const operatorId = await h.server.userId('operator');
+    const adminId = await h.server.userId('admin');
+    await openInbox(page);
+    const alert = await h.rest<{ id: string }>('POST', '/api/alerts', {
+      alert_type: 'warning',
+      message: 'Pallet blocking fire exit',
+      camera_id: camera,
+    });
+    const it = item(page, alert.id);
+    await it.waitFor({ timeout: 5000 });
+    const get = () => h.rest<AlertBody & { assigned_to: number | null }>('GET', `/api/alerts/${alert.id}`);
+
+    await it.getByRole('button', { name: 'Assign to me' }).click();
+    await it.getByTestId('inbox-who').filter({ hasText: 'Assigned to you' }).waitFor({ timeout: 5000 });
+    expect((await get()).assigned_to).toBe(adminId);
+
+    // Admins assign to anyone (the users from GET /api/users).
+    const select = it.getByLabel('Assign to');
+    await expect.poll(() => select.locator('option', { hasText: 'operator' }).count(), { timeout: 5000 }).toBe(1);
+    await select.selectOption({ label: 'operator' });
+    await it.getByTestId('inbox-who').filter({ hasText: 'Assigned to operator' }).waitFor({ timeout: 5000 });
+    expect((await get()).assigned_to).toBe(operatorId);
+
+    // A note that is too long is refused by the server, and said so in plain words.
+    const note = it.getByLabel('Note (optional)');
+    await note.fill('x'.repeat(2100));
+    await it.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await it.getByText(/note is too long/i).waitFor({ timeout: 5000 });
+    expect((await get()).state).toBe('open');
+
+    await note.fill('Moved the pallet, exit clear');
+    await it.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await page
+      .locator(`[data-testid="inbox-item"][data-alert-id="${alert.id}"][data-state="acknowledged"]`)
+      .waitFor({ timeout: 5000 });
+    expect((await get()).history.map((t) => t.note)).toContain('Moved the pallet, exit clear');
+    expect(await note.inputValue()).toBe('');
+
+    const toggle = it.getByRole('button', { name: 'History' });
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    const history = it.getByTestId('inbox-history');
+    await history.getByText('Moved the pallet, exit clear').waitFor({ timeout: 5000 });
+    const text = (await history.textContent()) ?? '';
+    expect(text).toMatch(/Acknowledged by admin/);
+    expect(text).toMatch(/Assigned to operator by admin/);
+    await handleEverything();
+  }, 30_000);
 });

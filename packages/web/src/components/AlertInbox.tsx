@@ -4,12 +4,14 @@
  * here within a moment. Opened from the header's alert button, the toasts' "+N more" and Alt+A.
  * A side panel, not a modal: the dashboard stays usable beside it. Escape closes it.
  */
+
+import { type AlertWithHistory, ApiError } from '@openeye/client';
 import type { Camera } from '@openeye/protocol';
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useId, useRef, useState } from 'react';
 import { useUser } from '../lib/auth';
 import { cameraName } from '../lib/cameras';
 import { clockMinute, clockTime } from '../lib/format';
-import { type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
+import { type Action, type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { Store, useStore } from '../lib/store';
@@ -58,6 +60,32 @@ function assigneeText(id: number, me: Me, names: ReadonlyMap<number, string>): s
   return name ? `Assigned to ${name}` : 'Assigned to a colleague';
 }
 
+type Transition = AlertWithHistory['history'][number];
+
+function transitionText(t: Transition, me: Me, names: ReadonlyMap<number, string>): string {
+  const by = t.by ? ` by ${t.by.username}` : ' by the system';
+  const at = ` at ${clockMinute(Date.parse(t.at))}`;
+  switch (t.action) {
+    case 'acknowledge':
+      return `Acknowledged${by}${at}`;
+    case 'resolve':
+      return `Resolved${by}${at}`;
+    case 'reopen':
+      return `Reopened${by}${at}`;
+    case 'assign':
+      return t.assigned_to === null ? `Unassigned${by}${at}` : `${assigneeText(t.assigned_to, me, names)}${by}${at}`;
+  }
+}
+
+/** A failure in operator language (the server enforces the note's size: 400 with field `note`). */
+function failureText(error: unknown, action: Action): string {
+  if (error instanceof ApiError && error.status === 400 && /note/i.test(`${error.field ?? ''} ${error.message}`)) {
+    return 'The note is too long (at most 2 KB). Shorten it and try again.';
+  }
+  const verb = { acknowledge: 'acknowledge', resolve: 'resolve', assign: 'assign', reopen: 'reopen' }[action];
+  return `Could not ${verb}. Try again.`;
+}
+
 const InboxItem = memo(function InboxItem({
   alert,
   camera,
@@ -72,18 +100,46 @@ const InboxItem = memo(function InboxItem({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
-  const act = async (action: 'acknowledge' | 'resolve') => {
+  const [note, setNote] = useState('');
+  const [history, setHistory] = useState<Transition[] | null>(null);
+  const [showHistory, setShowHistory] = useState(false);
+  const noteId = useId();
+  const assignId = useId();
+  const historyId = useId();
+
+  // The history, loaded when shown and again whenever the alert changes (its version).
+  useEffect(() => {
+    if (!showHistory || alert.version < 1) return;
+    let stop = false;
+    api.getAlert(alert.id).then(
+      (full) => {
+        if (!stop) setHistory(full.history);
+      },
+      () => {
+        if (!stop) setHistory((h) => h ?? []);
+      },
+    );
+    return () => {
+      stop = true;
+    };
+  }, [showHistory, alert.id, alert.version]);
+
+  const act = async (action: Action, userId?: number | null) => {
     setBusy(true);
     setError(null);
     setConflict(null);
     try {
-      setConflict((await actOnAlert(api, alert.id, action)).conflict);
-    } catch {
-      setError(action === 'acknowledge' ? 'Could not acknowledge. Try again.' : 'Could not resolve. Try again.');
+      const withNote = action === 'acknowledge' || action === 'resolve';
+      const answer = await actOnAlert(api, alert.id, action, { note: withNote ? note : undefined, userId });
+      setConflict(answer.conflict);
+      if (withNote && !answer.conflict) setNote('');
+    } catch (failure) {
+      setError(failureText(failure, action));
     } finally {
       setBusy(false);
     }
   };
+  const isAdmin = me.role === 'admin';
   return (
     <li
       className={`inbox-item inbox-item--${alert.severity} is-${alert.state}`}
@@ -118,6 +174,12 @@ const InboxItem = memo(function InboxItem({
           <AuthImage src={alert.snapshotUrl} className="inbox-image" alt={`Snapshot of ${alert.message}`} />
         ) : null}
         {error ? <div className="toast-error">{error}</div> : null}
+        {alert.state !== 'resolved' ? (
+          <div className="inbox-note">
+            <label htmlFor={noteId}>Note (optional)</label>
+            <input id={noteId} type="text" value={note} onChange={(event) => setNote(event.target.value)} />
+          </div>
+        ) : null}
         <div className="inbox-actions">
           {alert.state === 'open' ? (
             <button
@@ -137,6 +199,25 @@ const InboxItem = memo(function InboxItem({
           >
             Resolve
           </button>
+          {alert.assignedTo !== me.id ? (
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              disabled={busy}
+              onClick={() => void act('assign', me.id)}
+            >
+              Assign to me
+            </button>
+          ) : null}
+          <button
+            type="button"
+            className="button button--small button--ghost"
+            aria-expanded={showHistory}
+            aria-controls={historyId}
+            onClick={() => setShowHistory((v) => !v)}
+          >
+            History
+          </button>
           <button
             type="button"
             className="button button--small button--ghost"
@@ -147,6 +228,42 @@ const InboxItem = memo(function InboxItem({
           >
             Details
           </button>
+        </div>
+        {isAdmin && names.size > 0 ? (
+          <div className="inbox-assign">
+            <label htmlFor={assignId}>Assign to</label>
+            <select
+              id={assignId}
+              value={alert.assignedTo === null ? '' : String(alert.assignedTo)}
+              disabled={busy}
+              onChange={(event) => void act('assign', event.target.value === '' ? null : Number(event.target.value))}
+            >
+              <option value="">Nobody</option>
+              {[...names].map(([id, name]) => (
+                <option key={id} value={String(id)}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </div>
+        ) : null}
+        <div id={historyId} hidden={!showHistory}>
+          {showHistory ? (
+            <ol className="inbox-history" data-testid="inbox-history" aria-label="What happened to this alert">
+              {history === null ? (
+                <li>Loading…</li>
+              ) : history.length === 0 ? (
+                <li>Nobody has acted on it yet.</li>
+              ) : (
+                history.map((t) => (
+                  <li key={`${t.version}-${t.action}`}>
+                    {transitionText(t, me, names)}
+                    {t.note ? <span className="inbox-history-note">: “{t.note}”</span> : null}
+                  </li>
+                ))
+              )}
+            </ol>
+          ) : null}
         </div>
       </div>
     </li>
