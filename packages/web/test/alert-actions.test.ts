@@ -231,4 +231,30 @@ describe('acting on alerts in the dashboard', () => {
     expect(text).toMatch(/Assigned to operator by admin/);
     await handleEverything();
   }, 30_000);
+
+  it('has a sound setting for critical alerts: off by default, per browser, kept across reloads', async () => {
+    await openInbox(page);
+    const toggle = page.getByTestId('alert-inbox').getByRole('button', { name: 'Sound for critical alerts' });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    await page.reload();
+    await waitForStatus(page, 'connected');
+    await openInbox(page);
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    // A critical alert with the sound on is shown as usual (the beep itself is not asserted).
+    await h.rest('POST', '/api/alerts', { alert_type: 'critical', message: 'Sprinkler valve closed' });
+    await page.getByTestId('toast').filter({ hasText: 'Sprinkler valve closed' }).waitFor({ timeout: 5000 });
+    // Another browser has its own setting: off.
+    const other = await h.signedInPage({ username: 'operator', role: 'viewer' });
+    await waitForStatus(other, 'connected');
+    await openInbox(other);
+    const otherToggle = other.getByTestId('alert-inbox').getByRole('button', { name: 'Sound for critical alerts' });
+    expect(await otherToggle.getAttribute('aria-pressed')).toBe('false');
+    await other.context().close();
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    await page.keyboard.press('Escape');
+    await handleEverything();
+  }, 30_000);
 });

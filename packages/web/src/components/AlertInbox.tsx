@@ -14,6 +14,7 @@ import { clockMinute, clockTime } from '../lib/format';
 import { type Action, type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
+import { alertSound, setAlertSound } from '../lib/sound';
 import { Store, useStore } from '../lib/store';
 import { AuthImage } from './AuthImage';
 import { Icon } from './Icon';
@@ -301,6 +302,7 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const unread = unreadOf(alerts);
   const me = useUser();
   const names = useUserNames(open && me.role === 'admin');
+  const sound = useStore(alertSound);
 
   useEffect(() => {
     if (!open) return;
@@ -328,6 +330,16 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
             {unread === 0 ? 'Nothing unread' : `${unread} unread`} · {items.length} not resolved
           </p>
         </div>
+        <button
+          type="button"
+          className={`button button--small button--ghost inbox-sound${sound ? ' is-on' : ''}`}
+          aria-pressed={sound}
+          onClick={() => setAlertSound(!sound)}
+          title="A short beep when a critical alert arrives (this browser only)"
+        >
+          <span aria-hidden="true">{sound ? 'Sound on' : 'Sound off'}</span>
+          <span className="sr-only">Sound for critical alerts</span>
+        </button>
         <button
           type="button"
           className="icon-button"

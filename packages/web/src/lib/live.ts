@@ -20,6 +20,7 @@ import {
 } from '@openeye/client';
 import { cameraOf } from '@openeye/protocol/events';
 import { clockMinute } from './format';
+import { beepForCritical } from './sound';
 import { Store } from './store';
 
 export type FeedItem = CameraEventMessage | AlertMessage;
@@ -513,7 +514,12 @@ export function attachLive(client: OpenEyeClient, api: OpenEyeApi): () => void {
       if (change.status === 'connected') void loadAlerts(api);
     }),
     client.on('camera_event', (event) => receive(event)),
-    client.on('alert', (alert) => receive(alert)),
+    client.on('alert', (alert) => {
+      const isNew = !live.get().alerts.has(alert.id);
+      receive(alert);
+      // One beep per browser: with a shared connection, the tab holding it.
+      if (isNew && alert.alert_type === 'critical' && client.getTabRole() !== 'follower') beepForCritical();
+    }),
     client.on('alert_update', (update) => receiveUpdate(update)),
     client.on('gap', (gap) => live.set((state) => ({ ...state, gap }))),
   ];
