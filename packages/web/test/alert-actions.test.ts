@@ -257,4 +257,29 @@ describe('acting on alerts in the dashboard', () => {
     await page.keyboard.press('Escape');
     await handleEverything();
   }, 30_000);
+
+  it('acknowledges from an alert row of the live feed, with the keyboard', async () => {
+    await page.goto(h.server.url);
+    await waitForStatus(page, 'connected');
+    const alert = await h.rest<{ id: string }>('POST', '/api/alerts', {
+      alert_type: 'warning',
+      message: 'Cold store door ajar',
+      camera_id: camera,
+    });
+    const row = page.getByTestId('feed').locator(`[data-testid="feed-row"][data-event-id="${alert.id}"]`);
+    await row.waitFor({ timeout: 5000 });
+    await expect.poll(() => row.getAttribute('data-alert-state'), { timeout: 5000 }).toBe('open');
+    const button = row.getByRole('button', { name: /^Acknowledge/ });
+    await row.focus();
+    await page.keyboard.press('Tab');
+    expect(await button.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row.getAttribute('data-alert-state'), { timeout: 5000 }).toBe('acknowledged');
+    // The button acted; it did not open the row's detail.
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await button.count()).toBe(0);
+    const server = await h.rest<AlertBody>('GET', `/api/alerts/${alert.id}`);
+    expect(server.acknowledged_by?.username).toBe('admin');
+    await handleEverything();
+  }, 30_000);
 });
