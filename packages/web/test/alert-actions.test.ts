@@ -4,6 +4,8 @@
  * acted and when on each inbox item, the unread count in the tab title, and one shared connection
  * for all tabs of one browser. Chromium against the real server.
  */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, waitForStatus } from './support.js';
@@ -13,6 +15,20 @@ let page: Page;
 let camera: number;
 
 const HHMM = /\d{2}:\d{2}/;
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core'), 'utf8');
+
+/** axe's serious and critical violations inside `selector` (as a11y.test.ts, for what only this file opens). */
+async function seriousViolations(p: Page, selector: string): Promise<string[]> {
+  if (!(await p.evaluate(() => 'axe' in window))) await p.evaluate(`${axeSource}\n;true`);
+  return p.evaluate(async (sel) => {
+    type Result = { violations: { id: string; impact: string | null; nodes: { html: string }[] }[] };
+    const axe = (window as unknown as { axe: { run(ctx: string, o: object): Promise<Result> } }).axe;
+    const { violations } = await axe.run(sel, { resultTypes: ['violations'] });
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.html.slice(0, 120)).join(', ')}`);
+  }, selector);
+}
 
 type AlertBody = {
   id: string;
@@ -229,6 +245,8 @@ describe('acting on alerts in the dashboard', () => {
     const text = (await history.textContent()) ?? '';
     expect(text).toMatch(/Acknowledged by admin/);
     expect(text).toMatch(/Assigned to operator by admin/);
+    // Note field, assign list and history open: still nothing serious for axe.
+    expect(await seriousViolations(page, '[data-testid="alert-inbox"]')).toEqual([]);
     await handleEverything();
   }, 30_000);
 
