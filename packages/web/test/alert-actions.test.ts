@@ -193,6 +193,11 @@ describe('acting on alerts in the dashboard', () => {
     await h.rest('POST', '/api/alerts', { alert_type: 'warning', message: 'Door held open again' });
     for (const p of rest) await expect.poll(() => unreadIn(p), { timeout: 5000 }).toBe(2);
     await expect.poll(connectionsOf, { timeout: 5000 }).toBe(1);
+
+    // Signing out in one tab signs out every tab of this browser: no tab takes the connection over.
+    await rest[0]!.getByRole('button', { name: 'Sign out' }).click();
+    for (const p of rest) await p.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+    await expect.poll(connectionsOf, { timeout: 5000 }).toBe(0);
     await ctx.close();
     await handleEverything();
   }, 60_000);

@@ -62,19 +62,16 @@ export const api = new OpenEyeApi({ getToken: currentToken });
 const watched = readWatchedCameras();
 
 /**
- * One connection per browser: this origin's tabs signed in as the same user share one WebSocket
- * (one leader tab holds it, the others get its messages), so the per-user limit counts devices,
- * not tabs. `{"shareConnection":false}` in `openeye.client` turns it off.
+ * One connection per browser: this origin's tabs share one WebSocket (one leader tab holds it, the
+ * others get its messages), so the per-user limit counts devices, not tabs. The tabs share one
+ * session too (the token in localStorage; auth.tsx signs every tab out together and reloads a tab
+ * when another signs in as someone else). `{"shareConnection":false}` in `openeye.client` turns it off.
  */
-function shareGroup(): string {
-  const token = readToken();
-  const sub = token ? decodeToken(token)?.sub : undefined;
-  return `dashboard-${sub ?? 'anonymous'}`;
-}
+const SHARE_GROUP = 'dashboard';
 
 export const client = new OpenEyeClient({
   getToken: currentToken,
   cameraIds: watched.length > 0 ? watched : null,
-  shareConnection: shareGroup(),
+  shareConnection: SHARE_GROUP,
   ...readOverrides(),
 });
