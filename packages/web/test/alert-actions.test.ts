@@ -216,6 +216,13 @@ describe('acting on alerts in the dashboard', () => {
     await it.waitFor({ timeout: 5000 });
     const get = () => h.rest<AlertBody & { assigned_to: number | null }>('GET', `/api/alerts/${alert.id}`);
 
+    // Note, assignment list and history open on demand.
+    const toggle = it.getByRole('button', { name: 'Note and history' });
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await it.getByLabel('Note (optional)').count()).toBe(0);
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+
     await it.getByRole('button', { name: 'Assign to me' }).click();
     await it.getByTestId('inbox-who').filter({ hasText: 'Assigned to you' }).waitFor({ timeout: 5000 });
     expect((await get()).assigned_to).toBe(adminId);
@@ -242,9 +249,6 @@ describe('acting on alerts in the dashboard', () => {
     expect((await get()).history.map((t) => t.note)).toContain('Moved the pallet, exit clear');
     expect(await note.inputValue()).toBe('');
 
-    const toggle = it.getByRole('button', { name: 'History' });
-    await toggle.click();
-    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
     const history = it.getByTestId('inbox-history');
     await history.getByText('Moved the pallet, exit clear').waitFor({ timeout: 5000 });
     const text = (await history.textContent()) ?? '';

@@ -175,12 +175,6 @@ const InboxItem = memo(function InboxItem({
           <AuthImage src={alert.snapshotUrl} className="inbox-image" alt={`Snapshot of ${alert.message}`} />
         ) : null}
         {error ? <div className="toast-error">{error}</div> : null}
-        {alert.state !== 'resolved' ? (
-          <div className="inbox-note">
-            <label htmlFor={noteId}>Note (optional)</label>
-            <input id={noteId} type="text" value={note} onChange={(event) => setNote(event.target.value)} />
-          </div>
-        ) : null}
         <div className="inbox-actions">
           {alert.state === 'open' ? (
             <button
@@ -217,7 +211,7 @@ const InboxItem = memo(function InboxItem({
             aria-controls={historyId}
             onClick={() => setShowHistory((v) => !v)}
           >
-            History
+            Note and history
           </button>
           <button
             type="button"
@@ -230,25 +224,32 @@ const InboxItem = memo(function InboxItem({
             Details
           </button>
         </div>
-        {isAdmin && names.size > 0 ? (
-          <div className="inbox-assign">
-            <label htmlFor={assignId}>Assign to</label>
-            <select
-              id={assignId}
-              value={alert.assignedTo === null ? '' : String(alert.assignedTo)}
-              disabled={busy}
-              onChange={(event) => void act('assign', event.target.value === '' ? null : Number(event.target.value))}
-            >
-              <option value="">Nobody</option>
-              {[...names].map(([id, name]) => (
-                <option key={id} value={String(id)}>
-                  {name}
-                </option>
-              ))}
-            </select>
-          </div>
-        ) : null}
+        {/* Note, assignment and history only when asked for: a burst of alerts keeps the list light. */}
         <div id={historyId} hidden={!showHistory}>
+          {showHistory && alert.state !== 'resolved' ? (
+            <div className="inbox-note">
+              <label htmlFor={noteId}>Note (optional)</label>
+              <input id={noteId} type="text" value={note} onChange={(event) => setNote(event.target.value)} />
+            </div>
+          ) : null}
+          {showHistory && isAdmin && names.size > 0 ? (
+            <div className="inbox-assign">
+              <label htmlFor={assignId}>Assign to</label>
+              <select
+                id={assignId}
+                value={alert.assignedTo === null ? '' : String(alert.assignedTo)}
+                disabled={busy}
+                onChange={(event) => void act('assign', event.target.value === '' ? null : Number(event.target.value))}
+              >
+                <option value="">Nobody</option>
+                {[...names].map(([id, name]) => (
+                  <option key={id} value={String(id)}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
           {showHistory ? (
             <ol className="inbox-history" data-testid="inbox-history" aria-label="What happened to this alert">
               {history === null ? (

@@ -26,11 +26,19 @@ export function useTitle(title: string): void {
   }, [title]);
 }
 
-/** The unread alert count shown in the tab title: "(3) Dashboard · OpenEye". */
+let titleTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * The unread alert count shown in the tab title: "(3) Dashboard · OpenEye". At most four title
+ * changes a second: each one is work for the browser, and a burst of alerts changes the count often.
+ */
 export function useUnreadTitle(unread: number): void {
   useEffect(() => {
     unreadCount = unread;
-    renderTitle();
+    titleTimer ??= setTimeout(() => {
+      titleTimer = undefined;
+      renderTitle();
+    }, 250);
   }, [unread]);
   useEffect(
     () => () => {
