@@ -14,6 +14,7 @@ import { ConnectionBanner, StatusIndicator } from './components/StatusIndicator'
 import { FOCUS_NEWEST_ALERT, Toasts } from './components/Toasts';
 import { useAuth, useUser } from './lib/auth';
 import { cameras } from './lib/cameras';
+import { useUnreadTitle } from './lib/hooks';
 import { live, unreadOf } from './lib/live';
 import { Link, usePath } from './lib/router';
 import { useStore } from './lib/store';
@@ -63,6 +64,7 @@ function AlertsButton() {
   const { alerts } = useStore(live);
   const open = useInboxOpen();
   const unread = unreadOf(alerts);
+  useUnreadTitle(unread);
   return (
     <button
       type="button"

@@ -86,6 +86,8 @@ describe('connection state in the dashboard', () => {
   }, 60_000);
 
   it('tells a tab refused by the connection limit what happened and what to do', async () => {
+    // Each signedInPage is its own browser context, i.e. another device: tabs of one browser share
+    // one connection (shareConnection) and never reach the limit; devices still do.
     const tabs: Page[] = [];
     for (let i = 0; i < 2; i++) {
       const p = await h.signedInPage({ username: 'operator', role: 'viewer' });

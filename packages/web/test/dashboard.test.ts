@@ -353,7 +353,10 @@ describe('dashboard in a browser', () => {
 
   it('shows a banner when a resume gap means some events may be missing', async () => {
     // The server says its history no longer reaches the client's cursor (welcome with resumed: false).
-    const p = await context.newPage();
+    // A browser of its own: a second tab here would share the first tab's connection (shareConnection).
+    const ctx = await newContext({ storage: { token: server.adminToken } });
+    extraContexts.push(ctx);
+    const p = await ctx.newPage();
     await p.routeWebSocket(/\/api\/ws\/statistics/, (ws) => {
       const upstream = ws.connectToServer();
       upstream.onMessage((message) => {
@@ -368,7 +371,7 @@ describe('dashboard in a browser', () => {
     expect(await banner.textContent()).toContain('Some events may be missing');
     await banner.getByRole('button', { name: 'Reload history' }).click();
     await banner.waitFor({ state: 'detached' });
-    await p.close();
+    await ctx.close();
   });
 
   it('takes screenshots of the dashboard, cameras and admin pages (kept by npm run screenshots)', async () => {

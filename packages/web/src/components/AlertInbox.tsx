@@ -4,13 +4,17 @@
  * here within a moment. Opened from the header's alert button, the toasts' "+N more" and Alt+A.
  * A side panel, not a modal: the dashboard stays usable beside it. Escape closes it.
  */
+
+import { type AlertWithHistory, ApiError } from '@openeye/client';
 import type { Camera } from '@openeye/protocol';
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useId, useRef, useState } from 'react';
+import { useUser } from '../lib/auth';
 import { cameraName } from '../lib/cameras';
-import { clockTime } from '../lib/format';
-import { type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
+import { clockMinute, clockTime } from '../lib/format';
+import { type Action, type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
+import { alertSound, setAlertSound } from '../lib/sound';
 import { Store, useStore } from '../lib/store';
 import { AuthImage } from './AuthImage';
 import { Icon } from './Icon';
@@ -36,26 +40,107 @@ export function useInboxOpen(): boolean {
 
 const SEVERITY: Record<AlertInfo['severity'], string> = { info: 'Info', warning: 'Warning', critical: 'Critical' };
 
+/** Who acted and when: "Acknowledged by dana at 14:02". */
 function stateText(alert: AlertInfo): string {
   if (alert.state === 'open') return 'Unread';
   const verb = alert.state === 'acknowledged' ? 'Acknowledged' : 'Resolved';
-  return alert.handledBy ? `${verb} by ${alert.handledBy}` : verb;
+  const by = alert.handledBy ? ` by ${alert.handledBy}` : '';
+  const at = alert.handledAt ? ` at ${clockMinute(Date.parse(alert.handledAt))}` : '';
+  return `${verb}${by}${at}`;
 }
 
-const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo; camera: string | null }) {
+interface Me {
+  id: number;
+  username: string;
+  role: string;
+}
+
+function assigneeText(id: number, me: Me, names: ReadonlyMap<number, string>): string {
+  if (id === me.id) return 'Assigned to you';
+  const name = names.get(id);
+  return name ? `Assigned to ${name}` : 'Assigned to a colleague';
+}
+
+type Transition = AlertWithHistory['history'][number];
+
+function transitionText(t: Transition, me: Me, names: ReadonlyMap<number, string>): string {
+  const by = t.by ? ` by ${t.by.username}` : ' by the system';
+  const at = ` at ${clockMinute(Date.parse(t.at))}`;
+  switch (t.action) {
+    case 'acknowledge':
+      return `Acknowledged${by}${at}`;
+    case 'resolve':
+      return `Resolved${by}${at}`;
+    case 'reopen':
+      return `Reopened${by}${at}`;
+    case 'assign':
+      return t.assigned_to === null ? `Unassigned${by}${at}` : `${assigneeText(t.assigned_to, me, names)}${by}${at}`;
+  }
+}
+
+/** A failure in operator language (the server enforces the note's size: 400 with field `note`). */
+function failureText(error: unknown, action: Action): string {
+  if (error instanceof ApiError && error.status === 400 && /note/i.test(`${error.field ?? ''} ${error.message}`)) {
+    return 'The note is too long (at most 2 KB). Shorten it and try again.';
+  }
+  const verb = { acknowledge: 'acknowledge', resolve: 'resolve', assign: 'assign', reopen: 'reopen' }[action];
+  return `Could not ${verb}. Try again.`;
+}
+
+const InboxItem = memo(function InboxItem({
+  alert,
+  camera,
+  me,
+  names,
+}: {
+  alert: AlertInfo;
+  camera: string | null;
+  me: Me;
+  names: ReadonlyMap<number, string>;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const act = async (action: 'acknowledge' | 'resolve') => {
+  const [conflict, setConflict] = useState<string | null>(null);
+  const [note, setNote] = useState('');
+  const [history, setHistory] = useState<Transition[] | null>(null);
+  const [showHistory, setShowHistory] = useState(false);
+  const noteId = useId();
+  const assignId = useId();
+  const historyId = useId();
+
+  // The history, loaded when shown and again whenever the alert changes (its version).
+  useEffect(() => {
+    if (!showHistory || alert.version < 1) return;
+    let stop = false;
+    api.getAlert(alert.id).then(
+      (full) => {
+        if (!stop) setHistory(full.history);
+      },
+      () => {
+        if (!stop) setHistory((h) => h ?? []);
+      },
+    );
+    return () => {
+      stop = true;
+    };
+  }, [showHistory, alert.id, alert.version]);
+
+  const act = async (action: Action, userId?: number | null) => {
     setBusy(true);
     setError(null);
+    setConflict(null);
     try {
-      await actOnAlert(api, alert.id, action);
-    } catch {
-      setError(action === 'acknowledge' ? 'Could not acknowledge. Try again.' : 'Could not resolve. Try again.');
+      const withNote = action === 'acknowledge' || action === 'resolve';
+      const answer = await actOnAlert(api, alert.id, action, { note: withNote ? note : undefined, userId });
+      setConflict(answer.conflict);
+      if (withNote && !answer.conflict) setNote('');
+    } catch (failure) {
+      setError(failureText(failure, action));
     } finally {
       setBusy(false);
     }
   };
+  const isAdmin = me.role === 'admin';
   return (
     <li
       className={`inbox-item inbox-item--${alert.severity} is-${alert.state}`}
@@ -77,7 +162,15 @@ const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo;
             .filter(Boolean)
             .join(' · ')}
         </div>
-        <div className={`inbox-state inbox-state--${alert.state}`}>{stateText(alert)}</div>
+        <div className={`inbox-state inbox-state--${alert.state}`} data-testid="inbox-who">
+          {stateText(alert)}
+          {alert.assignedTo !== null ? ` · ${assigneeText(alert.assignedTo, me, names)}` : null}
+        </div>
+        {conflict ? (
+          <div className="inbox-conflict" data-testid="inbox-conflict" role="status">
+            {conflict}
+          </div>
+        ) : null}
         {alert.snapshotUrl ? (
           <AuthImage src={alert.snapshotUrl} className="inbox-image" alt={`Snapshot of ${alert.message}`} />
         ) : null}
@@ -101,6 +194,25 @@ const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo;
           >
             Resolve
           </button>
+          {alert.assignedTo !== me.id ? (
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              disabled={busy}
+              onClick={() => void act('assign', me.id)}
+            >
+              Assign to me
+            </button>
+          ) : null}
+          <button
+            type="button"
+            className="button button--small button--ghost"
+            aria-expanded={showHistory}
+            aria-controls={historyId}
+            onClick={() => setShowHistory((v) => !v)}
+          >
+            Note and history
+          </button>
           <button
             type="button"
             className="button button--small button--ghost"
@@ -112,10 +224,72 @@ const InboxItem = memo(function InboxItem({ alert, camera }: { alert: AlertInfo;
             Details
           </button>
         </div>
+        {/* Note, assignment and history only when asked for: a burst of alerts keeps the list light. */}
+        <div id={historyId} hidden={!showHistory}>
+          {showHistory && alert.state !== 'resolved' ? (
+            <div className="inbox-note">
+              <label htmlFor={noteId}>Note (optional)</label>
+              <input id={noteId} type="text" value={note} onChange={(event) => setNote(event.target.value)} />
+            </div>
+          ) : null}
+          {showHistory && isAdmin && names.size > 0 ? (
+            <div className="inbox-assign">
+              <label htmlFor={assignId}>Assign to</label>
+              <select
+                id={assignId}
+                value={alert.assignedTo === null ? '' : String(alert.assignedTo)}
+                disabled={busy}
+                onChange={(event) => void act('assign', event.target.value === '' ? null : Number(event.target.value))}
+              >
+                <option value="">Nobody</option>
+                {[...names].map(([id, name]) => (
+                  <option key={id} value={String(id)}>
+                    {name}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+          {showHistory ? (
+            <ol className="inbox-history" data-testid="inbox-history" aria-label="What happened to this alert">
+              {history === null ? (
+                <li>Loading…</li>
+              ) : history.length === 0 ? (
+                <li>Nobody has acted on it yet.</li>
+              ) : (
+                history.map((t) => (
+                  <li key={`${t.version}-${t.action}`}>
+                    {transitionText(t, me, names)}
+                    {t.note ? <span className="inbox-history-note">: “{t.note}”</span> : null}
+                  </li>
+                ))
+              )}
+            </ol>
+          ) : null}
+        </div>
       </div>
     </li>
   );
 });
+
+/** Every user's name by id (admins only: `GET /api/users`), for "Assigned to …" and the assign select. */
+function useUserNames(load: boolean): ReadonlyMap<number, string> {
+  const [names, setNames] = useState<ReadonlyMap<number, string>>(() => new Map());
+  useEffect(() => {
+    if (!load) return;
+    let stop = false;
+    api.listUsers().then(
+      (users) => {
+        if (!stop) setNames(new Map(users.map((u) => [u.id, u.username])));
+      },
+      () => {},
+    );
+    return () => {
+      stop = true;
+    };
+  }, [load]);
+  return names;
+}
 
 /** Rendered at once; more on demand, so a burst of hundreds never makes the panel heavy. */
 const PAGE = 20;
@@ -127,6 +301,9 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const [limit, setLimit] = useState(PAGE);
   const items = open ? inboxOf(alerts) : [];
   const unread = unreadOf(alerts);
+  const me = useUser();
+  const names = useUserNames(open && me.role === 'admin');
+  const sound = useStore(alertSound);
 
   useEffect(() => {
     if (!open) return;
@@ -156,6 +333,16 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
         </div>
         <button
           type="button"
+          className={`button button--small button--ghost inbox-sound${sound ? ' is-on' : ''}`}
+          aria-pressed={sound}
+          onClick={() => setAlertSound(!sound)}
+          title="A short beep when a critical alert arrives (this browser only)"
+        >
+          <span aria-hidden="true">{sound ? 'Sound on' : 'Sound off'}</span>
+          <span className="sr-only">Sound for critical alerts</span>
+        </button>
+        <button
+          type="button"
           className="icon-button"
           onClick={closeInbox}
           aria-label="Close the alert list"
@@ -172,7 +359,13 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
       ) : (
         <ol className="inbox-list" aria-label="Alerts not resolved, newest first">
           {items.slice(0, limit).map((alert) => (
-            <InboxItem key={alert.id} alert={alert} camera={cameraName(alert.cameraId, cameras)} />
+            <InboxItem
+              key={alert.id}
+              alert={alert}
+              camera={cameraName(alert.cameraId, cameras)}
+              me={me}
+              names={names}
+            />
           ))}
           {items.length > limit ? (
             <li className="inbox-more">

@@ -11,8 +11,9 @@ import { cameraOf } from '@openeye/protocol/events';
 import { type KeyboardEvent, memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime, humanize, percent } from '../lib/format';
-import { type AlertInfo, type AlertState, broadcastFrom, type FeedItem, live } from '../lib/live';
+import { type AlertInfo, type AlertState, actOnAlert, broadcastFrom, type FeedItem, live } from '../lib/live';
 import { navigate } from '../lib/router';
+import { api } from '../lib/services';
 import { useStoreSelector } from '../lib/store';
 import { AuthImage } from './AuthImage';
 import { Icon, type IconName } from './Icon';
@@ -157,14 +158,49 @@ function openEvent(id: string): void {
   navigate(`/history?event=${encodeURIComponent(id)}`);
 }
 
+/** Acknowledge on an open alert's row: its own button (Tab from the row, Enter or Space), not the row's click. */
+function AcknowledgeButton({ alertId, title }: { alertId: string; title: string }) {
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState(false);
+  const acknowledge = async () => {
+    setBusy(true);
+    setFailed(false);
+    try {
+      await actOnAlert(api, alertId, 'acknowledge');
+    } catch {
+      setFailed(true);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button
+      type="button"
+      className="button button--small button--ghost feed-ack"
+      disabled={busy}
+      aria-label={`Acknowledge ${title}${failed ? ' (failed, try again)' : ''}`}
+      title={failed ? 'Could not acknowledge. Try again.' : 'Acknowledge'}
+      onClick={(event) => {
+        event.stopPropagation();
+        void acknowledge();
+      }}
+      onKeyDown={(event) => event.stopPropagation()}
+    >
+      {failed ? 'Retry' : 'Acknowledge'}
+    </button>
+  );
+}
+
 const FeedRow = memo(function FeedRow({
   item,
   camera,
   state,
+  alertId,
 }: {
   item: FeedItem;
   camera: string | null;
   state: AlertState | null;
+  alertId: string | null;
 }) {
   const look = describe(item);
   const meta = [camera, look.detail].filter(Boolean).join(' · ');
@@ -202,6 +238,7 @@ const FeedRow = memo(function FeedRow({
             alt={`Snapshot${camera ? ` from ${camera}` : ''}`}
           />
         ) : null}
+        {state === 'open' && alertId ? <AcknowledgeButton alertId={alertId} title={look.title} /> : null}
         {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
         <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
           {clockTime(item.timestamp)}
@@ -337,7 +374,13 @@ export function Feed({
         }
       >
         {shown.slice(start, end).map(({ item, alertId }) => (
-          <FeedRow key={item.id} item={item} camera={cameraName(cameraOf(item), cameras)} state={stateOf(alertId)} />
+          <FeedRow
+            key={item.id}
+            item={item}
+            camera={cameraName(cameraOf(item), cameras)}
+            state={stateOf(alertId)}
+            alertId={alertId}
+          />
         ))}
       </ol>
       {shown.length === 0 ? (

@@ -70,6 +70,7 @@ export function StatusIndicator({ compact = false }: { compact?: boolean }) {
       aria-live="polite"
       data-status={status}
       data-state={info.state}
+      data-tab-role={info.tabRole ?? undefined}
       data-testid="connection-status"
       title={title}
     >

@@ -9,7 +9,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { loadCameras, resetCameras } from './cameras';
 import { resetLive, seed } from './live';
 import { api, client } from './services';
-import { clearToken, decodeToken, isExpired, readToken, storeToken } from './session';
+import { clearToken, decodeToken, isExpired, readToken, storeToken, TOKEN_KEY } from './session';
 import { watched } from './watch';
 
 export interface SessionUser {
@@ -74,6 +74,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setNotice(null);
     setUser(userFromToken());
   }, []);
+
+  // The tabs of this browser share one session (the token in localStorage) and one connection:
+  // signed out in one tab, signed out in all; signed in as someone else, the page starts afresh.
+  useEffect(() => {
+    const onStorage = (event: StorageEvent) => {
+      if (event.storageArea !== localStorage || (event.key !== TOKEN_KEY && event.key !== null)) return;
+      const next = userFromToken();
+      if (!next) {
+        if (user) logout();
+      } else if (user && next.id !== user.id) {
+        window.location.reload();
+      } else if (!user) {
+        setNotice(null);
+        setUser(next);
+      }
+    };
+    window.addEventListener('storage', onStorage);
+    return () => window.removeEventListener('storage', onStorage);
+  }, [user, logout]);
 
   const userId = user?.id ?? null;
   useEffect(() => {

@@ -27,6 +27,8 @@ export interface LinkInfo {
   staleSince: number | null;
   /** The technical reason (close code and text), for a details tooltip only. */
   details: string | null;
+  /** With a shared connection: whether this tab holds it (`leader`) or gets it relayed (`follower`). */
+  tabRole: 'leader' | 'follower' | null;
 }
 
 let lastGoodAt: number | null = null;
@@ -40,7 +42,13 @@ export function readLink(client: OpenEyeClient, now = Date.now()): LinkInfo {
   const limited = d.lastClose?.reason === CloseReason.CONNECTION_LIMIT;
   const details = d.lastClose ? `${d.lastClose.reason || 'Connection closed'} (${d.lastClose.code})` : null;
   const nextInS = d.nextAttemptAt === null ? null : Math.max(0, Math.ceil((d.nextAttemptAt - now) / 1000));
-  const base = { attempt: d.attempt, nextInS, staleSince: lastGoodAt, details: details ?? client.getLastError() };
+  const base = {
+    attempt: d.attempt,
+    nextInS,
+    staleSince: lastGoodAt,
+    details: details ?? client.getLastError(),
+    tabRole: client.getTabRole(),
+  };
   switch (status) {
     case 'connected':
       return { ...base, state: 'live', details: null };
@@ -70,7 +78,8 @@ export function useLink(client: OpenEyeClient, intervalMs = 500): LinkInfo {
           prev.attempt === next.attempt &&
           prev.nextInS === next.nextInS &&
           prev.staleSince === next.staleSince &&
-          prev.details === next.details
+          prev.details === next.details &&
+          prev.tabRole === next.tabRole
           ? prev
           : next;
       });

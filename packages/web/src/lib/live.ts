@@ -19,6 +19,8 @@ import {
   type OpenEyeClient,
 } from '@openeye/client';
 import { cameraOf } from '@openeye/protocol/events';
+import { clockMinute } from './format';
+import { beepForCritical } from './sound';
 import { Store } from './store';
 
 export type FeedItem = CameraEventMessage | AlertMessage;
@@ -43,6 +45,10 @@ export interface AlertInfo {
   version: number;
   /** Who acknowledged or resolved it (the newest of the two), for "Acknowledged by …". */
   handledBy: string | null;
+  /** When that was (ISO), for "… at HH:MM". */
+  handledAt: string | null;
+  /** The user it is assigned to (id), or null. */
+  assignedTo: number | null;
   snapshotUrl: string | null;
   /** The recognition an unknown-face alert is about (its camera event carries the same id). */
   recognitionId: number | null;
@@ -240,6 +246,8 @@ function alertFromMessage(item: AlertMessage): AlertInfo {
     state: 'open',
     version: 1,
     handledBy: null,
+    handledAt: null,
+    assignedTo: null,
     snapshotUrl: snapshotOf(item),
     recognitionId: recognitionOf(item.data),
   };
@@ -249,6 +257,8 @@ function alertFromRest(alert: Alert): AlertInfo {
   const data = alert.data as Record<string, unknown>;
   const by =
     alert.state === 'resolved' ? alert.resolved_by : alert.state === 'acknowledged' ? alert.acknowledged_by : null;
+  const at =
+    alert.state === 'resolved' ? alert.resolved_at : alert.state === 'acknowledged' ? alert.acknowledged_at : null;
   return {
     id: alert.id,
     severity: alert.alert_type,
@@ -259,6 +269,8 @@ function alertFromRest(alert: Alert): AlertInfo {
     state: alert.state,
     version: alert.version,
     handledBy: by?.username ?? null,
+    handledAt: at ?? null,
+    assignedTo: alert.assigned_to,
     snapshotUrl: typeof data.snapshot_url === 'string' ? data.snapshot_url : null,
     recognitionId: recognitionOf(data),
   };
@@ -333,16 +345,22 @@ export function receiveUpdate(update: AlertUpdateMessage): void {
     return;
   }
   if (update.version < current.version) return;
+  const changed = update.state !== current.state;
   applyAlert({
     ...current,
     state: update.state,
     version: update.version,
-    handledBy: update.state === 'open' ? null : (update.by?.username ?? current.handledBy),
+    handledBy: update.state === 'open' ? null : changed ? (update.by?.username ?? null) : current.handledBy,
+    handledAt: update.state === 'open' ? null : changed ? update.at : current.handledAt,
+    assignedTo: update.assigned_to,
   });
 }
 
 function applyAlert(info: AlertInfo): void {
   live.set((state) => {
+    const known = state.alerts.get(info.id);
+    // An answer older than what the live stream already brought changes nothing.
+    if (known && known.version > info.version) return state;
     const alerts = withAlert(state.alerts, info);
     return { ...state, alerts, toasts: withoutHandled(state.toasts, alerts) };
   });
@@ -395,22 +413,49 @@ export async function loadAlerts(api: OpenEyeApi): Promise<void> {
   }
 }
 
-type Action = 'acknowledge' | 'resolve';
+export type Action = 'acknowledge' | 'resolve' | 'reopen' | 'assign';
 
-/** Acknowledges or resolves an alert; when someone else acted first, shows the alert as it is now. */
-export async function actOnAlert(api: OpenEyeApi, id: string, action: Action): Promise<void> {
+/** What an operator is told when a colleague changed the alert first (409): who and when. */
+export function conflictText(alert: Alert): string {
+  const time = (iso: string | null) => (iso ? ` at ${clockMinute(Date.parse(iso))}` : '');
+  const name = (actor: Alert['acknowledged_by']) => (actor ? actor.username : 'the system');
+  if (alert.state === 'resolved') return `Already resolved by ${name(alert.resolved_by)}${time(alert.resolved_at)}`;
+  if (alert.state === 'acknowledged')
+    return `Already acknowledged by ${name(alert.acknowledged_by)}${time(alert.acknowledged_at)}`;
+  return 'Someone changed this alert meanwhile; it is shown as it is now.';
+}
+
+/**
+ * Acts on an alert with the version this page saw. When someone else was first (409), the alert is
+ * shown as it is now and the answer says who was first (`conflict`); any other failure throws.
+ */
+export async function actOnAlert(
+  api: OpenEyeApi,
+  id: string,
+  action: Action,
+  options: { note?: string; userId?: number | null } = {},
+): Promise<{ conflict: string | null }> {
   const current = live.get().alerts.get(id);
-  if (!current) return;
+  if (!current) return { conflict: null };
+  const note = options.note?.trim() ? options.note.trim() : undefined;
   try {
     const answer =
       action === 'acknowledge'
-        ? await api.acknowledgeAlert(id, current.version)
-        : await api.resolveAlert(id, current.version);
+        ? await api.acknowledgeAlert(id, current.version, note)
+        : action === 'resolve'
+          ? await api.resolveAlert(id, current.version, note)
+          : action === 'reopen'
+            ? await api.reopenAlert(id, current.version, note)
+            : await api.assignAlert(id, current.version, options.userId ?? null, note);
     applyAlert({ ...alertFromRest(answer), snapshotUrl: current.snapshotUrl });
+    return { conflict: null };
   } catch (error) {
     const body = error instanceof ApiError ? (error.body as { alert?: Alert } | undefined) : undefined;
-    if (body?.alert) applyAlert({ ...alertFromRest(body.alert), snapshotUrl: current.snapshotUrl });
-    else throw error;
+    if (error instanceof ApiError && error.status === 409 && body?.alert) {
+      applyAlert({ ...alertFromRest(body.alert), snapshotUrl: current.snapshotUrl });
+      return { conflict: conflictText(body.alert) };
+    }
+    throw error;
   }
 }
 
@@ -469,7 +514,12 @@ export function attachLive(client: OpenEyeClient, api: OpenEyeApi): () => void {
       if (change.status === 'connected') void loadAlerts(api);
     }),
     client.on('camera_event', (event) => receive(event)),
-    client.on('alert', (alert) => receive(alert)),
+    client.on('alert', (alert) => {
+      const isNew = !live.get().alerts.has(alert.id);
+      receive(alert);
+      // One beep per browser: with a shared connection, the tab holding it.
+      if (isNew && alert.alert_type === 'critical' && client.getTabRole() !== 'follower') beepForCritical();
+    }),
     client.on('alert_update', (update) => receiveUpdate(update)),
     client.on('gap', (gap) => live.set((state) => ({ ...state, gap }))),
   ];

@@ -3,7 +3,7 @@
  * provider that reads localStorage and renews the token shortly before it expires.
  *
  * Connection tuning can be overridden for tests and troubleshooting with a JSON object in
- * localStorage under `openeye.client`, e.g. `{"pollIntervalMs":500,"backoff":{"baseMs":100,"capMs":500}}`.
+ * localStorage under `openeye.client`, e.g. `{"pollIntervalMs":500,"backoff":{"baseMs":100,"capMs":500}}` or `{"shareConnection":false}`.
  */
 import { type ClientOptions, OpenEyeApi, OpenEyeClient } from '@openeye/client';
 import { decodeToken, readJson, readToken, storeToken } from './session';
@@ -41,7 +41,10 @@ export async function currentToken(): Promise<string | null> {
   return renewing;
 }
 
-type Overrides = Pick<ClientOptions, 'pollIntervalMs' | 'pollingAfterFailures' | 'backoff' | 'connectTimeoutMs'>;
+type Overrides = Pick<
+  ClientOptions,
+  'pollIntervalMs' | 'pollingAfterFailures' | 'backoff' | 'connectTimeoutMs' | 'shareConnection'
+>;
 
 function readOverrides(): Overrides {
   const raw = readJson<Record<string, unknown>>(CLIENT_OVERRIDES_KEY, {});
@@ -50,6 +53,7 @@ function readOverrides(): Overrides {
   if (typeof raw.pollingAfterFailures === 'number') out.pollingAfterFailures = raw.pollingAfterFailures;
   if (typeof raw.connectTimeoutMs === 'number') out.connectTimeoutMs = raw.connectTimeoutMs;
   if (raw.backoff && typeof raw.backoff === 'object') out.backoff = raw.backoff as Overrides['backoff'];
+  if (raw.shareConnection === false) out.shareConnection = false;
   return out;
 }
 
@@ -57,8 +61,17 @@ export const api = new OpenEyeApi({ getToken: currentToken });
 
 const watched = readWatchedCameras();
 
+/**
+ * One connection per browser: this origin's tabs share one WebSocket (one leader tab holds it, the
+ * others get its messages), so the per-user limit counts devices, not tabs. The tabs share one
+ * session too (the token in localStorage; auth.tsx signs every tab out together and reloads a tab
+ * when another signs in as someone else). `{"shareConnection":false}` in `openeye.client` turns it off.
+ */
+const SHARE_GROUP = 'dashboard';
+
 export const client = new OpenEyeClient({
   getToken: currentToken,
   cameraIds: watched.length > 0 ? watched : null,
+  shareConnection: SHARE_GROUP,
   ...readOverrides(),
 });
