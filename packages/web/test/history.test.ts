@@ -154,13 +154,13 @@ describe('event history', () => {
       window.dispatchEvent(new Event('openeye:navigate'));
     }, ev.seen);
     const detail = page.getByTestId('event-detail');
-    await detail.getByText('Ada Lovelace recognized').waitFor();
+    await detail.getByRole('heading', { name: 'Ada Lovelace recognized' }).waitFor();
     expect(await page.locator(`[data-testid="history-row"][data-event-id="${ev.seen}"]`).count()).toBe(0);
     // Same person: the later sighting, a link that only changes the query.
     const other = page.getByTestId('related-person').locator(`a[data-event-id="${ev.seenAgain}"]`);
     await other.click();
     await page.waitForFunction((id) => new URL(location.href).searchParams.get('event') === id, ev.seenAgain);
-    await detail.getByText('88%').waitFor();
+    await detail.getByText('88%').first().waitFor();
   });
 
   it('shows the snapshot stored with an event', async () => {
