@@ -307,6 +307,27 @@ describe('acting on alerts in the dashboard', () => {
     expect(await button.count()).toBe(0);
     const server = await h.rest<AlertBody>('GET', `/api/alerts/${alert.id}`);
     expect(server.acknowledged_by?.username).toBe('admin');
+    // Acknowledged: the row's next step is Resolve.
+    await row.getByRole('button', { name: /^Resolve/ }).click();
+    await expect.poll(() => row.getAttribute('data-alert-state'), { timeout: 5000 }).toBe('resolved');
+    expect((await h.rest<AlertBody>('GET', `/api/alerts/${alert.id}`)).state).toBe('resolved');
+    await handleEverything();
+  }, 30_000);
+
+  it('resolves from a toast, as from the list', async () => {
+    await page.goto(h.server.url);
+    await waitForStatus(page, 'connected');
+    const alert = await h.rest<{ id: string }>('POST', '/api/alerts', {
+      alert_type: 'critical',
+      message: 'Fire door propped open',
+      camera_id: camera,
+    });
+    const toast = page.getByTestId('toast').filter({ hasText: 'Fire door propped open' });
+    await toast.waitFor({ timeout: 10_000 });
+    await toast.getByRole('button', { name: 'Resolve' }).click();
+    await toast.waitFor({ state: 'detached', timeout: 8000 });
+    const server = await h.rest<AlertBody>('GET', `/api/alerts/${alert.id}`);
+    expect(server.state).toBe('resolved');
     await handleEverything();
   }, 30_000);
 });

@@ -158,15 +158,27 @@ function openEvent(id: string): void {
   navigate(`/history?event=${encodeURIComponent(id)}`);
 }
 
-/** Acknowledge on an open alert's row: its own button (Tab from the row, Enter or Space), not the row's click. */
-function AcknowledgeButton({ alertId, title }: { alertId: string; title: string }) {
+/**
+ * The next step for an alert's row: Acknowledge while it is open, Resolve once acknowledged. Its own
+ * button (Tab from the row, Enter or Space), not the row's click.
+ */
+function AlertActionButton({
+  alertId,
+  title,
+  action,
+}: {
+  alertId: string;
+  title: string;
+  action: 'acknowledge' | 'resolve';
+}) {
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState(false);
-  const acknowledge = async () => {
+  const label = action === 'acknowledge' ? 'Acknowledge' : 'Resolve';
+  const run = async () => {
     setBusy(true);
     setFailed(false);
     try {
-      await actOnAlert(api, alertId, 'acknowledge');
+      await actOnAlert(api, alertId, action);
     } catch {
       setFailed(true);
     } finally {
@@ -178,15 +190,16 @@ function AcknowledgeButton({ alertId, title }: { alertId: string; title: string 
       type="button"
       className="button button--small button--ghost feed-ack"
       disabled={busy}
-      aria-label={`Acknowledge ${title}${failed ? ' (failed, try again)' : ''}`}
-      title={failed ? 'Could not acknowledge. Try again.' : 'Acknowledge'}
+      aria-label={`${label} ${title}${failed ? ' (failed, try again)' : ''}`}
+      title={failed ? `Could not ${action}. Try again.` : label}
+      data-action={action}
       onClick={(event) => {
         event.stopPropagation();
-        void acknowledge();
+        void run();
       }}
       onKeyDown={(event) => event.stopPropagation()}
     >
-      {failed ? 'Retry' : 'Acknowledge'}
+      {failed ? 'Retry' : label}
     </button>
   );
 }
@@ -238,7 +251,14 @@ const FeedRow = memo(function FeedRow({
             alt={`Snapshot${camera ? ` from ${camera}` : ''}`}
           />
         ) : null}
-        {state === 'open' && alertId ? <AcknowledgeButton alertId={alertId} title={look.title} /> : null}
+        {(state === 'open' || state === 'acknowledged') && alertId ? (
+          <AlertActionButton
+            key={state}
+            alertId={alertId}
+            title={look.title}
+            action={state === 'open' ? 'acknowledge' : 'resolve'}
+          />
+        ) : null}
         {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
         <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
           {clockTime(item.timestamp)}

@@ -42,13 +42,14 @@ function ToastItem({
     .filter(Boolean)
     .join(' · ');
 
-  const acknowledge = async () => {
+  const unresolved = toast.ids.filter((id) => (alerts.get(id)?.state ?? 'open') !== 'resolved');
+  const act = async (action: 'acknowledge' | 'resolve') => {
     setBusy(true);
     setError(null);
     try {
-      for (const id of open) await actOnAlert(api, id, 'acknowledge');
+      for (const id of action === 'acknowledge' ? open : unresolved) await actOnAlert(api, id, action);
     } catch {
-      setError('Could not acknowledge. Try again.');
+      setError(`Could not ${action}. Try again.`);
       setBusy(false);
     }
   };
@@ -95,8 +96,23 @@ function ToastItem({
         {error ? <div className="toast-error">{error}</div> : null}
         <div className="toast-actions">
           {open.length > 0 ? (
-            <button type="button" className="button button--small" disabled={busy} onClick={() => void acknowledge()}>
+            <button
+              type="button"
+              className="button button--small"
+              disabled={busy}
+              onClick={() => void act('acknowledge')}
+            >
               Acknowledge
+            </button>
+          ) : null}
+          {unresolved.length > 0 ? (
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              disabled={busy}
+              onClick={() => void act('resolve')}
+            >
+              Resolve
             </button>
           ) : null}
           <button
