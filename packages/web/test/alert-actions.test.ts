@@ -330,4 +330,26 @@ describe('acting on alerts in the dashboard', () => {
     expect(server.state).toBe('resolved');
     await handleEverything();
   }, 30_000);
+
+  it('shows resolved alerts in the list too, with who resolved them', async () => {
+    await page.goto(h.server.url);
+    await waitForStatus(page, 'connected');
+    const alert = await h.rest<{ id: string }>('POST', '/api/alerts', {
+      alert_type: 'warning',
+      message: 'Loading bay gate left open',
+      camera_id: camera,
+    });
+    await h.rest('POST', `/api/alerts/${alert.id}/resolve`, { version: 1, note: 'closed it' });
+    await page.getByTestId('alerts-button').click();
+    const inbox = page.getByTestId('alert-inbox');
+    await inbox.waitFor();
+    await inbox.getByRole('tab', { name: 'Resolved' }).click();
+    const item = inbox.locator(`[data-testid="inbox-item"][data-alert-id="${alert.id}"]`);
+    await item.waitFor({ timeout: 5000 });
+    expect(await item.getAttribute('data-state')).toBe('resolved');
+    expect(await item.textContent()).toContain('Resolved by admin');
+    await inbox.getByRole('tab', { name: 'To handle' }).click();
+    await item.waitFor({ state: 'detached' });
+    await page.keyboard.press('Escape');
+  }, 30_000);
 });

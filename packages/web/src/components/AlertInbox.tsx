@@ -11,7 +11,16 @@ import { memo, useEffect, useId, useRef, useState } from 'react';
 import { useUser } from '../lib/auth';
 import { cameraName } from '../lib/cameras';
 import { clockMinute, clockTime } from '../lib/format';
-import { type Action, type AlertInfo, actOnAlert, inboxOf, live, newestUnread, unreadOf } from '../lib/live';
+import {
+  type Action,
+  type AlertInfo,
+  actOnAlert,
+  alertFromRest,
+  inboxOf,
+  live,
+  newestUnread,
+  unreadOf,
+} from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { alertSound, setAlertSound } from '../lib/sound';
@@ -294,12 +303,46 @@ function useUserNames(load: boolean): ReadonlyMap<number, string> {
 /** Rendered at once; more on demand, so a burst of hundreds never makes the panel heavy. */
 const PAGE = 20;
 
+type View = 'unresolved' | 'resolved';
+
+/**
+ * The resolved alerts for the "Resolved" view: the newest 50 from the server when the view opens,
+ * and those resolved live since (this page's store knows them), newest first.
+ */
+function useResolved(active: boolean, alerts: ReadonlyMap<string, AlertInfo>): AlertInfo[] | null {
+  const [fetched, setFetched] = useState<AlertInfo[] | null>(null);
+  useEffect(() => {
+    if (!active) return;
+    let cancelled = false;
+    setFetched(null);
+    api.listAlerts({ state: 'resolved', limit: 50 }).then(
+      (page) => {
+        if (!cancelled) setFetched(page.alerts.map(alertFromRest));
+      },
+      () => {
+        if (!cancelled) setFetched([]);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [active]);
+  if (!active || fetched === null) return null;
+  const byId = new Map(fetched.map((a) => [a.id, a]));
+  for (const a of alerts.values()) if (a.state === 'resolved') byId.set(a.id, a);
+  return [...byId.values()]
+    .filter((a) => (alerts.get(a.id)?.state ?? a.state) === 'resolved')
+    .sort((a, b) => Number(b.id) - Number(a.id));
+}
+
 export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const { open, focusNewest } = useStore(inbox);
   const { alerts, alertsLoaded } = useStore(live);
   const panel = useRef<HTMLElement>(null);
   const [limit, setLimit] = useState(PAGE);
-  const items = open ? inboxOf(alerts) : [];
+  const [view, setView] = useState<View>('unresolved');
+  const resolved = useResolved(open && view === 'resolved', alerts);
+  const items = !open ? [] : view === 'resolved' ? (resolved ?? []) : inboxOf(alerts);
   const unread = unreadOf(alerts);
   const me = useUser();
   const names = useUserNames(open && me.role === 'admin');
@@ -328,7 +371,7 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
             Alerts
           </h2>
           <p className="panel-sub num">
-            {unread === 0 ? 'Nothing unread' : `${unread} unread`} · {items.length} not resolved
+            {unread === 0 ? 'Nothing unread' : `${unread} unread`} · {inboxOf(alerts).length} not resolved
           </p>
         </div>
         <button
@@ -351,13 +394,46 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
           <Icon name="close" size={18} />
         </button>
       </header>
+      <div className="inbox-views" role="tablist" aria-label="Which alerts">
+        {(
+          [
+            ['unresolved', 'To handle'],
+            ['resolved', 'Resolved'],
+          ] as const
+        ).map(([v, label]) => (
+          <button
+            key={v}
+            type="button"
+            role="tab"
+            aria-selected={view === v}
+            className={`button button--small ${view === v ? '' : 'button--ghost'}`}
+            onClick={() => {
+              setView(v);
+              setLimit(PAGE);
+            }}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
       {items.length === 0 ? (
         <div className="empty">
           <Icon name="bell" size={22} />
-          <p>{alertsLoaded ? 'No open alerts. New ones appear here until someone handles them.' : 'Loading alerts…'}</p>
+          <p>
+            {view === 'resolved'
+              ? resolved === null
+                ? 'Loading resolved alerts…'
+                : 'No resolved alerts yet.'
+              : alertsLoaded
+                ? 'No open alerts. New ones appear here until someone handles them.'
+                : 'Loading alerts…'}
+          </p>
         </div>
       ) : (
-        <ol className="inbox-list" aria-label="Alerts not resolved, newest first">
+        <ol
+          className="inbox-list"
+          aria-label={view === 'resolved' ? 'Resolved alerts, newest first' : 'Alerts not resolved, newest first'}
+        >
           {items.slice(0, limit).map((alert) => (
             <InboxItem
               key={alert.id}

@@ -253,7 +253,7 @@ function alertFromMessage(item: AlertMessage): AlertInfo {
   };
 }
 
-function alertFromRest(alert: Alert): AlertInfo {
+export function alertFromRest(alert: Alert): AlertInfo {
   const data = alert.data as Record<string, unknown>;
   const by =
     alert.state === 'resolved' ? alert.resolved_by : alert.state === 'acknowledged' ? alert.acknowledged_by : null;
