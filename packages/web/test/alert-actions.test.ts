@@ -348,6 +348,8 @@ describe('acting on alerts in the dashboard', () => {
     await item.waitFor({ timeout: 5000 });
     expect(await item.getAttribute('data-state')).toBe('resolved');
     expect(await item.textContent()).toContain('Resolved by admin');
+    // Handled: nothing left to act on but its details.
+    expect(await item.getByRole('button', { name: /^(Acknowledge|Resolve|Assign to me)$/ }).count()).toBe(0);
     await inbox.getByRole('tab', { name: 'To handle' }).click();
     await item.waitFor({ state: 'detached' });
     await page.keyboard.press('Escape');

@@ -25,6 +25,7 @@ import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { alertSound, setAlertSound } from '../lib/sound';
 import { Store, useStore } from '../lib/store';
+import { AlertButtons } from './AlertButtons';
 import { AuthImage } from './AuthImage';
 import { Icon } from './Icon';
 
@@ -185,25 +186,13 @@ const InboxItem = memo(function InboxItem({
         ) : null}
         {error ? <div className="toast-error">{error}</div> : null}
         <div className="inbox-actions">
-          {alert.state === 'open' ? (
-            <button
-              type="button"
-              className="button button--small"
-              disabled={busy}
-              onClick={() => void act('acknowledge')}
-            >
-              Acknowledge
-            </button>
-          ) : null}
-          <button
-            type="button"
-            className="button button--small button--ghost"
-            disabled={busy}
-            onClick={() => void act('resolve')}
-          >
-            Resolve
-          </button>
-          {alert.assignedTo !== me.id ? (
+          <AlertButtons
+            acknowledge={alert.state === 'open'}
+            resolve={alert.state !== 'resolved'}
+            busy={busy}
+            onAct={(action) => void act(action)}
+          />
+          {alert.state !== 'resolved' && alert.assignedTo !== me.id ? (
             <button
               type="button"
               className="button button--small button--ghost"

@@ -16,6 +16,7 @@ import { type AlertInfo, actOnAlert, dismissToast, live, newestUnread, type Toas
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { useStore } from '../lib/store';
+import { AlertButtons } from './AlertButtons';
 import { openInbox } from './AlertInbox';
 import { AuthImage } from './AuthImage';
 import { Icon } from './Icon';
@@ -95,26 +96,12 @@ function ToastItem({
         ) : null}
         {error ? <div className="toast-error">{error}</div> : null}
         <div className="toast-actions">
-          {open.length > 0 ? (
-            <button
-              type="button"
-              className="button button--small"
-              disabled={busy}
-              onClick={() => void act('acknowledge')}
-            >
-              Acknowledge
-            </button>
-          ) : null}
-          {unresolved.length > 0 ? (
-            <button
-              type="button"
-              className="button button--small button--ghost"
-              disabled={busy}
-              onClick={() => void act('resolve')}
-            >
-              Resolve
-            </button>
-          ) : null}
+          <AlertButtons
+            acknowledge={open.length > 0}
+            resolve={unresolved.length > 0}
+            busy={busy}
+            onAct={(action) => void act(action)}
+          />
           <button
             type="button"
             className="button button--small button--ghost"
