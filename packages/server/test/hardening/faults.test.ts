@@ -53,7 +53,11 @@ describe('server faults', () => {
       // fetch may still hold a kept-alive socket to the old server on this port: the first request
       // on it fails ("other side closed") and drops it. A GET that may fail does that, not the POST.
       for (let i = 0; i < 5; i++) {
-        if (await fetch(`${t.url}/healthz`).then((r) => r.ok, () => false)) break;
+        const ok = await fetch(`${t.url}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
       }
       const during = (await api(t.url, 'POST', '/api/alerts', producer, { alert_type: 'info', message: 'after' })).body;
       const back = connect(t.url, { token: tokens[0], last_event_id: before.id });
