@@ -25,13 +25,12 @@ function simulate(
   const conn = { id: 1, userId: 1, username: 'v', closing: false, media: null } as unknown as Connection;
   let viewers: MediaViewers;
   const outbox = {
-    writeMedia(_conn: Connection, wire: Buffer) {
-      sentAt.set(wire.readUInt32BE(0), Date.now());
+    // The client reads the frames and answers the media ping (a whole WebSocket frame; its payload
+    // from the third byte) `pongMs` later.
+    writeMedia(c: Connection, wires: Buffer[], _bytes: number, ping: Buffer | null) {
+      for (const wire of wires) sentAt.set(wire.readUInt32BE(0), Date.now());
+      if (ping) setTimeout(() => viewers.onPong(c, ping.subarray(2)), pongMs);
       return true;
-    },
-    // The client reads the batch and answers the media ping `pongMs` later.
-    ping(c: Connection, payload: Buffer) {
-      setTimeout(() => viewers.onPong(c, payload), pongMs);
     },
   } as unknown as Outbox;
   viewers = new MediaViewers(outbox, { framesDelivered() {}, framesDropped() {} });

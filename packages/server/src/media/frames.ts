@@ -10,7 +10,7 @@ export interface MediaFrame {
   contentType: FrameContentType;
   width: number;
   height: number;
-  /** The image alone (for HTTP answers). */
+  /** The image alone (for HTTP answers): a view of `wire`. */
   image: Buffer;
   /** The whole binary WebSocket frame (header and image), written as is to every viewer. */
   wire: Buffer;
@@ -21,11 +21,13 @@ export interface MediaFrame {
 export function makeFrame(
   cameraId: number,
   seq: number,
-  image: Buffer,
+  image: Uint8Array,
   contentType: FrameContentType,
   timestamp: number,
 ): MediaFrame {
   const { width, height } = imageSize(image, contentType);
   const header = { cameraId, seq, timestamp, contentType, width, height };
-  return { ...header, image, wire: cameraFrame(header, image), receivedAt: Date.now() };
+  const wire = cameraFrame(header, image);
+  // The image is kept as the tail of the wire frame: one copy of its bytes, whatever it came in.
+  return { ...header, image: wire.subarray(wire.length - image.byteLength), wire, receivedAt: Date.now() };
 }

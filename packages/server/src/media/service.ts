@@ -78,8 +78,8 @@ export class MediaService {
    * Takes an image for a camera: its type from its first bytes (not from what the sender says),
    * its size bounded; then it is the camera's newest frame and goes to its viewers.
    */
-  ingest(cameraId: number, image: Buffer, capturedAt = Date.now()): IngestResult {
-    if (image.length > this.options.maxFrameBytes) {
+  ingest(cameraId: number, image: Uint8Array, capturedAt = Date.now()): IngestResult {
+    if (image.byteLength > this.options.maxFrameBytes) {
       return {
         ok: false,
         code: 'payload_too_large',
@@ -168,7 +168,7 @@ export class MediaService {
       this.hub.messages.refuse(conn, 'forbidden', `Send {"type":"publish","camera_id":${cameraId}} first`);
       return;
     }
-    const result = this.ingest(cameraId, Buffer.from(decoded.image), timestamp);
+    const result = this.ingest(cameraId, decoded.image, timestamp);
     if (!result.ok) this.hub.messages.refuse(conn, 'invalid_message', result.message);
   }
 

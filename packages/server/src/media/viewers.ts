@@ -2,11 +2,14 @@
  * Who watches which camera on this node, and how frames reach them: latest frame wins.
  *
  * Per viewer and camera at most one frame waits; a newer one replaces it (counted as dropped).
- * A connection gets a batch of waiting frames, then a WebSocket ping tagged for media; the next
- * batch goes out when the pong comes back, i.e. when the client has read up to it. So a slow link
- * holds at most one batch in flight and always gets the newest frames next, never a backlog; a
- * fast one is limited only by the fps it asked for. Frames never count toward the slow-consumer
- * close (1013): the outbox subtracts media bytes in flight from the backlog it judges.
+ * Flow control is a byte window per connection, confirmed by WebSocket pings tagged for media: the
+ * pong of a ping says the client has read every frame written before it. Frames go while the bytes
+ * written but not yet confirmed stay within the window. The window starts at one frame and doubles
+ * while the client confirms well within WINDOW_TARGET_MS (slow start, as TCP); otherwise it is what
+ * the client read in that time. So a slow link holds about a fifth of a second of frames in flight
+ * and always gets the newest next, never a backlog, while a fast one is limited only by the fps it
+ * asked for and is pinged a few times a second, not once per frame. Frames never count toward the
+ * slow-consumer close (1013): the outbox subtracts media bytes in flight from the backlog it judges.
  */
 import type { Presence } from '@openeye/protocol';
 import type { HubMetrics } from '../ops/metrics.js';
@@ -33,14 +36,29 @@ interface Watch {
 /** A connection's media state (created on its first watch). */
 export class ViewerState {
   readonly watches = new Map<number, Watch>();
-  /** The tag of the media ping sent after the last batch, until its pong; 0: none outstanding. */
+  /** Media bytes written to this connection, and how many of them its pongs confirmed read. */
+  written = 0;
+  confirmed = 0;
+  /** The tag of the media ping awaiting its pong (0: none), when it went, and `written` then. */
   awaiting = 0;
-  sentAt = 0;
+  pingedAt = 0;
+  pingedMark = 0;
+  /** The bytes that may be written but unconfirmed (beyond this, one frame: 0 at first). */
+  window = 0;
 }
 
 const PING_TAG = 0x6d; // 'm'
 /** A client that never answers a media ping is still given frames after this long (it may ignore pings). */
 const PONG_GIVE_UP_MS = 5000;
+/**
+ * The window: what the connection reads in this long. Frames written stay at most about this old
+ * in the pipe (for a viewer reading 200 KB/s: 40 KB, one typical frame).
+ */
+const WINDOW_TARGET_MS = 200;
+/** The window never exceeds this (a fast local viewer), and one frame may always go. */
+const MAX_WINDOW_BYTES = 1024 * 1024;
+/** A connection with unconfirmed bytes is pinged at least this often (the rate stays current). */
+const PING_EVERY_MS = 250;
 /**
  * A frame may go this much before its slot under the fps cap (at most a quarter of the interval):
  * camera clocks and timers jitter by milliseconds, and a frame that arrives 1 ms early must not wait
@@ -179,24 +197,41 @@ export class MediaViewers {
     this.pump(conn);
   }
 
-  /** A pong arrived: true when it answered a media ping (then the next batch may go). */
+  /** A pong arrived: true when it answered a media ping (then more frames may go). */
   onPong(conn: Connection, data: Buffer): boolean {
     const state = conn.media;
     if (!state || state.awaiting === 0 || data.length !== 5 || data[0] !== PING_TAG) return false;
     if (data.readUInt32BE(1) !== state.awaiting) return false;
+    // The window: doubled while the client reads what was written well within the target time
+    // (slow start, as TCP: a reader that takes a burst quickly is not yet known to be fast), else
+    // what it read in the time it took, scaled to the target (a link that slows down shrinks it).
+    const bytes = state.pingedMark - state.confirmed;
+    const took = Math.max(1, Date.now() - state.pingedAt);
+    state.window =
+      took * 2 <= WINDOW_TARGET_MS
+        ? Math.min(MAX_WINDOW_BYTES, 2 * Math.max(state.window, bytes))
+        : Math.min(MAX_WINDOW_BYTES, (bytes / took) * WINDOW_TARGET_MS);
+    state.confirmed = state.pingedMark;
     state.awaiting = 0;
     this.pump(conn);
     return true;
   }
 
-  /** Sends what may go now: frames whose fps interval passed, while no batch is unconfirmed. */
+  /** Sends what may go now: frames whose fps interval passed, while the window allows. */
   private pump(conn: Connection): void {
     const state = conn.media;
     if (!state || conn.closing) return;
     const now = Date.now();
-    if (state.awaiting !== 0 && now - state.sentAt < PONG_GIVE_UP_MS) return;
-    let frames = 0;
+    if (state.awaiting !== 0 && now - state.pingedAt >= PONG_GIVE_UP_MS) {
+      // No answer: the client may ignore pings. Count what was written as read, as before.
+      state.awaiting = 0;
+      state.confirmed = state.written;
+    }
+    const window = state.window;
+    let wires: Buffer[] | null = null;
+    let sent: Watch[] | null = null;
     let bytes = 0;
+    let held = false;
     for (const w of state.watches.values()) {
       const frame = w.pending;
       if (!frame) continue;
@@ -217,21 +252,59 @@ export class MediaViewers {
         );
         continue;
       }
+      const unconfirmed = state.written + bytes - state.confirmed;
+      if (unconfirmed > 0 && unconfirmed + frame.wire.length > window) {
+        // The pipe is full: the frame waits (a newer one may replace it) for a pong.
+        held = true;
+        continue;
+      }
       w.pending = null;
       // The next slot: one interval after this one, or after now when this frame went late.
       w.nextAt = Math.max(w.nextAt, now) + w.minIntervalMs;
-      if (!this.outbox.writeMedia(conn, frame.wire)) continue;
-      frames++;
+      wires ??= [];
+      wires.push(frame.wire);
       bytes += frame.wire.length;
+      sent ??= [];
+      sent.push(w);
     }
-    if (frames === 0) return;
+    // The cameras take turns when the window is short: the ones just sent go last.
+    if (held && sent) {
+      for (const w of sent) {
+        state.watches.delete(w.cameraId);
+        state.watches.set(w.cameraId, w);
+      }
+    }
+    if (wires === null && !held) return;
+    const unconfirmed = state.written + bytes - state.confirmed;
+    // Ask the client to confirm: when the window is half used or a frame waits for room, and at
+    // least every PING_EVERY_MS (only one ping at a time).
+    const ping =
+      state.awaiting === 0 &&
+      unconfirmed > 0 &&
+      (held || unconfirmed * 2 >= window || now - state.pingedAt >= PING_EVERY_MS)
+        ? this.pingFor(state, state.written + bytes, now)
+        : null;
+    if (wires === null && ping === null) return;
+    if (!this.outbox.writeMedia(conn, wires ?? [], bytes, ping)) return;
+    state.written += bytes;
+    if (wires) this.metrics.framesDelivered(wires.length, bytes);
+  }
+
+  private pingFor(state: ViewerState, mark: number, now: number): Buffer {
     this.tag = (this.tag % 0xffffffff) + 1;
     state.awaiting = this.tag;
-    state.sentAt = now;
-    const ping = Buffer.allocUnsafe(5);
-    ping[0] = PING_TAG;
-    ping.writeUInt32BE(this.tag, 1);
-    this.outbox.ping(conn, ping);
-    this.metrics.framesDelivered(frames, bytes);
+    state.pingedAt = now;
+    state.pingedMark = mark;
+    return mediaPing(this.tag);
   }
+}
+
+/** A WebSocket ping frame (RFC 6455: FIN, opcode 9, unmasked) with the 5-byte media payload. */
+function mediaPing(tag: number): Buffer {
+  const frame = Buffer.allocUnsafe(7);
+  frame[0] = 0x89;
+  frame[1] = 5;
+  frame[2] = PING_TAG;
+  frame.writeUInt32BE(tag, 3);
+  return frame;
 }

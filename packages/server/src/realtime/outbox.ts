@@ -58,23 +58,30 @@ export class Outbox {
   }
 
   /**
-   * Writes a camera frame (a prebuilt binary frame, shared by every viewer) now, after whatever
-   * JSON is queued for this turn. Its bytes are not held against the connection until written out.
+   * Writes camera frames (prebuilt binary frames, shared by every viewer) and the media ping that
+   * follows them now, after whatever JSON is queued for this turn, in one write (the socket is
+   * corked). Their bytes are not held against the connection until written out.
    */
-  writeMedia(conn: Connection, wire: Buffer): boolean {
+  writeMedia(conn: Connection, wires: Buffer[], bytes: number, ping: Buffer | null): boolean {
     const socket = this.socketOf(conn);
     if (!socket || conn.closing) return false;
+    socket.cork();
     this.flushConnection(conn);
-    conn.mediaInFlight += wire.length;
-    socket.write(wire, () => {
-      conn.mediaInFlight -= wire.length;
-    });
+    if (conn.closing) {
+      socket.uncork();
+      return false;
+    }
+    if (bytes > 0) {
+      conn.mediaInFlight += bytes;
+      const last = wires.length - 1;
+      for (let i = 0; i < last; i++) socket.write(wires[i]!);
+      socket.write(wires[last]!, () => {
+        conn.mediaInFlight -= bytes;
+      });
+    }
+    if (ping) socket.write(ping);
+    socket.uncork();
     return true;
-  }
-
-  /** A protocol ping with `payload` (camera frames' flow control: the pong says they were read). */
-  ping(conn: Connection, payload: Buffer): void {
-    if (!conn.closing && conn.ws.readyState === conn.ws.OPEN) conn.ws.ping(payload);
   }
 
   private socketOf(conn: Connection): Socket | null {
