@@ -107,6 +107,16 @@ describe('the fps cap of a watch', () => {
     expect(median(waits)).toBeLessThanOrEqual(5);
   });
 
+  it('a frame kept back for the next one still goes when the camera stops', () => {
+    // 10 fps camera watched at 5 fps; its last frame (the tenth) is one that waits for a fresher one.
+    const arrivals = Array.from({ length: 10 }, (_, k) => k * 100);
+    const { sent, waits, times } = simulate(arrivals, 5);
+    expect(sent).toBe(6); // 0, 200, 400, 600, 800 ms, and the last (900 ms)
+    // The last one sent is the camera's last frame, about a slot after it came.
+    expect(times.at(-1)! - (1_000_000 + 900)).toBeLessThanOrEqual(150);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(150);
+  });
+
   it('never sends two frames closer together than the cap allows, less a small tolerance', () => {
     // A burst: a frame every 10 ms for 3 s, watched at 4 fps (250 ms).
     const arrivals = Array.from({ length: 300 }, (_, k) => k * 10);

@@ -45,6 +45,8 @@ export class ViewerState {
   pingedMark = 0;
   /** The bytes that may be written but unconfirmed (beyond this, one frame: 0 at first). */
   window = 0;
+  /** When a frame kept back for a fresher one goes anyway (the sweep); infinite: none kept back. */
+  lagUntil = Number.POSITIVE_INFINITY;
 }
 
 const PING_TAG = 0x6d; // 'm'
@@ -65,6 +67,11 @@ const PING_EVERY_MS = 250;
  * for the next timer, nor a late timer push every later frame back by its lateness.
  */
 const FPS_TOLERANCE_MS = 20;
+/**
+ * How often frames kept back for a camera's next one are looked at: one that has not come in time
+ * (a camera that stops, or jitters more than the tolerance) lets the kept one go, up to this late.
+ */
+const SWEEP_MS = 25;
 
 export interface MediaMetrics {
   framesDelivered(n: number, bytes: number): void;
@@ -74,6 +81,22 @@ export interface MediaMetrics {
 export class MediaViewers {
   private readonly byCamera = new Map<number, Set<Connection>>();
   private tag = 0;
+  /** Connections with a frame kept back for a fresher one that may not come, and the sweep's timer. */
+  private readonly lagging = new Set<Connection>();
+  private sweep: NodeJS.Timeout | null = null;
+  private readonly sweepLagging = (): void => {
+    this.sweep = null;
+    const now = Date.now();
+    const due: Connection[] = [];
+    for (const conn of this.lagging) {
+      const at = conn.media?.lagUntil ?? Number.POSITIVE_INFINITY;
+      if (at > now && at !== Number.POSITIVE_INFINITY) continue;
+      this.lagging.delete(conn);
+      if (at <= now) due.push(conn);
+    }
+    for (const conn of due) this.pump(conn);
+    if (this.lagging.size > 0) this.sweep ??= setTimeout(this.sweepLagging, SWEEP_MS);
+  };
   /** The number of viewers of a camera on this node changed. */
   onWatchedChange: (cameraId: number, viewers: number) => void = () => undefined;
   /** Who watches what changed (presence). */
@@ -131,6 +154,7 @@ export class MediaViewers {
 
   /** The connection closed: every watch ends. */
   drop(conn: Connection): void {
+    this.lagging.delete(conn);
     if (!conn.media) return;
     for (const cameraId of [...conn.media.watches.keys()]) this.unwatch(conn, cameraId);
   }
@@ -228,6 +252,7 @@ export class MediaViewers {
       state.confirmed = state.written;
     }
     const window = state.window;
+    state.lagUntil = Number.POSITIVE_INFINITY;
     let wires: Buffer[] | null = null;
     let sent: Watch[] | null = null;
     let bytes = 0;
@@ -243,6 +268,14 @@ export class MediaViewers {
       const fresher = w.periodMs > 0 ? w.arrivedAt + w.periodMs : Number.POSITIVE_INFINITY;
       const sendAt = w.arrivedAt < due && fresher <= w.nextAt + slack ? Math.max(due, fresher + slack) : due;
       if (now < sendAt) {
+        if (sendAt > due) {
+          // Waiting for the camera's next frame, which almost always comes and takes the slot:
+          // no timer of its own, the sweep sends this one if the next does not come.
+          state.lagUntil = Math.min(state.lagUntil, sendAt);
+          this.lagging.add(conn);
+          this.sweep ??= setTimeout(this.sweepLagging, SWEEP_MS);
+          continue;
+        }
         w.timer ??= setTimeout(
           () => {
             w.timer = null;
