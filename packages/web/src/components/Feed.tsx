@@ -233,7 +233,7 @@ const FeedRow = memo(function FeedRow({
       data-event-id={item.id}
       data-alert-state={state ?? undefined}
       data-testid="feed-row"
-      // biome-ignore lint/a11y/noNoninteractiveTabindex: rows are focusable so Enter opens their detail
+      // Rows are focusable so Enter opens their detail (not on a read-only wall).
       tabIndex={readOnly ? undefined : 0}
       title={readOnly ? undefined : 'Open in history (Enter)'}
       onKeyDown={onKeyDown}
