@@ -41,7 +41,7 @@ function KeyRevoked() {
           once more.
         </p>
       </div>
-      <button type="button" className="button button--ghost button--small kiosk-revoked-forget" onClick={forget}>
+      <button type="button" className="button button--ghost button--small" onClick={forget}>
         Forget this screen's key
       </button>
     </main>

@@ -258,7 +258,7 @@ export function KioskScreensPanel({ cameras }: { cameras: Camera[] | null }) {
               <th scope="col" className="hide-narrow">
                 Cameras
               </th>
-              <th scope="col">Last seen</th>
+              <th scope="col">Last used</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
               </th>
