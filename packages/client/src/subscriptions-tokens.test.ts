@@ -50,6 +50,12 @@ describe('refreshDelay', () => {
   it('is null for unreadable times', () => {
     expect(refreshDelay('soon', t0, 60_000)).toBeNull();
   });
+  it('is null for a credential that does not expire within a timer (an API key: 9999-12-31)', () => {
+    // setTimeout fires at once for a delay above 2^31 - 1 ms (about 24.8 days): no refresh is due.
+    expect(refreshDelay('9999-12-31T23:59:59.000Z', t0, 60_000)).toBeNull();
+    expect(refreshDelay(at(30 * 86_400_000), t0, 60_000)).toBeNull();
+    expect(refreshDelay(at(24 * 86_400_000), t0, 60_000)).toBe(24 * 86_400_000 - 60_000);
+  });
 });
 
 describe('TokenSource', () => {

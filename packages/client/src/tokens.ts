@@ -52,14 +52,19 @@ export class TokenSource {
   }
 }
 
+/** The longest delay a timer keeps (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * How long to wait before sending a fresh token: `beforeMs` ahead of the expiry, or at half the
  * remaining lifetime when that is shorter, never sooner than 500 ms. Both times are the
  * server's (`token_expires_at` and the message `timestamp`), so client clock skew does not matter.
- * Null when a time is unreadable.
+ * Null when a time is unreadable, or when the wait is longer than a timer keeps: a credential that
+ * does not expire (an API key's `token_expires_at` is the end of year 9999) is never refreshed.
  */
 export function refreshDelay(expiresAt: string, serverNow: string, beforeMs: number): number | null {
   const remaining = Date.parse(expiresAt) - Date.parse(serverNow);
   if (Number.isNaN(remaining)) return null;
-  return Math.max(500, remaining > beforeMs ? remaining - beforeMs : remaining / 2);
+  const delay = Math.max(500, remaining > beforeMs ? remaining - beforeMs : remaining / 2);
+  return delay > MAX_TIMER_MS ? null : delay;
 }

@@ -62,7 +62,7 @@ export const REST_ERRORS = {
     status: 403,
     message: 'Your role may not do this',
     meaning:
-      'The token is valid but the role is not enough: writes need admin or producer; user management, presence and a camera’s snapshot_url or mjpeg_url need admin.',
+      'The token is valid but the role is not enough: writes need admin or producer; user management, presence and a camera’s snapshot_url or mjpeg_url need admin; an API key may not act on alerts, refresh into a token or opt in to push.',
   },
   not_found: {
     status: 404,

@@ -271,7 +271,7 @@ export async function createServer(config: Config, options: CreateServerOptions 
     jwt,
     guard: createGuard(jwt, store, keys),
     users: new UsersService(store, engine),
-    keys: new ApiKeysService(store),
+    keys: new ApiKeysService(store, engine),
     engine,
     loginThrottle: new LoginThrottle(engine.attempts),
     // Two password hashes at a time (the cores), up to 256 waiting: a shift of operators logging in at

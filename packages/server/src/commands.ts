@@ -61,8 +61,10 @@ openeye key list
 openeye key revoke <id>
 
 API keys for machines (cameras, pipelines, bridges): a key acts as a producer for <username> (a
-producer or admin account), optionally only for some cameras, until it is revoked. create prints
-the key once; it is stored hashed. Use it as: Authorization: Bearer <key>.`,
+producer or admin account), optionally only for some cameras, until it is revoked. A viewer's key
+is read-only (a kiosk screen: open /kiosk#key=<key> on it). create prints the key once; it is
+stored hashed. Use it as: Authorization: Bearer <key>. A key revoked here is refused from its next
+request on; revoke from the dashboard or the API to also close its open sockets at once.`,
   mqtt: `openeye mqtt check [--seconds N]
 
 Connects to the brokers of OPENEYE_MQTT_URL and OPENEYE_FRIGATE_MQTT_URL with the configured

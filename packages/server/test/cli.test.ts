@@ -131,9 +131,10 @@ describe('openeye CLI', () => {
     const list = await openeye(['key', 'list'], env);
     expect(list.stdout).toMatch(/^1\toek_[a-z0-9]+\tFront door\tuser \d+\tcameras 1\tlast used never\n$/);
     expect(list.stdout).not.toContain(key);
-    expect((await openeye(['key', 'create', 'eve', '--name', 'x'], env)).stderr).toContain(
-      'API keys are for producer or admin',
-    );
+    // A viewer's key is a kiosk screen's: read-only.
+    const kiosk = await openeye(['key', 'create', 'eve', '--name', 'Lobby wall'], env);
+    expect(kiosk.code).toBe(0);
+    expect(kiosk.stdout.trim()).toMatch(/^oek_/);
     expect((await openeye(['key', 'create', 'cam'], env)).stderr).toBe(
       'openeye: openeye key create needs --name (what the key is for)\n',
     );

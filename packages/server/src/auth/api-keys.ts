@@ -1,10 +1,11 @@
 /**
- * API keys: long-lived credentials for machines (cameras, pipelines, bridges), created by admins,
+ * API keys: long-lived credentials for machines (cameras, pipelines, bridges, kiosk screens), created by admins,
  * shown once, stored hashed, scoped, revocable. A key reads `oek_<prefix>_<secret>`: the prefix
  * finds the row (and is shown in lists), the secret (32 random bytes) is stored as its SHA-256 —
  * a fast hash is right for a random secret of that size; slow hashing is for guessable passwords.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from '@openeye/protocol';
 import type { ApiKeyRecord, Store } from '../store/index.js';
 
 export const API_KEY_MARK = 'oek_';
@@ -13,6 +14,14 @@ const KEY = /^oek_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 const TOUCH_EVERY_MS = 60_000;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * The role an API key acts as: a viewer's key is a viewer (a kiosk screen: read-only, as keys never
+ * act on alerts), any other a producer, never an admin.
+ */
+export function keyRole(role: Role): Role {
+  return role === 'viewer' ? 'viewer' : 'producer';
+}
 
 export function isApiKey(token: string): boolean {
   return token.startsWith(API_KEY_MARK);

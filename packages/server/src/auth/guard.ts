@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
 import type { Store } from '../store/index.js';
 import { CameraAccess } from './access.js';
-import { type ApiKeyVerifier, isApiKey } from './api-keys.js';
+import { type ApiKeyVerifier, isApiKey, keyRole } from './api-keys.js';
 import type { JwtService } from './jwt.js';
 
 export interface AuthUser {
@@ -16,6 +16,8 @@ export interface AuthUser {
   token_version: number;
   /** The cameras this request may see or touch. */
   access: CameraAccess;
+  /** The API key the request came with; null for a person's token. */
+  keyId: number | null;
 }
 
 declare module 'fastify' {
@@ -57,22 +59,32 @@ async function byToken(token: string, jwt: JwtService, store: Store): Promise<Au
     tokenExpiresAt: result.claims.exp,
     token_version: user.token_version,
     access: CameraAccess.forUser(user),
+    keyId: null,
   };
 }
 
-/** An API key acts for its user, as a producer, within the user's cameras and the key's own. */
+/**
+ * An API key acts for its user within the user's cameras and the key's own: as a producer (a
+ * producer's or admin's key), or as a viewer (a viewer's key: a kiosk screen, read-only).
+ */
 async function byKey(token: string, keys: ApiKeyVerifier, store: Store): Promise<AuthUser> {
   const key = await keys.verify(token);
   const user = key ? await store.users.byId(key.user_id) : null;
-  if (!key || !user || user.disabled || user.role === 'viewer') {
+  if (!key || !user || user.disabled) {
     throw new DomainError('unauthorized', 'Invalid API key');
   }
   return {
     id: user.id,
     username: user.username,
-    role: 'producer',
+    role: keyRole(user.role),
     tokenExpiresAt: Number.POSITIVE_INFINITY,
     token_version: user.token_version,
     access: CameraAccess.forUser(user).and(CameraAccess.of(key.camera_ids)),
+    keyId: key.id,
   };
+}
+
+/** A hook for routes a person must call themselves: an API key gets 403 (after the guard). */
+export async function refuseApiKeys(req: FastifyRequest): Promise<void> {
+  if (req.user?.keyId != null) throw new DomainError('forbidden', 'An API key cannot do this; sign in as a person');
 }

@@ -1,13 +1,13 @@
 /**
  * Who a WebSocket connection is: its token (a JWT, or an API key for producers) checked against
  * the user it names. The same rules as the REST guard: unknown or disabled users, and JWTs older
- * than the user's last password change, are refused; an API key acts as a producer within its
- * user's cameras and its own.
+ * than the user's last password change, are refused; an API key acts as a producer (a viewer's
+ * key: as a viewer) within its user's cameras and its own.
  */
 import type { Role } from '@openeye/protocol';
 import type { UserRecord } from '../store/index.js';
 import { CameraAccess } from './access.js';
-import { type ApiKeyVerifier, isApiKey } from './api-keys.js';
+import { type ApiKeyVerifier, isApiKey, keyRole } from './api-keys.js';
 import type { JwtService } from './jwt.js';
 
 /** An API key does not expire: its connections' `token_expires_at` is the last second of 9999. */
@@ -18,6 +18,8 @@ export interface SocketPrincipal {
   /** When the credential expires, seconds since the epoch (API keys: never). */
   expiresAt: number;
   access: CameraAccess;
+  /** The API key the connection came with (its sockets close when it is revoked); null for a JWT. */
+  key: { id: number; cameraIds: number[] | null } | null;
 }
 
 export type SocketAuthResult =
@@ -38,13 +40,14 @@ export class SocketAuthenticator {
       if (!key) return { ok: false, reason: 'invalid' };
       const user = await this.loadUser(key.user_id);
       if (user === 'timeout') return { ok: false, reason: 'timeout' };
-      if (!user || user.disabled || user.role === 'viewer') return { ok: false, reason: 'invalid' };
+      if (!user || user.disabled) return { ok: false, reason: 'invalid' };
       return {
         ok: true,
         principal: {
-          user: { ...user, role: 'producer' },
+          user: { ...user, role: keyRole(user.role) },
           expiresAt: NEVER,
           access: CameraAccess.forUser(user).and(CameraAccess.of(key.camera_ids)),
+          key: { id: key.id, cameraIds: key.camera_ids },
         },
       };
     }
@@ -55,7 +58,7 @@ export class SocketAuthenticator {
     if (!user || user.disabled || user.token_version !== verified.claims.tv) return { ok: false, reason: 'invalid' };
     return {
       ok: true,
-      principal: { user, expiresAt: verified.claims.exp, access: CameraAccess.forUser(user) },
+      principal: { user, expiresAt: verified.claims.exp, access: CameraAccess.forUser(user), key: null },
     };
   }
 }

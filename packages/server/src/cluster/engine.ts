@@ -3,7 +3,7 @@
  * rest of the server does not know whether it runs alone (`local`), on Redis or on NATS.
  *
  * - a bus carrying what a node accepted to every node (stored events in id order, "statistics
- *   changed", user revocations, presence hints): at-most-once is enough, the store is the log and
+ *   changed", user and API key revocations, presence hints): at-most-once is enough, the store is the log and
  *   the sequencer fills gaps (realtime/sequencer.ts);
  * - the per-user connection limit counted over every live node;
  * - the cluster's view: connections by user and who watches which camera, merged from each live
@@ -21,6 +21,8 @@ export type BusMessage =
   | { kind: 'events'; events: EventMessage[] }
   | { kind: 'changed' }
   | { kind: 'user_revoked'; userId: number }
+  /** An API key was revoked: nodes close the connections that came with it. */
+  | { kind: 'key_revoked'; keyId: number }
   /** A user's cameras changed: nodes narrow (or widen) that user's open connections. */
   | { kind: 'user_access'; userId: number }
   /** Who watches which camera changed somewhere in the cluster. */

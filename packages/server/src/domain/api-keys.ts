@@ -1,8 +1,13 @@
-/** API keys for producers: created for a producer (or admin) account, listed, revoked. */
+/**
+ * API keys: created for an account (a producer's or admin's key acts as a producer; a viewer's, as
+ * a read-only viewer: a kiosk screen), listed, revoked. Revoking publishes, so every node closes
+ * the key's open sockets.
+ */
 import type { ApiKey, CreateApiKeyRequest, CreatedApiKey } from '@openeye/protocol';
 import { generateApiKey } from '../auth/api-keys.js';
+import type { EventPublisher } from '../cluster/engine.js';
 import type { ApiKeyRecord, Store } from '../store/index.js';
-import { badRequest, notFound } from './errors.js';
+import { notFound } from './errors.js';
 
 function publicKey(k: ApiKeyRecord): ApiKey {
   return {
@@ -20,6 +25,8 @@ function publicKey(k: ApiKeyRecord): ApiKey {
 export class ApiKeysService {
   constructor(
     private readonly store: Store,
+    /** The cluster bus (null for the CLI, which runs beside the server: its sockets stay until they reconnect). */
+    private readonly bus: EventPublisher | null = null,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -30,7 +37,6 @@ export class ApiKeysService {
   async create(input: CreateApiKeyRequest): Promise<CreatedApiKey> {
     const user = await this.store.users.byId(input.user_id);
     if (!user) throw notFound('User');
-    if (user.role === 'viewer') throw badRequest('user_id: API keys are for producer or admin accounts', 'user_id');
     const { key, prefix, secret_hash } = generateApiKey();
     const record = await this.store.apiKeys.create({
       user_id: user.id,
@@ -43,10 +49,14 @@ export class ApiKeysService {
     return { ...publicKey(record), key };
   }
 
-  /** Revokes a key at once (it is refused from the next request on); revoking twice is fine. */
+  /**
+   * Revokes a key at once: refused from the next request on, and its open sockets are closed
+   * (1008 `Invalid token`) on every node. Revoking twice is fine.
+   */
   async revoke(id: number): Promise<ApiKey> {
     const record = await this.store.apiKeys.revoke(id, this.now().toISOString());
     if (!record) throw notFound('API key');
+    this.bus?.publish({ kind: 'key_revoked', keyId: record.id });
     return publicKey(record);
   }
 }

@@ -16,7 +16,7 @@ import { operations } from './operation.js';
 
 export function alertRoutes(app: App, ctx: RouteContext, alerts: AlertService): void {
   const operation = operations(ctx.guard);
-  // Viewers and admins act on alerts; producers (and API keys, which act as producers) do not.
+  // Viewers and admins act on alerts; producers and API keys (a viewer's key is a kiosk screen) do not.
   const act = ['admin', 'viewer'] as const;
   // A 409 carries the alert as it is now (who acted first).
   const conflict = { errors: ['not_found', 'conflict'] as const, errorBodies: { 409: AlertConflict } };
@@ -61,6 +61,7 @@ export function alertRoutes(app: App, ctx: RouteContext, alerts: AlertService): 
         summary: `${summary}; \`version\` is the version the caller saw (409 with the current alert when it changed)`,
         tag: 'alerts',
         auth: act,
+        apiKeys: false,
         params: AlertIdParams,
         body: AlertTransitionRequest,
         response: { 200: Alert },
@@ -77,6 +78,7 @@ export function alertRoutes(app: App, ctx: RouteContext, alerts: AlertService): 
       summary: 'Assign an alert to a user (yourself; anyone else needs admin), or null to unassign',
       tag: 'alerts',
       auth: act,
+      apiKeys: false,
       params: AlertIdParams,
       body: AssignAlertRequest,
       response: { 200: Alert },

@@ -78,9 +78,11 @@ export function authRoutes(app: App, ctx: RouteContext): void {
     '/api/auth/refresh',
     operation({
       operationId: 'refreshToken',
-      summary: 'A fresh token for a valid one',
+      summary: 'A fresh token for a valid one (not for an API key)',
       tag: 'auth',
       auth: 'user',
+      // A key is not a session: exchanged for a JWT it would shed its cameras and its role cap.
+      apiKeys: false,
       response: { 200: TokenResponse },
     }),
     async (req, reply) => issue(req.user!, reply),

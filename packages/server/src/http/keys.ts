@@ -1,4 +1,4 @@
-/** API keys for producers (admin only): create (the key is shown once), list, revoke. */
+/** API keys (admin only): create (the key is shown once), list, revoke (its sockets close too). */
 import { ApiKey, CreateApiKeyRequest, CreatedApiKey, IdParams } from '@openeye/protocol';
 import { Type } from '@sinclair/typebox';
 import type { App, RouteContext } from './context.js';
@@ -25,7 +25,8 @@ export function keyRoutes(app: App, ctx: RouteContext): void {
     '/api/keys',
     operation({
       operationId: 'createApiKey',
-      summary: 'Create an API key for a producer or admin account; the key is in this answer only',
+      summary:
+        "Create an API key for an account (a viewer's key is read-only: a kiosk screen); the key is in this answer only",
       tag: 'keys',
       auth: admin,
       body: CreateApiKeyRequest,
@@ -39,7 +40,7 @@ export function keyRoutes(app: App, ctx: RouteContext): void {
     '/api/keys/:id',
     operation({
       operationId: 'revokeApiKey',
-      summary: 'Revoke an API key: refused from the next request on',
+      summary: 'Revoke an API key: refused from the next request on, its open sockets closed',
       tag: 'keys',
       auth: admin,
       params: IdParams,

@@ -8,7 +8,7 @@
 import { REST_ERRORS, type RestErrorCode, type Role } from '@openeye/protocol';
 import type { TSchema } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Guard } from '../auth/guard.js';
+import { type Guard, refuseApiKeys } from '../auth/guard.js';
 
 export type Hook = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -53,6 +53,8 @@ export interface OperationSpec<R extends Success, P, Q, B> {
   errorBodies?: Readonly<Record<number, TSchema>>;
   /** Runs after the guard; refuses with `rate_limited`. */
   rateLimit?: Hook;
+  /** false: a person's own act (alerts, a token, push), refused to API keys with 403. */
+  apiKeys?: false;
 }
 
 /** What every route can answer: a storage outage (503) and an unexpected failure (500). */
@@ -71,10 +73,11 @@ export function errorCodes(spec: {
   body?: unknown;
   errors?: readonly RestErrorCode[];
   rateLimit?: unknown;
+  apiKeys?: false;
 }): RestErrorCode[] {
   const codes = new Set<RestErrorCode>([...(spec.errors ?? []), ...ALWAYS]);
   if (spec.auth !== 'public') codes.add('unauthorized');
-  if (Array.isArray(spec.auth)) codes.add('forbidden');
+  if (Array.isArray(spec.auth) || spec.apiKeys === false) codes.add('forbidden');
   if (spec.params || spec.querystring || spec.body) codes.add('validation_error');
   if (spec.body) codes.add('bad_request');
   if (spec.rateLimit) codes.add('rate_limited');
@@ -115,6 +118,7 @@ export function operations(guard: Guard) {
     const hooks: Hook[] = [];
     if (auth === 'user') hooks.push(signedIn);
     else if (auth !== 'public') hooks.push(guard(...auth));
+    if (spec.apiKeys === false) hooks.push(refuseApiKeys);
     if (spec.rateLimit) hooks.push(spec.rateLimit);
 
     const schema = {

@@ -24,6 +24,8 @@ export class Connection implements SubscriptionFilter {
   closing = false;
   /** The user's token version at connect; an `auth` token must carry it (a password change closes us). */
   tokenVersion = 0;
+  /** The API key this connection came with, and its cameras (null: the user's); null for a JWT. */
+  key: { id: number; cameraIds: number[] | null } | null = null;
   readonly bucket: TokenBucket;
   readonly openedAt = Date.now();
   sent = 0;

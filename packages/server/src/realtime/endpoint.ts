@@ -216,7 +216,15 @@ export class WebSocketEndpoint {
     const { principal } = result;
     if (!(await this.takeSlot(ws, principal, remote))) return;
     ws.off('message', hold);
-    const conn = this.deps.hub.register(ws, principal.user, principal.expiresAt, remote, early, principal.access);
+    const conn = this.deps.hub.register(
+      ws,
+      principal.user,
+      principal.expiresAt,
+      remote,
+      early,
+      principal.access,
+      principal.key,
+    );
     this.outcome('accepted');
     this.deps.log.info({ event: 'ws.open', conn: conn.id, user: principal.user.id, remote }, 'connection accepted');
     await this.resume.run(conn, lastEventId);

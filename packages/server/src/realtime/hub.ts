@@ -150,6 +150,7 @@ export class Hub {
     remote: string,
     early: HeldMessage[] = [],
     access: CameraAccess = CameraAccess.ALL,
+    key: Connection['key'] = null,
   ): Connection {
     const { messageRate, messageBurst } = this.options;
     const conn = new Connection(
@@ -164,6 +165,7 @@ export class Hub {
       messageBurst,
     );
     conn.tokenVersion = user.token_version;
+    conn.key = key;
     conn.deflate = ws.extensions.includes('permessage-deflate');
     conn.access = access;
     conn.applyAccess();
@@ -302,13 +304,16 @@ export class Hub {
     };
   }
 
-  /** A user's cameras changed: their open connections see exactly the new set from now on. */
+  /**
+   * A user's cameras changed: their open connections see exactly the new set from now on (those of
+   * an API key: the new set within the key's own cameras).
+   */
   setAccess(userId: number, access: CameraAccess): void {
     const set = this.byUser.get(userId);
     if (!set) return;
     for (const conn of set) {
       this.index.remove(conn);
-      conn.access = access;
+      conn.access = conn.key ? access.and(CameraAccess.of(conn.key.cameraIds)) : access;
       conn.applyAccess();
       this.index.update(conn);
     }
@@ -320,6 +325,13 @@ export class Hub {
   revokeUser(userId: number): void {
     const set = this.byUser.get(userId);
     if (set) for (const conn of set) this.outbox.close(conn, CloseCode.POLICY_VIOLATION, CloseReason.INVALID_TOKEN);
+  }
+
+  /** Closes every connection that came with this API key (revoked) with 1008 `Invalid token`. */
+  revokeKey(keyId: number): void {
+    for (const conn of this.connections.values()) {
+      if (conn.key?.id === keyId) this.outbox.close(conn, CloseCode.POLICY_VIOLATION, CloseReason.INVALID_TOKEN);
+    }
   }
 
   /** Closes every connection of this node with 1001 (the endpoint was switched off); clients go elsewhere. */

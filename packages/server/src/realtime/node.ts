@@ -5,6 +5,7 @@
  *   from the store) ──► hub.deliverEvents ──► outbox ──► sockets
  *                                          changed ──► broadcaster (statistics, coalesced)
  *                                          user_revoked ──► endpoint forgets, hub closes 1008
+ *                                          key_revoked ──► hub closes that key's connections 1008
  *                                          user_access ──► the user's connections re-filtered
  *                                          presence ──► hub.presence (merged view to subscribers)
  */
@@ -124,6 +125,9 @@ export class RealtimeNode {
       case 'user_revoked':
         this.endpoint.forgetUser(m.userId);
         this.hub.revokeUser(m.userId);
+        return;
+      case 'key_revoked':
+        this.hub.revokeKey(m.keyId);
         return;
       case 'user_access':
         this.endpoint

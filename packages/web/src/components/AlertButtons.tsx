@@ -1,6 +1,8 @@
+import { useReadOnly } from '../lib/read-only';
+
 /**
  * Acknowledge and Resolve for an alert, as the toasts and the alert list show them: Acknowledge
- * while it is open, Resolve until it is resolved.
+ * while it is open, Resolve until it is resolved. None on a read-only screen (a kiosk key).
  */
 export function AlertButtons({
   acknowledge,
@@ -13,6 +15,7 @@ export function AlertButtons({
   busy: boolean;
   onAct: (action: 'acknowledge' | 'resolve') => void;
 }) {
+  if (useReadOnly()) return null;
   return (
     <>
       {acknowledge ? (

@@ -12,6 +12,7 @@ import { type KeyboardEvent, memo, useEffect, useId, useMemo, useRef, useState }
 import { cameraName } from '../lib/cameras';
 import { clockTime, humanize, percent } from '../lib/format';
 import { type AlertInfo, type AlertState, actOnAlert, broadcastFrom, type FeedItem, live } from '../lib/live';
+import { useReadOnly } from '../lib/read-only';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { useStoreSelector } from '../lib/store';
@@ -217,8 +218,10 @@ const FeedRow = memo(function FeedRow({
 }) {
   const look = describe(item);
   const meta = [camera, look.detail].filter(Boolean).join(' · ');
+  // A read-only wall (a kiosk key) neither acts on alerts nor opens details away from the wall.
+  const readOnly = useReadOnly();
   const onKeyDown = (event: KeyboardEvent<HTMLLIElement>) => {
-    if (event.key === 'Enter') {
+    if (event.key === 'Enter' && !readOnly) {
       event.preventDefault();
       openEvent(item.id);
     }
@@ -230,11 +233,11 @@ const FeedRow = memo(function FeedRow({
       data-event-id={item.id}
       data-alert-state={state ?? undefined}
       data-testid="feed-row"
-      // biome-ignore lint/a11y/noNoninteractiveTabindex: rows are focusable so Enter opens their detail
-      tabIndex={0}
-      title="Open in history (Enter)"
+      // Rows are focusable so Enter opens their detail (not on a read-only wall).
+      tabIndex={readOnly ? undefined : 0}
+      title={readOnly ? undefined : 'Open in history (Enter)'}
       onKeyDown={onKeyDown}
-      onClick={() => openEvent(item.id)}
+      onClick={readOnly ? undefined : () => openEvent(item.id)}
     >
       <span className="feed-icon" aria-hidden="true">
         <Icon name={look.icon} size={16} />
@@ -251,7 +254,7 @@ const FeedRow = memo(function FeedRow({
             alt={`Snapshot${camera ? ` from ${camera}` : ''}`}
           />
         ) : null}
-        {(state === 'open' || state === 'acknowledged') && alertId ? (
+        {(state === 'open' || state === 'acknowledged') && alertId && !readOnly ? (
           <AlertActionButton
             key={state}
             alertId={alertId}

@@ -1,7 +1,8 @@
 /**
  * Kiosk mode (`?kiosk=1` on any page, or `/kiosk`): full screen, no navigation or header, large type; the
  * numbers, the live feed, the cameras and the alerts. The client reconnects forever (no attempt
- * limit), so a wall screen recovers by itself after any outage.
+ * limit), so a wall screen recovers by itself after any outage. Signed in as a person, or with a
+ * kiosk key (KioskKey.tsx: read-only, never expires).
  */
 import { useOpenEyeClient, useStatistics } from '@openeye/client/react';
 import { cameras } from '../lib/cameras';
@@ -11,17 +12,16 @@ import { useNow, useTitle } from '../lib/hooks';
 import { live } from '../lib/live';
 import { useStore } from '../lib/store';
 import { Feed } from './Feed';
-import { Logo } from './Icon';
+import { Icon, Logo } from './Icon';
 import { KioskCameras } from './KioskCameras';
 import { StatCard } from './StatCard';
 import { ConnectionBanner, StatusIndicator } from './StatusIndicator';
 import { Toasts } from './Toasts';
 
-export function isKiosk(path: string, search: string): boolean {
-  return path === '/kiosk' || new URLSearchParams(search).get('kiosk') === '1';
-}
+export { isKiosk } from '../lib/kiosk-key';
 
-export function KioskShell() {
+/** `onForget`: a discreet button that forgets this screen's kiosk key (no sign-out on a wall). */
+export function KioskShell({ onForget }: { onForget?: () => void } = {}) {
   useTitle('Wall');
   const stats = useStatistics();
   const state = useStore(live);
@@ -42,6 +42,18 @@ export function KioskShell() {
             {clockTime(new Date(now).toISOString())}
           </time>
           <StatusIndicator />
+          {onForget ? (
+            <button
+              type="button"
+              className="icon-button kiosk-forget"
+              onClick={onForget}
+              aria-label="Forget this screen's key"
+              title="Forget this screen's key"
+              data-testid="kiosk-forget"
+            >
+              <Icon name="logout" size={16} />
+            </button>
+          ) : null}
         </div>
         <ConnectionBanner />
         <div className={`kiosk-stats${stale ? ' is-stale' : ''}`} data-stale={stale}>

@@ -13,6 +13,7 @@ import { cameraName } from '../lib/cameras';
 import { clockTime } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { type AlertInfo, actOnAlert, dismissToast, live, newestUnread, type Toast, unreadOf } from '../lib/live';
+import { useReadOnly } from '../lib/read-only';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { useStore } from '../lib/store';
@@ -37,6 +38,7 @@ function ToastItem({
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const readOnly = useReadOnly();
   const newest = toast.ids[toast.ids.length - 1]!;
   const open = toast.ids.filter((id) => (alerts.get(id)?.state ?? 'open') === 'open');
   const meta = [toast.broadcastFrom ? `Broadcast by ${toast.broadcastFrom}` : null, camera, clockTime(toast.timestamp)]
@@ -102,13 +104,15 @@ function ToastItem({
             busy={busy}
             onAct={(action) => void act(action)}
           />
-          <button
-            type="button"
-            className="button button--small button--ghost"
-            onClick={() => navigate(`/history?event=${encodeURIComponent(newest)}`)}
-          >
-            Details
-          </button>
+          {readOnly ? null : (
+            <button
+              type="button"
+              className="button button--small button--ghost"
+              onClick={() => navigate(`/history?event=${encodeURIComponent(newest)}`)}
+            >
+              Details
+            </button>
+          )}
         </div>
       </div>
       <button

@@ -1,11 +1,14 @@
 /**
  * The one client and REST API the dashboard uses, both from `@openeye/client`, sharing a token
- * provider that reads localStorage and renews the token shortly before it expires.
+ * provider that reads localStorage and renews the token shortly before it expires. A kiosk page
+ * signed in with a kiosk key (kiosk-key.ts) gives that key instead: it never expires, so nothing
+ * is renewed.
  *
  * Connection tuning can be overridden for tests and troubleshooting with a JSON object in
  * localStorage under `openeye.client`, e.g. `{"pollIntervalMs":500,"backoff":{"baseMs":100,"capMs":500}}` or `{"shareConnection":false}`.
  */
 import { type ClientOptions, OpenEyeApi, OpenEyeClient } from '@openeye/client';
+import { kioskKeySession, readKioskKey } from './kiosk-key';
 import { decodeToken, readJson, readToken, storeToken } from './session';
 import { readWatchedCameras } from './watch';
 
@@ -18,6 +21,7 @@ let renewing: Promise<string | null> | null = null;
 
 /** The current token, renewed through `POST /api/auth/refresh` when it is about to expire. */
 export async function currentToken(): Promise<string | null> {
+  if (kioskKeySession) return readKioskKey();
   const token = readToken();
   if (!token) return null;
   const claims = decodeToken(token);
@@ -66,8 +70,9 @@ const watched = readWatchedCameras();
  * others get its messages), so the per-user limit counts devices, not tabs. The tabs share one
  * session too (the token in localStorage; auth.tsx signs every tab out together and reloads a tab
  * when another signs in as someone else). `{"shareConnection":false}` in `openeye.client` turns it off.
+ * Kiosk pages with a kiosk key share theirs among themselves only: another credential.
  */
-const SHARE_GROUP = 'dashboard';
+const SHARE_GROUP = kioskKeySession ? 'kiosk' : 'dashboard';
 
 export const client = new OpenEyeClient({
   getToken: currentToken,

@@ -12,6 +12,7 @@ import { api } from '../lib/services';
 import { useStore } from '../lib/store';
 import { ApiKeysPanel, UsersAccessPanel } from './AdminAccess';
 import { AdminAlerts } from './AdminAlerts';
+import { KioskScreensPanel } from './AdminKiosk';
 import { Avatar } from './People';
 
 const REFRESH_MS = 3000;
@@ -330,6 +331,7 @@ export function AdminPage() {
         <BroadcastForm />
         <UsersAccessPanel cameras={cameraList} />
         <ApiKeysPanel cameras={cameraList} />
+        <KioskScreensPanel cameras={cameraList} />
         <AdminAlerts cameras={cameraList} />
       </div>
     </>

@@ -1,5 +1,6 @@
 /**
- * The admin's access panels: which cameras each account may see, and API keys for machines.
+ * The admin's access panels: which cameras each account may see, and API keys for machines (the
+ * keys of viewer accounts are kiosk screens: AdminKiosk.tsx lists them).
  */
 import { ApiError } from '@openeye/client';
 import type { ApiKey, Camera, User } from '@openeye/protocol';
@@ -10,12 +11,12 @@ import { cameraName } from '../lib/cameras';
 import { relativeTime } from '../lib/format';
 import { api } from '../lib/services';
 
-function problem(e: unknown): string {
+export function problem(e: unknown): string {
   if (e instanceof ApiError && e.status === 0) return 'The server cannot be reached. Try again.';
   return e instanceof Error ? e.message : 'That did not work.';
 }
 
-function camerasLabel(ids: readonly number[] | null, list: Camera[] | null): string {
+export function camerasLabel(ids: readonly number[] | null, list: Camera[] | null): string {
   if (ids === null) return 'All cameras';
   if (ids.length === 0) return 'No cameras';
   if (ids.length > 3) return `${ids.length} cameras`;
@@ -23,7 +24,7 @@ function camerasLabel(ids: readonly number[] | null, list: Camera[] | null): str
 }
 
 /** Choose "every camera" or some of them. */
-function CameraPicker({
+export function CameraPicker({
   value,
   onChange,
   cameras,
@@ -356,6 +357,9 @@ export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
     }
   };
   const owner = (id: number) => users.find((u) => u.id === id)?.username ?? `User ${id}`;
+  // Keys of viewer accounts are kiosk screens, listed in their own panel.
+  const viewerIds = new Set(users.filter((u) => u.role === 'viewer').map((u) => u.id));
+  const machines = keys?.filter((k) => !viewerIds.has(k.user_id)) ?? null;
   return (
     <section className="card panel" aria-labelledby="keys-title" data-testid="api-keys">
       <header className="panel-head">
@@ -374,9 +378,9 @@ export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
           {error}
         </p>
       ) : null}
-      {keys === null ? (
+      {machines === null ? (
         <div className="empty">Loading…</div>
-      ) : keys.length === 0 ? (
+      ) : machines.length === 0 ? (
         <div className="empty">
           <p>No API keys yet. Give each camera or pipeline its own, so one can be revoked alone.</p>
         </div>
@@ -395,7 +399,7 @@ export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
             </tr>
           </thead>
           <tbody>
-            {keys.map((k) => (
+            {machines.map((k) => (
               <tr key={k.id} className={k.revoked_at ? 'is-muted' : undefined}>
                 <td>
                   <span className="cell-title">{k.name}</span>
