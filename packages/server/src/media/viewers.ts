@@ -266,7 +266,12 @@ export class MediaViewers {
       // fresher one takes the slot: this one goes only if the next does not come in time.
       const due = w.nextAt - slack;
       const fresher = w.periodMs > 0 ? w.arrivedAt + w.periodMs : Number.POSITIVE_INFINITY;
-      const sendAt = w.arrivedAt < due && fresher <= w.nextAt + slack ? Math.max(due, fresher + slack) : due;
+      // A fresher frame that is late is waited for up to half a camera interval: under load,
+      // cameras jitter by more than the tolerance, and the kept one is a whole interval old.
+      const sendAt =
+        w.arrivedAt < due && fresher <= w.nextAt + slack
+          ? Math.max(due, fresher + Math.max(slack, w.periodMs / 2))
+          : due;
       if (now < sendAt) {
         if (sendAt > due) {
           // Waiting for the camera's next frame, which almost always comes and takes the slot:
