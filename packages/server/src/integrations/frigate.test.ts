@@ -52,6 +52,22 @@ describe('frigate/events', () => {
     });
   });
 
+  it('links in events never carry the credentials of OPENEYE_FRIGATE_URL (every viewer gets them)', () => {
+    const withUser = { frigateUrl: 'http://openeye:s3cret@frigate:5000' };
+    for (const [topic, name] of [
+      ['frigate/events', 'events-person-unrecognised-new'],
+      ['frigate/events', 'events-person-unrecognised-end'],
+      ['frigate/reviews', 'reviews-alert-end'],
+    ] as const) {
+      const r = map(topic, fixture(name), withUser);
+      if (!r.ok) throw new Error(name);
+      const text = JSON.stringify(r.actions);
+      expect(text).not.toContain('s3cret');
+      expect(text).not.toContain('openeye:');
+      expect(text).toContain('"http://frigate:5000/');
+    }
+  });
+
   it("a recognised person's sub label is a recognition, one receipt per object and name", () => {
     const update = actions('frigate/events', 'events-person-recognised-update');
     expect(update[1]).toMatchObject({

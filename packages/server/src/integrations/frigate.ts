@@ -10,6 +10,7 @@
 import { jsonDepthExceeds } from '@openeye/protocol';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { splitCredentials } from '../media/source-url.js';
 import type { Receipt } from '../store/index.js';
 
 export const FRIGATE = 'frigate';
@@ -190,16 +191,27 @@ export function subLabel(value: TrackedObject['sub_label']): { name: string; sco
 /** The receipt kind of a face name: one recognition per object and distinct name. */
 export const faceKind = (name: string | null) => (name === null ? 'face:unknown' : `face:${name.toLowerCase()}`);
 
+/**
+ * OPENEYE_FRIGATE_URL as links in events show it: without the credentials it may carry (every
+ * viewer of the event gets its links; the server's own requests to Frigate add them).
+ */
+function linkBase(o: FrigateOptions): string | null {
+  if (!o.frigateUrl) return null;
+  return splitCredentials(o.frigateUrl)?.url.href.replace(/\/+$/, '') ?? null;
+}
+
 function links(o: FrigateOptions, id: string, hasSnapshot: boolean | undefined): Record<string, string> {
-  if (!o.frigateUrl || !hasSnapshot) return {};
-  const base = `${o.frigateUrl}/api/events/${encodeURIComponent(id)}`;
+  const frigate = linkBase(o);
+  if (!frigate || !hasSnapshot) return {};
+  const base = `${frigate}/api/events/${encodeURIComponent(id)}`;
   return { snapshot_url: `${base}/snapshot.jpg`, thumbnail_url: `${base}/thumbnail.jpg` };
 }
 
 /** The camera's live links in Frigate (latest frame, MJPEG), for the camera's live sources. */
 export function cameraLinks(o: FrigateOptions, camera: string): Record<string, string> {
-  if (!o.frigateUrl) return {};
-  const base = `${o.frigateUrl}/api/${encodeURIComponent(camera)}`;
+  const frigate = linkBase(o);
+  if (!frigate) return {};
+  const base = `${frigate}/api/${encodeURIComponent(camera)}`;
   return { camera_snapshot_url: `${base}/latest.jpg`, camera_mjpeg_url: base };
 }
 
@@ -284,10 +296,11 @@ export function mapTrackedObjectUpdate(value: unknown): FrigateResult {
 
 /** The review's thumbnail over HTTP: `thumb_path` without Frigate's media root. */
 function reviewThumb(o: FrigateOptions, r: Review): Record<string, string> {
-  if (!o.frigateUrl || !r.thumb_path) return {};
+  const frigate = linkBase(o);
+  if (!frigate || !r.thumb_path) return {};
   const path = r.thumb_path.replace(/^\/media\/frigate/, '');
   if (!/^\/clips\/review\/[A-Za-z0-9._-]+\.(webp|jpg)$/.test(path)) return {};
-  return { thumbnail_url: `${o.frigateUrl}${path}` };
+  return { thumbnail_url: `${frigate}${path}` };
 }
 
 /** `<frigate>/reviews`: an `alert` review becomes one OpenEye alert; its updates go to the lifecycle hook. */
