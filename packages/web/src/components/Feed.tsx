@@ -10,7 +10,7 @@ import type { Camera } from '@openeye/protocol';
 import { cameraOf } from '@openeye/protocol/events';
 import { type KeyboardEvent, memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
-import { clockTime, humanize, percent } from '../lib/format';
+import { clockTime, formatFullDateTime, humanize, percent } from '../lib/format';
 import { type AlertInfo, type AlertState, actOnAlert, broadcastFrom, type FeedItem, live } from '../lib/live';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
@@ -260,7 +260,7 @@ const FeedRow = memo(function FeedRow({
           />
         ) : null}
         {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
-        <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
+        <time className="feed-time num" dateTime={item.timestamp} title={formatFullDateTime(item.timestamp)}>
           {clockTime(item.timestamp)}
         </time>
       </div>
