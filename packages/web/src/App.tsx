@@ -17,7 +17,7 @@ import { cameras } from './lib/cameras';
 import { useUnreadTitle } from './lib/hooks';
 import { live, unreadOf } from './lib/live';
 import { Link, usePath } from './lib/router';
-import { useStore } from './lib/store';
+import { useStore, useStoreSelector } from './lib/store';
 import { useTheme } from './lib/theme';
 import { DashboardPage } from './pages/Dashboard';
 import { LoginPage } from './pages/Login';
@@ -61,9 +61,9 @@ const ROUTES: NavEntry[] = [
 export const ALERT_SHORTCUT_HINT = 'Alt+A jumps to the newest unread alert';
 
 function AlertsButton() {
-  const { alerts } = useStore(live);
+  // A number: the button re-renders when the count changes, not at every store change.
+  const unread = useStoreSelector(live, (s) => unreadOf(s.alerts));
   const open = useInboxOpen();
-  const unread = unreadOf(alerts);
   useUnreadTitle(unread);
   return (
     <button

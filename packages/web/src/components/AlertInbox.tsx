@@ -7,7 +7,7 @@
 
 import { type AlertWithHistory, ApiError } from '@openeye/client';
 import type { Camera } from '@openeye/protocol';
-import { memo, useEffect, useId, useRef, useState } from 'react';
+import { memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useUser } from '../lib/auth';
 import { cameraName } from '../lib/cameras';
 import { clockMinute, clockTime } from '../lib/format';
@@ -24,7 +24,7 @@ import {
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { alertSound, setAlertSound } from '../lib/sound';
-import { Store, useStore } from '../lib/store';
+import { Store, useStore, useStoreSelector } from '../lib/store';
 import { AlertButtons } from './AlertButtons';
 import { AuthImage } from './AuthImage';
 import { Icon } from './Icon';
@@ -326,13 +326,20 @@ function useResolved(active: boolean, alerts: ReadonlyMap<string, AlertInfo>): A
 
 export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
   const { open, focusNewest } = useStore(inbox);
-  const { alerts, alertsLoaded } = useStore(live);
+  // The list follows the store with deferred values: during a burst React renders it in slices
+  // between frames, after the urgent parts (toasts, the header's count).
+  const alerts = useDeferredValue(useStoreSelector(live, (s) => s.alerts));
+  const alertsLoaded = useStoreSelector(live, (s) => s.alertsLoaded);
+  // Opening shows the panel (and focuses its heading) at once, its rows a moment later; with
+  // Alt+A the rows come at once, since the newest unread one gets the focus.
+  const listOpen = useDeferredValue(open) || focusNewest;
   const panel = useRef<HTMLElement>(null);
   const [limit, setLimit] = useState(PAGE);
   const [view, setView] = useState<View>('unresolved');
   const resolved = useResolved(open && view === 'resolved', alerts);
-  const items = !open ? [] : view === 'resolved' ? (resolved ?? []) : inboxOf(alerts);
-  const unread = unreadOf(alerts);
+  const unresolved = useMemo(() => (open ? inboxOf(alerts) : []), [open, alerts]);
+  const items = !open ? [] : view === 'resolved' ? (resolved ?? []) : unresolved;
+  const unread = useMemo(() => unreadOf(alerts), [alerts]);
   const me = useUser();
   const names = useUserNames(open && me.role === 'admin');
   const sound = useStore(alertSound);
@@ -360,7 +367,7 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
             Alerts
           </h2>
           <p className="panel-sub num">
-            {unread === 0 ? 'Nothing unread' : `${unread} unread`} · {inboxOf(alerts).length} not resolved
+            {unread === 0 ? 'Nothing unread' : `${unread} unread`} · {unresolved.length} not resolved
           </p>
         </div>
         <button
@@ -405,7 +412,7 @@ export function AlertInbox({ cameras }: { cameras: Camera[] | null }) {
           </button>
         ))}
       </div>
-      {items.length === 0 ? (
+      {!listOpen ? null : items.length === 0 ? (
         <div className="empty">
           <Icon name="bell" size={22} />
           <p>

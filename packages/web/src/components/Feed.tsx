@@ -8,9 +8,9 @@
  */
 import type { Camera } from '@openeye/protocol';
 import { cameraOf } from '@openeye/protocol/events';
-import { type KeyboardEvent, memo, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
-import { clockTime, humanize, percent } from '../lib/format';
+import { clockTime, formatFullDateTime, humanize, percent } from '../lib/format';
 import { type AlertInfo, type AlertState, actOnAlert, broadcastFrom, type FeedItem, live } from '../lib/live';
 import { useReadOnly } from '../lib/read-only';
 import { navigate } from '../lib/router';
@@ -263,7 +263,7 @@ const FeedRow = memo(function FeedRow({
           />
         ) : null}
         {state ? <span className={`feed-state feed-state--${state}`}>{STATE_LABELS[state]}</span> : null}
-        <time className="feed-time num" dateTime={item.timestamp} title={new Date(item.timestamp).toLocaleString()}>
+        <time className="feed-time num" dateTime={item.timestamp} title={formatFullDateTime(item.timestamp)}>
           {clockTime(item.timestamp)}
         </time>
       </div>
@@ -422,13 +422,26 @@ export function Feed({
   );
 }
 
-/** The feed fed by the live store: only this part re-renders when events arrive. */
+const DeferredFeed = memo(Feed);
+
+/**
+ * The feed fed by the live store: only this part re-renders when events arrive, and not urgently:
+ * the list renders with deferred values, so React renders it in slices between frames, yielding
+ * to input, the toasts and the header's count (a burst of alerts is no single long task).
+ */
 export function LiveFeed({ cameras, stale = false }: { cameras: Camera[] | null; stale?: boolean }) {
-  const items = useStoreSelector(live, (s) => s.feed);
+  const items = useDeferredValue(useStoreSelector(live, (s) => s.feed));
   const seeded = useStoreSelector(live, (s) => s.seeded);
-  const alerts = useStoreSelector(live, (s) => s.alerts);
+  const alerts = useDeferredValue(useStoreSelector(live, (s) => s.alerts));
   const alertsLoaded = useStoreSelector(live, (s) => s.alertsLoaded);
   return (
-    <Feed items={items} cameras={cameras} seeded={seeded} alerts={alerts} alertsLoaded={alertsLoaded} stale={stale} />
+    <DeferredFeed
+      items={items}
+      cameras={cameras}
+      seeded={seeded}
+      alerts={alerts}
+      alertsLoaded={alertsLoaded}
+      stale={stale}
+    />
   );
 }

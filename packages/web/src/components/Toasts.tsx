@@ -8,7 +8,7 @@
  * assertive for critical, polite for the others. Escape dismisses the focused toast.
  */
 import type { Camera } from '@openeye/protocol';
-import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
+import { type KeyboardEvent, memo, useEffect, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
 import { clockTime } from '../lib/format';
 import { useNow } from '../lib/hooks';
@@ -16,7 +16,7 @@ import { type AlertInfo, actOnAlert, dismissToast, live, newestUnread, type Toas
 import { useReadOnly } from '../lib/read-only';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
-import { useStore } from '../lib/store';
+import { useStoreSelector } from '../lib/store';
 import { AlertButtons } from './AlertButtons';
 import { openInbox } from './AlertInbox';
 import { AuthImage } from './AuthImage';
@@ -27,30 +27,42 @@ export const MAX_VISIBLE_TOASTS = 3;
 /** Asks the alert area to focus the newest unread alert (the Alt+A shortcut). */
 export const FOCUS_NEWEST_ALERT = 'openeye:focus-newest-alert';
 
-function ToastItem({
+/** The toast's alerts an action applies to: those open (Acknowledge), those not resolved (Resolve). */
+function idsFor(toast: Toast, alerts: ReadonlyMap<string, AlertInfo>, action: 'acknowledge' | 'resolve'): string[] {
+  return toast.ids.filter((id) => {
+    const state = alerts.get(id)?.state ?? 'open';
+    return action === 'acknowledge' ? state === 'open' : state !== 'resolved';
+  });
+}
+
+/**
+ * One toast. Its props change only when the toast itself does (not at every alert of a burst):
+ * the alerts it acts on are looked up when a button is pressed.
+ */
+const ToastItem = memo(function ToastItem({
   toast,
   camera,
-  alerts,
+  canAcknowledge,
+  canResolve,
 }: {
   toast: Toast;
   camera: string | null;
-  alerts: ReadonlyMap<string, AlertInfo>;
+  canAcknowledge: boolean;
+  canResolve: boolean;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const readOnly = useReadOnly();
   const newest = toast.ids[toast.ids.length - 1]!;
-  const open = toast.ids.filter((id) => (alerts.get(id)?.state ?? 'open') === 'open');
   const meta = [toast.broadcastFrom ? `Broadcast by ${toast.broadcastFrom}` : null, camera, clockTime(toast.timestamp)]
     .filter(Boolean)
     .join(' · ');
 
-  const unresolved = toast.ids.filter((id) => (alerts.get(id)?.state ?? 'open') !== 'resolved');
   const act = async (action: 'acknowledge' | 'resolve') => {
     setBusy(true);
     setError(null);
     try {
-      for (const id of action === 'acknowledge' ? open : unresolved) await actOnAlert(api, id, action);
+      for (const id of idsFor(toast, live.get().alerts, action)) await actOnAlert(api, id, action);
     } catch {
       setError(`Could not ${action}. Try again.`);
       setBusy(false);
@@ -99,8 +111,8 @@ function ToastItem({
         {error ? <div className="toast-error">{error}</div> : null}
         <div className="toast-actions">
           <AlertButtons
-            acknowledge={open.length > 0}
-            resolve={unresolved.length > 0}
+            acknowledge={canAcknowledge}
+            resolve={canResolve}
             busy={busy}
             onAct={(action) => void act(action)}
           />
@@ -126,7 +138,7 @@ function ToastItem({
       </button>
     </article>
   );
-}
+});
 
 /**
  * The toasts shown now, at most `max`: the newest one always, then the pinned critical ones, then
@@ -146,7 +158,9 @@ function fitting(): number {
 }
 
 export function Toasts({ cameras }: { cameras: Camera[] | null }) {
-  const { toasts, alerts, announce } = useStore(live);
+  const toasts = useStoreSelector(live, (s) => s.toasts);
+  const alerts = useStoreSelector(live, (s) => s.alerts);
+  const announce = useStoreSelector(live, (s) => s.announce);
   const now = useNow(1000);
   const max = fitting();
   const region = useRef<HTMLElement>(null);
@@ -188,7 +202,13 @@ export function Toasts({ cameras }: { cameras: Camera[] | null }) {
           </button>
         ) : null}
         {visible.map((toast) => (
-          <ToastItem key={toast.key} toast={toast} camera={cameraName(toast.cameraId, cameras)} alerts={alerts} />
+          <ToastItem
+            key={toast.key}
+            toast={toast}
+            camera={cameraName(toast.cameraId, cameras)}
+            canAcknowledge={idsFor(toast, alerts, 'acknowledge').length > 0}
+            canResolve={idsFor(toast, alerts, 'resolve').length > 0}
+          />
         ))}
       </section>
     </>

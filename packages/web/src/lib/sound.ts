@@ -41,11 +41,17 @@ function audio(): AudioContext | null {
   }
 }
 
-/** Two short tones (about 0.3 s), when the setting is on. */
+/** Beeps closer together than this are one: a burst of critical alerts beeps once, not per alert. */
+const BEEP_GAP_MS = 1500;
+let lastBeep = Number.NEGATIVE_INFINITY;
+
+/** Two short tones (about 0.3 s), when the setting is on; at most one every 1.5 s. */
 export function beepForCritical(): void {
   if (!alertSound.get()) return;
   const ctx = audio();
   if (!ctx) return;
+  if (Date.now() - lastBeep < BEEP_GAP_MS) return;
+  lastBeep = Date.now();
   const start = ctx.currentTime;
   for (const [offset, frequency] of [
     [0, 880],
