@@ -119,6 +119,15 @@ export class CamerasRepository {
     return r ? toCamera(r) : null;
   }
 
+  /**
+   * A sign of life (every camera event, every frame): sets `last_seen_at` only, and reads nothing
+   * back. False when there is no such camera.
+   */
+  async touch(id: number, at: string): Promise<boolean> {
+    const r = await this.db.updateTable('cameras').set({ last_seen_at: at }).where('id', '=', id).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
   async delete(id: number): Promise<boolean> {
     const r = await this.db.deleteFrom('cameras').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
