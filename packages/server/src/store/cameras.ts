@@ -1,6 +1,7 @@
 import type { Camera } from '@openeye/protocol';
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { maskSourceUrl } from '../media/source-url.js';
+import { PreparedQuery } from './prepared.js';
 import type { CamerasTable, Database } from './schema.js';
 
 type Row = Selectable<CamerasTable>;
@@ -52,6 +53,11 @@ export interface NewCamera {
   /** The bridge that created the camera (`frigate`); unset for cameras created through the API. */
   source?: string | null;
 }
+
+/** A sign of life (prepared: compiled once, store/prepared.ts). */
+export const touchCameraQuery = new PreparedQuery(2, (db, id: number, at: string) =>
+  db.updateTable('cameras').set({ last_seen_at: at }).where('id', '=', id),
+);
 
 export class CamerasRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -124,8 +130,7 @@ export class CamerasRepository {
    * back. False when there is no such camera.
    */
   async touch(id: number, at: string): Promise<boolean> {
-    const r = await this.db.updateTable('cameras').set({ last_seen_at: at }).where('id', '=', id).executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0;
+    return (await touchCameraQuery.affected(this.db, id, at)) > 0;
   }
 
   async delete(id: number): Promise<boolean> {
