@@ -190,7 +190,7 @@ export class DomainService {
     const snapshot = this.imageFor(cameraId, image);
     return this.writeWithEvents(
       async (tx, now) => {
-        if (!(await tx.cameras.update(cameraId, { last_seen_at: now }))) throw notFound('Camera');
+        if (!(await tx.cameras.touch(cameraId, now))) throw notFound('Camera');
         const events: NewEvent[] = [{ kind: 'camera_event', camera_id: cameraId, event_type: eventType, data }];
         return { result: null, events, changed: false };
       },
@@ -201,7 +201,7 @@ export class DomainService {
 
   /** A sign of life of a camera that is no event (a frame): only its `last_seen_at` moves. */
   async cameraSeen(id: number): Promise<void> {
-    await this.store.cameras.update(id, { last_seen_at: this.now().toISOString() });
+    await this.store.cameras.touch(id, this.now().toISOString());
   }
 
   // ------------------------------------------------------------------ people
@@ -251,7 +251,7 @@ export class DomainService {
           confidence: input.confidence ?? null,
           occurred_at,
         });
-        await tx.cameras.update(camera.id, { last_seen_at: now });
+        await tx.cameras.touch(camera.id, now);
         const common = { recognition_id: row.id, confidence: row.confidence, occurred_at, camera_name: camera.name };
         const events: NewEvent[] = person
           ? [

@@ -7,7 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ClusterEngine } from '../cluster/engine.js';
 import type { App } from '../http/context.js';
-import { redactUrl } from '../logger.js';
+import { type Logger, redactUrl } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { Metrics } from './metrics.js';
 
@@ -37,7 +37,9 @@ export function opsRoutes(
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
     metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    if (route !== '/metrics' && route !== '/healthz') {
+    // The line's fields (the redacted URL, the client's address) only when it is written: not at
+    // LOG_LEVEL=warn. Fastify's request loggers are children of ours (pino).
+    if (route !== '/metrics' && route !== '/healthz' && (req.log as Logger).isLevelEnabled('info')) {
       req.log.info(
         {
           event: 'http',

@@ -1,6 +1,7 @@
 import type { Camera } from '@openeye/protocol';
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { maskSourceUrl } from '../media/source-url.js';
+import { PreparedQuery } from './prepared.js';
 import type { CamerasTable, Database } from './schema.js';
 
 type Row = Selectable<CamerasTable>;
@@ -52,6 +53,11 @@ export interface NewCamera {
   /** The bridge that created the camera (`frigate`); unset for cameras created through the API. */
   source?: string | null;
 }
+
+/** A sign of life (prepared: compiled once, store/prepared.ts). */
+export const touchCameraQuery = new PreparedQuery(2, (db, id: number, at: string) =>
+  db.updateTable('cameras').set({ last_seen_at: at }).where('id', '=', id),
+);
 
 export class CamerasRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -117,6 +123,14 @@ export class CamerasRepository {
     if (Object.keys(values).length === 0) return this.byId(id);
     const r = await this.db.updateTable('cameras').set(values).where('id', '=', id).returningAll().executeTakeFirst();
     return r ? toCamera(r) : null;
+  }
+
+  /**
+   * A sign of life (every camera event, every frame): sets `last_seen_at` only, and reads nothing
+   * back. False when there is no such camera.
+   */
+  async touch(id: number, at: string): Promise<boolean> {
+    return (await touchCameraQuery.affected(this.db, id, at)) > 0;
   }
 
   async delete(id: number): Promise<boolean> {

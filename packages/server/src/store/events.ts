@@ -14,6 +14,7 @@ import {
   type StoredEventType,
 } from '@openeye/protocol';
 import { type Kysely, sql } from 'kysely';
+import { PreparedQuery } from './prepared.js';
 import type { Database, EventsTable } from './schema.js';
 
 export type EventKind = StoredEventType;
@@ -88,6 +89,20 @@ export function parseEventId(id: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
+/** The insert of every stored event (prepared: compiled once, store/prepared.ts). */
+export const insertEventQuery = new PreparedQuery(
+  6,
+  (
+    db,
+    kind: EventsTable['kind'],
+    camera_id: number | null,
+    event_type: string,
+    data: string,
+    snapshot: string | null,
+    created_at: string,
+  ) => db.insertInto('events').values({ kind, camera_id, event_type, data, snapshot, created_at }).returningAll(),
+);
+
 export class EventsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -100,12 +115,16 @@ export class EventsRepository {
   }
 
   async insert(e: EventRecord & { created_at: string }): Promise<EventMessage> {
-    const { snapshot, ...rest } = e;
-    const row = await this.db
-      .insertInto('events')
-      .values({ ...rest, data: JSON.stringify(e.data), snapshot: snapshot ? JSON.stringify(snapshot) : null })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const [row] = await insertEventQuery.execute(
+      this.db,
+      e.kind,
+      e.camera_id ?? null,
+      e.event_type,
+      JSON.stringify(e.data),
+      e.snapshot ? JSON.stringify(e.snapshot) : null,
+      e.created_at,
+    );
+    if (!row) throw new Error('events: the insert returned no row');
     return toMessage(row);
   }
 

@@ -1,5 +1,6 @@
 import type { Role, User } from '@openeye/protocol';
 import type { Kysely } from 'kysely';
+import { PreparedQuery } from './prepared.js';
 import type { Database, UsersTable } from './schema.js';
 
 export interface UserRecord extends User {
@@ -46,6 +47,11 @@ export function publicUser(u: UserRecord): User {
   };
 }
 
+/** A user by id: every authenticated request reads it (prepared: compiled once, store/prepared.ts). */
+export const userByIdQuery = new PreparedQuery(1, (db, id: number) =>
+  db.selectFrom('users').selectAll().where('id', '=', id),
+);
+
 export class UsersRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -62,7 +68,7 @@ export class UsersRepository {
   }
 
   async byId(id: number): Promise<UserRecord | null> {
-    const r = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const [r] = await userByIdQuery.execute(this.db, id);
     return r ? toRecord(r) : null;
   }
 
