@@ -8,6 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, tempDir } from '../../server/src/testing.js';
+import { seriousViolations } from './axe.js';
 import { type Harness, startHarness, waitForStatus } from './support.js';
 
 let h: Harness;
@@ -95,6 +96,8 @@ describe('a kiosk screen with its own key', () => {
     // Clicking a row does not take the wall elsewhere.
     await row.click();
     expect(new URL(wall.url()).pathname).toBe('/kiosk');
+    // Accessible as the other pages are (a11y.test.ts): nothing serious or critical for axe.
+    expect(await seriousViolations(wall)).toEqual([]);
   }, 30_000);
 
   it('comes back by itself after the server restarts', async () => {
@@ -150,6 +153,7 @@ describe('a kiosk screen with its own key', () => {
     expect(await revoked.getByRole('heading').textContent()).toBe("This screen's key was revoked.");
     expect(await revoked.textContent()).toContain('Ask an administrator for a new sign-in link.');
     expect(await wall.getByTestId('kiosk').count()).toBe(0);
+    expect(await seriousViolations(wall)).toEqual([]);
     // No more attempts with the revoked key: no socket, no request.
     let attempts = 0;
     wall.on('websocket', () => attempts++);
