@@ -379,6 +379,9 @@ function scheduleAlertsReload(): void {
 /** Loads the alerts not resolved (the inbox) from the server; the newest state wins. */
 export async function loadAlerts(api: OpenEyeApi): Promise<void> {
   alertsApi = api;
+  // The answer tells the state of the alerts known when it was asked; one that comes live while it
+  // is on its way is newer than the answer, not resolved because the answer lacks it.
+  const knownWhenAsked = new Set(live.get().alerts.keys());
   try {
     const pages = await Promise.all([
       api.listAlerts({ state: 'open', limit: 500 }),
@@ -397,7 +400,9 @@ export async function loadAlerts(api: OpenEyeApi): Promise<void> {
       }
       // Not listed as open or acknowledged any more: resolved meanwhile.
       for (const [id, a] of alerts) {
-        if (complete && a.state !== 'resolved' && !listed.has(id)) alerts.set(id, { ...a, state: 'resolved' });
+        if (complete && a.state !== 'resolved' && !listed.has(id) && knownWhenAsked.has(id)) {
+          alerts.set(id, { ...a, state: 'resolved' });
+        }
       }
       // Open critical alerts stay pinned across reloads and reconnects: a toast for each one without.
       let toasts = withoutHandled(state.toasts, alerts);
