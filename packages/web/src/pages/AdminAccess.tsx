@@ -4,7 +4,7 @@
  */
 import { ApiError } from '@openeye/client';
 import type { ApiKey, Camera, User } from '@openeye/protocol';
-import { useCallback, useEffect, useId, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
 import { Dialog } from '../components/Dialog';
 import { Icon } from '../components/Icon';
 import { cameraName } from '../lib/cameras';
@@ -201,6 +201,89 @@ export function UsersAccessPanel({ cameras }: { cameras: Camera[] | null }) {
   );
 }
 
+/**
+ * A dialog that creates a secret and shows it once: the form (children) with Cancel and Create, then
+ * what to do with the secret (`shown`) with a Copy button and Done; the error under either.
+ */
+export function ShownOnceDialog({
+  title,
+  open,
+  onClose,
+  secret,
+  busy,
+  error,
+  createLabel,
+  onCreate,
+  copyLabel,
+  shown,
+  children,
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  /** The secret once created (null: the form). */
+  secret: string | null;
+  busy: boolean;
+  error: string | null;
+  createLabel: string;
+  onCreate: () => void;
+  copyLabel: string;
+  shown: ReactNode;
+  children: ReactNode;
+}) {
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (open) setCopied(false);
+  }, [open]);
+  const copy = async () => {
+    if (!secret) return;
+    await navigator.clipboard?.writeText(secret).then(
+      () => setCopied(true),
+      () => setCopied(false),
+    );
+  };
+  return (
+    <Dialog
+      title={title}
+      open={open}
+      onClose={onClose}
+      onSubmit={() => (secret ? onClose() : onCreate())}
+      footer={
+        secret ? (
+          <button type="submit" className="button button--primary">
+            Done
+          </button>
+        ) : (
+          <>
+            <button type="button" className="button button--ghost" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="submit" className="button button--primary" disabled={busy}>
+              {busy ? 'Creating…' : createLabel}
+            </button>
+          </>
+        )
+      }
+    >
+      {secret ? (
+        <>
+          {shown}
+          <button type="button" className="button button--small" onClick={() => void copy()}>
+            {copied ? 'Copied' : copyLabel}
+          </button>
+        </>
+      ) : (
+        children
+      )}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </Dialog>
+  );
+}
+
 function CreateKeyDialog({
   open,
   users,
@@ -220,7 +303,6 @@ function CreateKeyDialog({
   const [userId, setUserId] = useState<number | null>(null);
   const [scope, setScope] = useState<number[] | null>(null);
   const [created, setCreated] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -229,7 +311,6 @@ function CreateKeyDialog({
     setUserId(null);
     setScope(null);
     setCreated(null);
-    setCopied(false);
     setError(null);
   }, [open]);
   const create = async () => {
@@ -249,37 +330,18 @@ function CreateKeyDialog({
       setBusy(false);
     }
   };
-  const copy = async () => {
-    if (!created) return;
-    await navigator.clipboard?.writeText(created).then(
-      () => setCopied(true),
-      () => setCopied(false),
-    );
-  };
   return (
-    <Dialog
+    <ShownOnceDialog
       title={created ? 'API key created' : 'New API key'}
       open={open}
       onClose={onClose}
-      onSubmit={() => (created ? onClose() : void create())}
-      footer={
-        created ? (
-          <button type="submit" className="button button--primary">
-            Done
-          </button>
-        ) : (
-          <>
-            <button type="button" className="button button--ghost" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="button button--primary" disabled={busy}>
-              {busy ? 'Creating…' : 'Create key'}
-            </button>
-          </>
-        )
-      }
-    >
-      {created ? (
+      secret={created}
+      busy={busy}
+      error={error}
+      createLabel="Create key"
+      onCreate={() => void create()}
+      copyLabel="Copy"
+      shown={
         <>
           <p>
             Copy the key now: it is shown <strong>once</strong>. The camera or pipeline sends it as{' '}
@@ -287,48 +349,35 @@ function CreateKeyDialog({
           </p>
           <div className="field">
             <label htmlFor={ids.key}>Key</label>
-            <input id={ids.key} readOnly value={created} className="mono" data-testid="new-api-key" />
+            <input id={ids.key} readOnly value={created ?? ''} className="mono" data-testid="new-api-key" />
           </div>
-          <button type="button" className="button button--small" onClick={() => void copy()}>
-            {copied ? 'Copied' : 'Copy'}
-          </button>
         </>
-      ) : (
-        <>
-          <div className="field">
-            <label htmlFor={ids.name}>What uses it</label>
-            <input
-              id={ids.name}
-              value={name}
-              maxLength={128}
-              placeholder="e.g. Front door camera"
-              autoFocus
-              onChange={(e) => setName(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.user}>Acts for</label>
-            <select
-              id={ids.user}
-              value={userId ?? owners[0]?.id ?? ''}
-              onChange={(e) => setUserId(Number(e.target.value))}
-            >
-              {owners.map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.username} ({u.role})
-                </option>
-              ))}
-            </select>
-          </div>
-          <CameraPicker value={scope} onChange={setScope} cameras={cameras} everyLabel="Every camera of that account" />
-        </>
-      )}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-    </Dialog>
+      }
+    >
+      <div className="field">
+        <label htmlFor={ids.name}>What uses it</label>
+        <input
+          id={ids.name}
+          value={name}
+          maxLength={128}
+          placeholder="e.g. Front door camera"
+          // biome-ignore lint/a11y/noAutofocus: the first field of a modal dialog (ShownOnceDialog), as before
+          autoFocus
+          onChange={(e) => setName(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.user}>Acts for</label>
+        <select id={ids.user} value={userId ?? owners[0]?.id ?? ''} onChange={(e) => setUserId(Number(e.target.value))}>
+          {owners.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.username} ({u.role})
+            </option>
+          ))}
+        </select>
+      </div>
+      <CameraPicker value={scope} onChange={setScope} cameras={cameras} everyLabel="Every camera of that account" />
+    </ShownOnceDialog>
   );
 }
 

@@ -7,12 +7,11 @@
 import { ApiError } from '@openeye/client';
 import type { ApiKey, Camera, User } from '@openeye/protocol';
 import { useCallback, useEffect, useId, useState } from 'react';
-import { Dialog } from '../components/Dialog';
 import { Icon } from '../components/Icon';
 import { relativeTime } from '../lib/format';
 import { kioskLink } from '../lib/kiosk-key';
 import { api } from '../lib/services';
-import { CameraPicker, camerasLabel, problem } from './AdminAccess';
+import { CameraPicker, camerasLabel, problem, ShownOnceDialog } from './AdminAccess';
 
 /** The select's value for "a new viewer account for this screen". */
 const NEW_ACCOUNT = 'new';
@@ -65,7 +64,6 @@ function CreateScreenDialog({
   const [account, setAccount] = useState<string>(NEW_ACCOUNT);
   const [scope, setScope] = useState<number[] | null>(null);
   const [link, setLink] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -74,7 +72,6 @@ function CreateScreenDialog({
     setAccount(NEW_ACCOUNT);
     setScope(null);
     setLink(null);
-    setCopied(false);
     setError(null);
   }, [open]);
   const create = async () => {
@@ -100,37 +97,18 @@ function CreateScreenDialog({
       setBusy(false);
     }
   };
-  const copy = async () => {
-    if (!link) return;
-    await navigator.clipboard?.writeText(link).then(
-      () => setCopied(true),
-      () => setCopied(false),
-    );
-  };
   return (
-    <Dialog
+    <ShownOnceDialog
       title={link ? 'Kiosk screen ready' : 'New kiosk screen'}
       open={open}
       onClose={onClose}
-      onSubmit={() => (link ? onClose() : void create())}
-      footer={
-        link ? (
-          <button type="submit" className="button button--primary">
-            Done
-          </button>
-        ) : (
-          <>
-            <button type="button" className="button button--ghost" onClick={onClose}>
-              Cancel
-            </button>
-            <button type="submit" className="button button--primary" disabled={busy}>
-              {busy ? 'Creating…' : 'Create screen'}
-            </button>
-          </>
-        )
-      }
-    >
-      {link ? (
+      secret={link}
+      busy={busy}
+      error={error}
+      createLabel="Create screen"
+      onCreate={() => void create()}
+      copyLabel="Copy link"
+      shown={
         <>
           <p>
             Open this link <strong>once</strong> in the wall screen's browser. The screen keeps its key, removes it from
@@ -138,7 +116,7 @@ function CreateScreenDialog({
           </p>
           <p>
             <a
-              href={link}
+              href={link ?? ''}
               target="_blank"
               rel="noopener noreferrer"
               className="button button--small button--primary"
@@ -149,49 +127,39 @@ function CreateScreenDialog({
           </p>
           <div className="field">
             <label htmlFor={ids.link}>Sign-in link (keep it secret: it signs a screen in)</label>
-            <input id={ids.link} readOnly value={link} className="mono" data-testid="kiosk-link" />
+            <input id={ids.link} readOnly value={link ?? ''} className="mono" data-testid="kiosk-link" />
           </div>
-          <button type="button" className="button button--small" onClick={() => void copy()}>
-            {copied ? 'Copied' : 'Copy link'}
-          </button>
         </>
-      ) : (
-        <>
-          <div className="field">
-            <label htmlFor={ids.name}>Screen</label>
-            <input
-              id={ids.name}
-              value={name}
-              maxLength={128}
-              placeholder="e.g. Lobby wall"
-              autoFocus
-              onChange={(e) => setName(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.user}>Signs in as</label>
-            <select id={ids.user} value={account} onChange={(e) => setAccount(e.target.value)}>
-              <option value={NEW_ACCOUNT}>A new viewer account for this screen</option>
-              {viewers.map((u) => (
-                <option key={u.id} value={String(u.id)}>
-                  {u.username} (viewer)
-                </option>
-              ))}
-            </select>
-            <p className="field-hint">
-              A viewer account: the screen shows what it may see and changes nothing (no alert is acknowledged from a
-              wall).
-            </p>
-          </div>
-          <CameraPicker value={scope} onChange={setScope} cameras={cameras} everyLabel="Every camera of that account" />
-        </>
-      )}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
+      }
+    >
+      <div className="field">
+        <label htmlFor={ids.name}>Screen</label>
+        <input
+          id={ids.name}
+          value={name}
+          maxLength={128}
+          placeholder="e.g. Lobby wall"
+          // biome-ignore lint/a11y/noAutofocus: the first field of a modal dialog (ShownOnceDialog), as before
+          autoFocus
+          onChange={(e) => setName(e.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor={ids.user}>Signs in as</label>
+        <select id={ids.user} value={account} onChange={(e) => setAccount(e.target.value)}>
+          <option value={NEW_ACCOUNT}>A new viewer account for this screen</option>
+          {viewers.map((u) => (
+            <option key={u.id} value={String(u.id)}>
+              {u.username} (viewer)
+            </option>
+          ))}
+        </select>
+        <p className="field-hint">
+          A viewer account: the screen shows what it may see and changes nothing (no alert is acknowledged from a wall).
         </p>
-      ) : null}
-    </Dialog>
+      </div>
+      <CameraPicker value={scope} onChange={setScope} cameras={cameras} everyLabel="Every camera of that account" />
+    </ShownOnceDialog>
   );
 }
 
