@@ -5,6 +5,7 @@
  */
 import type { StatisticsService } from '../domain/statistics.js';
 import type { Logger } from '../logger.js';
+import type { Maybe } from '../maybe.js';
 import { statisticsFrame } from './frame.js';
 import type { Hub } from './hub.js';
 
@@ -45,10 +46,14 @@ export class StatisticsBroadcaster {
    * The newest statistics framed for a new connection's welcome: computed once per change (and at
    * most once a second) for every connection that opens meanwhile.
    */
-  async welcomeFrame(): Promise<Buffer> {
+  welcomeFrame(): Maybe<Buffer> {
     const cached = this.welcomeCache;
     const version = this.statistics.version;
     if (cached && cached.version === version && cached.until > Date.now()) return cached.frame;
+    return this.newWelcomeFrame(version);
+  }
+
+  private async newWelcomeFrame(version: number): Promise<Buffer> {
     const frame = statisticsFrame(await this.statistics.snapshot());
     this.welcomeCache = { frame, version, until: Date.now() + 1000 };
     return frame;

@@ -16,9 +16,10 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { CameraAccess } from '../auth/access.js';
 import type { ApiKeyVerifier } from '../auth/api-keys.js';
 import type { JwtService } from '../auth/jwt.js';
-import { SocketAuthenticator, type SocketPrincipal } from '../auth/socket-auth.js';
+import { SocketAuthenticator, type SocketAuthResult, type SocketPrincipal } from '../auth/socket-auth.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { andThen, type Maybe } from '../maybe.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Store, UserRecord } from '../store/index.js';
 import { deflateOffer } from './compression.js';
@@ -31,14 +32,24 @@ const USER_CACHE_MS = 30_000;
 const FIRST_MESSAGE: unique symbol = Symbol('first message');
 type GivenToken = string | typeof FIRST_MESSAGE | null;
 
+/** A socket between its 101 and its welcome (or refusal). */
+interface Handshake {
+  ws: WebSocket;
+  remote: string;
+  lastEventId: string | null;
+  /** Client messages that arrived before the connection was registered (`hold` keeps them). */
+  early: HeldMessage[];
+  hold: (data: Buffer, isBinary: boolean) => void;
+}
+
 export interface EndpointDeps {
   config: Config;
   jwt: JwtService;
   keys: ApiKeyVerifier;
   store: Store;
   hub: Hub;
-  /** The newest statistics, framed (cached by the broadcaster). */
-  statisticsFrame(): Promise<Buffer>;
+  /** The newest statistics, framed (cached by the broadcaster: then at hand, not a promise). */
+  statisticsFrame(): Maybe<Buffer>;
   log: Logger;
   metrics: Metrics;
   /** The id of the newest event handed to the hub (the sequencer's cursor). */
@@ -156,7 +167,18 @@ export class WebSocketEndpoint {
     const remote = this.clientAddress(req);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.pendingUpgrades++;
-      this.accept(ws, token, lastEventId, remote, subscribe)
+      let accepted: Maybe<void>;
+      try {
+        accepted = this.accept(ws, token, lastEventId, remote, subscribe);
+      } catch (err) {
+        accepted = Promise.reject(err);
+      }
+      // The common path is synchronous (a cached user, the local limiter): done by now.
+      if (!(accepted instanceof Promise)) {
+        this.pendingUpgrades--;
+        return;
+      }
+      accepted
         .catch((err) => {
           this.deps.log.error({ event: 'ws.error', err }, 'handshake failed');
           ws.close(CloseCode.INTERNAL_ERROR, CloseReason.INTERNAL);
@@ -183,13 +205,18 @@ export class WebSocketEndpoint {
 
   // ------------------------------------------------------------------ after the 101
 
-  private async accept(
+  /**
+   * After the 101: the token, the user, a slot under the limit, then the welcome (resume.ts).
+   * Each step returns at once when it has what it needs (a JWT whose user is cached, the local
+   * limiter, a cached statistics frame), and a promise only when it must wait.
+   */
+  private accept(
     ws: WebSocket,
     given: GivenToken,
     lastEventId: string | null,
     remote: string,
     subscribe: string | null,
-  ): Promise<void> {
+  ): Maybe<void> {
     ws.on('error', terminateSocket);
     // Whatever the client sends before the welcome waits, within the message rate. `subscribe=a,b`
     // in the URL is a subscribe message sent first: it applies to the replay, whatever the timing.
@@ -201,66 +228,89 @@ export class WebSocketEndpoint {
     const hold = (data: Buffer, isBinary: boolean) => {
       if (early.length < 40) early.push([data, isBinary]);
     };
-    const { handshakeTimeoutMs } = this.deps.config;
-    if (given !== FIRST_MESSAGE) ws.on('message', hold);
-    const token = given === FIRST_MESSAGE ? await firstMessageToken(ws, handshakeTimeoutMs, hold) : given;
-    if (!token) return this.refuse(ws, CloseReason.AUTH_REQUIRED, 'auth_missing', remote);
-    const result = await this.auth.verify(token);
-    if (!result.ok) {
-      if (result.reason === 'timeout') return this.overloaded(ws);
-      return result.reason === 'expired'
-        ? this.refuse(ws, CloseReason.TOKEN_EXPIRED, 'auth_expired', remote)
-        : this.refuse(ws, CloseReason.INVALID_TOKEN, 'auth_invalid', remote);
+    const h: Handshake = { ws, remote, lastEventId, early, hold };
+    if (given !== FIRST_MESSAGE) {
+      ws.on('message', hold);
+      return this.authenticate(h, given);
     }
-    if (ws.readyState !== ws.OPEN) return;
+    return firstMessageToken(ws, this.deps.config.handshakeTimeoutMs, hold).then((token) =>
+      this.authenticate(h, token),
+    );
+  }
+
+  private authenticate(h: Handshake, token: string | null): Maybe<void> {
+    if (!token) return this.refuse(h.ws, CloseReason.AUTH_REQUIRED, 'auth_missing', h.remote);
+    return andThen(this.auth.verify(token), (result) => this.admit(h, result));
+  }
+
+  private admit(h: Handshake, result: SocketAuthResult): Maybe<void> {
+    if (!result.ok) {
+      if (result.reason === 'timeout') return this.overloaded(h.ws);
+      return result.reason === 'expired'
+        ? this.refuse(h.ws, CloseReason.TOKEN_EXPIRED, 'auth_expired', h.remote)
+        : this.refuse(h.ws, CloseReason.INVALID_TOKEN, 'auth_invalid', h.remote);
+    }
+    if (h.ws.readyState !== h.ws.OPEN) return;
     const { principal } = result;
-    if (!(await this.takeSlot(ws, principal, remote))) return;
-    ws.off('message', hold);
+    return andThen(this.takeSlot(h, principal.user.id), (ok) => (ok ? this.open(h, principal) : undefined));
+  }
+
+  private open(h: Handshake, principal: SocketPrincipal): Maybe<void> {
+    h.ws.off('message', h.hold);
     const conn = this.deps.hub.register(
-      ws,
+      h.ws,
       principal.user,
       principal.expiresAt,
-      remote,
-      early,
+      h.remote,
+      h.early,
       principal.access,
       principal.key,
     );
     this.outcome('accepted');
-    this.deps.log.info({ event: 'ws.open', conn: conn.id, user: principal.user.id, remote }, 'connection accepted');
-    await this.resume.run(conn, lastEventId);
+    this.deps.log.info(
+      { event: 'ws.open', conn: conn.id, user: principal.user.id, remote: h.remote },
+      'connection accepted',
+    );
+    return this.resume.run(conn, h.lastEventId);
   }
 
   /** A slot under the per-user limit (every node counts), within the handshake budget. */
-  private async takeSlot(ws: WebSocket, principal: SocketPrincipal, remote: string): Promise<boolean> {
+  private takeSlot(h: Handshake, userId: number): Maybe<boolean> {
     const { limiter } = this.deps.hub;
-    const userId = principal.user.id;
     const acquired = limiter.acquire(userId);
-    const slot =
-      typeof acquired === 'boolean' ? acquired : await withBudget(acquired, this.deps.config.handshakeTimeoutMs);
-    if (slot === 'timeout') {
+    if (typeof acquired === 'boolean') return this.checkSlot(h, userId, acquired);
+    return withBudget(acquired, this.deps.config.handshakeTimeoutMs).then((slot) => {
+      if (slot !== 'timeout') return this.checkSlot(h, userId, slot);
       // Give the slot back if the limiter answers after all.
-      (acquired as Promise<boolean>).then(
+      acquired.then(
         (ok) => ok && limiter.release(userId),
         () => undefined,
       );
-      this.overloaded(ws);
+      this.overloaded(h.ws);
       return false;
-    }
+    });
+  }
+
+  private checkSlot(h: Handshake, userId: number, slot: boolean): boolean {
     if (!slot) {
-      this.refuse(ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', remote);
+      this.refuse(h.ws, CloseReason.CONNECTION_LIMIT, 'conn_limit', h.remote);
       return false;
     }
-    if (ws.readyState !== ws.OPEN) {
-      limiter.release(userId);
+    if (h.ws.readyState !== h.ws.OPEN) {
+      this.deps.hub.limiter.release(userId);
       return false;
     }
     return true;
   }
 
-  /** The user row, cached for `USER_CACHE_MS`, within the handshake budget. */
-  private async user(id: number): Promise<UserRecord | null | 'timeout'> {
+  /** The user row, cached for `USER_CACHE_MS` (then at hand), within the handshake budget. */
+  private user(id: number): Maybe<UserRecord | null | 'timeout'> {
     const cached = this.users.get(id);
     if (cached && cached.until > Date.now()) return cached.user;
+    return this.loadUser(id);
+  }
+
+  private async loadUser(id: number): Promise<UserRecord | null | 'timeout'> {
     const user = await withBudget(this.deps.store.users.byId(id), this.deps.config.handshakeTimeoutMs);
     if (user === 'timeout') return user;
     if (this.users.size > 100_000) this.users.clear();

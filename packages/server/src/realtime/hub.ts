@@ -178,7 +178,7 @@ export class Hub {
     }
     set.add(conn);
     for (const t of DEFAULT_SUBSCRIPTIONS) conn.subscriptions.add(t);
-    this.index.update(conn);
+    this.index.add(conn);
     this.liveness.track(conn);
     this.metrics.connections.set(this.connections.size);
     this.onConnectionsChange();

@@ -8,6 +8,7 @@
  * held at the seam (or both, and then sent once: the cursor remembers the highest id sent).
  */
 import { type EventMessage, passes, welcomeMessage } from '@openeye/protocol';
+import type { Maybe } from '../maybe.js';
 import { parseEventId, type Store } from '../store/index.js';
 import type { Connection } from './connection.js';
 import { textFrame } from './frame.js';
@@ -77,8 +78,8 @@ export interface ResumeDeps {
   store: Store;
   /** Queues a frame for the connection. */
   send(conn: Connection, frame: Buffer): void;
-  /** The newest statistics, framed (cached). */
-  statisticsFrame(): Promise<Buffer>;
+  /** The newest statistics, framed (cached: then at hand, not a promise). */
+  statisticsFrame(): Maybe<Buffer>;
   /** The id of the newest event handed to the hub (the sequencer's cursor). */
   deliveredPosition(): number;
   heartbeatIntervalMs: number;
@@ -89,28 +90,57 @@ export interface ResumeDeps {
 export class Resume {
   constructor(private readonly deps: ResumeDeps) {}
 
-  /** Welcome, snapshot, replay from `lastEventIdParam` (null: none asked), then live. */
-  async run(conn: Connection, lastEventIdParam: string | null): Promise<void> {
+  /**
+   * Welcome, snapshot, replay from `lastEventIdParam` (null: none asked), then live. Without a
+   * resume cursor and with the statistics at hand, all of it happens now (no promise).
+   */
+  run(conn: Connection, lastEventIdParam: string | null): Maybe<void> {
+    if (lastEventIdParam !== null) return this.resume(conn, lastEventIdParam);
+    let snapshot: Maybe<Buffer>;
     try {
-      await this.welcome(conn, lastEventIdParam);
+      // Without a resume cursor, no query: the newest event this node has delivered is the boundary.
+      this.welcome(conn, this.deps.deliveredPosition() || null, null, false);
+      snapshot = this.deps.statisticsFrame();
+    } catch (err) {
+      this.goLive(conn);
+      throw err;
+    }
+    if (!(snapshot instanceof Promise)) return this.snapshotThenLive(conn, snapshot);
+    return snapshot.then(
+      (frame) => this.snapshotThenLive(conn, frame),
+      (err) => {
+        this.goLive(conn);
+        throw err;
+      },
+    );
+  }
+
+  private snapshotThenLive(conn: Connection, frame: Buffer): void {
+    try {
+      this.snapshot(conn, frame);
     } finally {
       this.goLive(conn);
     }
   }
 
-  private async welcome(conn: Connection, lastEventIdParam: string | null): Promise<void> {
-    const { store, send } = this.deps;
-    // Without a resume cursor, no query: the newest event this node has delivered is the boundary.
-    const [newest, floor] =
-      lastEventIdParam === null
-        ? [this.deps.deliveredPosition() || null, 0]
-        : await Promise.all([store.events.newestId(), store.events.historyFloor()]);
-    let from: number | null = null;
-    if (lastEventIdParam !== null) {
+  /** With a resume cursor: the welcome says whether it is honoured, then the replay up to the newest. */
+  private async resume(conn: Connection, lastEventIdParam: string): Promise<void> {
+    try {
+      const { store } = this.deps;
+      const [newest, floor] = await Promise.all([store.events.newestId(), store.events.historyFloor()]);
       const after = parseEventId(lastEventIdParam);
       // Untrusted input: a malformed id, one from the future or one older than the history fails closed.
-      if (after !== null && after >= floor && after <= (newest ?? 0)) from = after;
+      const from = after !== null && after >= floor && after <= (newest ?? 0) ? after : null;
+      this.welcome(conn, newest, from, true);
+      this.snapshot(conn, await this.deps.statisticsFrame());
+      if (from !== null) await this.replay(conn, from, newest ?? 0);
+    } finally {
+      this.goLive(conn);
     }
+  }
+
+  /** The welcome; the cursor starts at `from` (a resume honoured) or at the newest event. */
+  private welcome(conn: Connection, newest: number | null, from: number | null, asked: boolean): void {
     conn.cursor.startAt(from ?? newest ?? 0);
     const welcome = welcomeMessage({
       connection_id: conn.id,
@@ -118,18 +148,23 @@ export class Resume {
       subscriptions: conn.subscriptionState(),
       heartbeat_interval_ms: this.deps.heartbeatIntervalMs,
       token_expires_at: new Date(conn.tokenExpiresAt * 1000).toISOString(),
-      resumed: lastEventIdParam === null ? null : from !== null,
+      resumed: asked ? from !== null : null,
       last_event_id: newest === null ? null : String(newest),
     });
-    send(conn, textFrame(JSON.stringify(welcome)));
-    send(conn, await this.deps.statisticsFrame());
-    // Subscriptions sent before the welcome apply to the replay.
+    this.deps.send(conn, textFrame(JSON.stringify(welcome)));
+  }
+
+  /** The statistics snapshot; then the subscriptions sent before the welcome apply (to the replay too). */
+  private snapshot(conn: Connection, frame: Buffer): void {
+    this.deps.send(conn, frame);
     this.deps.handleHeld(conn, conn.cursor.takeHeld());
-    if (from === null) return;
+  }
+
+  /** History pages after `from` up to `until` (the newest id seen at welcome). */
+  private async replay(conn: Connection, from: number, until: number): Promise<void> {
     let cursor = from;
-    const until = newest ?? 0;
     while (cursor < until && !conn.closing) {
-      const page = await store.events.after(cursor, REPLAY_PAGE);
+      const page = await this.deps.store.events.after(cursor, REPLAY_PAGE);
       if (page.length === 0) break;
       for (const event of page) {
         const id = Number(event.id);

@@ -43,6 +43,11 @@ export class SubscriptionIndex {
   /** (Re)indexes `conn` under its current subscriptions; true when who-watches-what changed. */
   update(conn: Connection): boolean {
     const hadCameras = this.remove(conn);
+    return this.add(conn) || hadCameras;
+  }
+
+  /** Indexes a connection not indexed yet (just registered); true when it watches cameras. */
+  add(conn: Connection): boolean {
     for (const t of conn.subscriptions) {
       const entry = this.entries.get(t)!;
       entry.all.add(conn);
@@ -58,7 +63,7 @@ export class SubscriptionIndex {
         }
       }
     }
-    return hadCameras || conn.watchesCameras;
+    return conn.watchesCameras;
   }
 
   /** Removes `conn` from every entry; true when it was counted as watching cameras. */
