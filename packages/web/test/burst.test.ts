@@ -67,6 +67,11 @@ describe('dashboard performance', () => {
     await waitForStatus(page, 'connected');
     await page.getByTestId('stat-people-value').filter({ hasText: '2' }).waitFor();
     await page.waitForTimeout(500);
+    // Playwright evaluates its own injected script in the page's main world at the first
+    // waitForFunction (11–23 ms of CPU, 20–53 ms on the loaded machine, in Chromium traces): done
+    // here, before the figures are reset, it is not counted as the dashboard's long task at the
+    // end of the burst (where the wait for all alerts would trigger it).
+    await page.waitForFunction(() => true);
     // The page's clock when the burst starts: the printed times of long tasks and clicks count from it.
     const t0 = await page.evaluate(() => {
       const w = window as unknown as PerfWindow;
