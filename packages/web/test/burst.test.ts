@@ -67,12 +67,19 @@ describe('dashboard performance', () => {
     await waitForStatus(page, 'connected');
     await page.getByTestId('stat-people-value').filter({ hasText: '2' }).waitFor();
     await page.waitForTimeout(500);
-    await page.evaluate(() => {
+    // Playwright evaluates its own injected script in the page's main world at the first
+    // waitForFunction (11–23 ms of CPU, 20–53 ms on the loaded machine, in Chromium traces): done
+    // here, before the figures are reset, it is not counted as the dashboard's long task at the
+    // end of the burst (where the wait for all alerts would trigger it).
+    await page.waitForFunction(() => true);
+    // The page's clock when the burst starts: the printed times of long tasks and clicks count from it.
+    const t0 = await page.evaluate(() => {
       const w = window as unknown as PerfWindow;
       w.longTasks = [];
       w.longTaskStarts = [];
       w.clickDelays = [];
       w.clickStarts = [];
+      return performance.now();
     });
 
     // Idempotent, so a retry measures the same thing: it waits for this many more unread alerts.
@@ -112,7 +119,7 @@ describe('dashboard performance', () => {
       .filter({ hasText: `${COUNT} most recent` })
       .waitFor({ timeout: 5000 });
     await page.waitForTimeout(300);
-    const { longTasks, longTaskStarts, clickDelays, clickStarts } = await page.evaluate(() => {
+    const measured = await page.evaluate(() => {
       const w = window as unknown as PerfWindow;
       return {
         longTasks: w.longTasks,
@@ -121,12 +128,25 @@ describe('dashboard performance', () => {
         clickStarts: w.clickStarts,
       };
     });
-    const t0 = longTaskStarts[0] ?? 0;
+    const { clickDelays, clickStarts } = measured;
+    // The observer reports a task some time after it ends: on a loaded machine, a long task of the
+    // page's loading can arrive after the reset above. Only tasks begun after the burst began count.
+    const tasks = measured.longTasks.map((duration, i) => ({
+      duration,
+      start: (measured.longTaskStarts[i] ?? 0) - t0,
+    }));
+    const longTasks = tasks.filter((t) => t.start >= 0).map((t) => t.duration);
+    const earlier = tasks.filter((t) => t.start < 0);
     console.log(
-      `[dashboard burst] long tasks (start ms: duration): ${longTasks.map((d, i) => `${((longTaskStarts[i] ?? 0) - t0).toFixed(0)}: ${d.toFixed(0)}`).join(', ')}; clicks at ${clickStarts.map((c) => (c - t0).toFixed(0)).join(', ')}`,
+      `[dashboard burst] long tasks (start ms after the burst began: duration): ${tasks
+        .filter((t) => t.start >= 0)
+        .map((t) => `${t.start.toFixed(0)}: ${t.duration.toFixed(0)}`)
+        .join(', ')}; clicks at ${clickStarts.map((c) => (c - t0).toFixed(0)).join(', ')}` +
+        (earlier.length > 0
+          ? `; not counted, from before the burst: ${earlier.map((t) => `${t.start.toFixed(0)}: ${t.duration.toFixed(0)}`).join(', ')}`
+          : ''),
     );
     const longest = Math.max(0, ...longTasks);
-    const slowestClick = Math.max(...clickDelays);
     console.log(
       `[dashboard burst] ${COUNT} alerts posted in ${burstMs} ms; long tasks: ${longTasks.length}, longest ${longest.toFixed(0)} ms, ` +
         `total ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms; clicks handled after ${clickDelays.map((d) => d.toFixed(0)).join(', ')} ms; ` +
