@@ -283,6 +283,9 @@ describe('integration: dead connection', () => {
     });
     client.connect();
     await waitFor(() => client.isConnected(), 'connected');
+    // From here on (a first connect of a freshly started server may itself need a retry on a
+    // loaded machine: its connect timeout is 1 s).
+    const seen = statuses.length - 1;
     const stoppedAt = Date.now();
     proc.child.kill('SIGSTOP');
     await waitFor(() => client.getStatus() === 'reconnecting', 'reconnecting', 5000);
@@ -292,7 +295,7 @@ describe('integration: dead connection', () => {
     expect(client.getLastError()).toMatch(/two heartbeat intervals/);
     proc.child.kill('SIGCONT');
     await waitFor(() => client.isConnected(), 'connected again', 10_000);
-    expect(statuses.slice(0, 4)).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+    expect(statuses.slice(seen, seen + 3)).toEqual(['connected', 'reconnecting', 'connected']);
   }, 30_000);
 });
 
