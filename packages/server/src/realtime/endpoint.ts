@@ -21,13 +21,13 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { andThen, type Maybe } from '../maybe.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { Store, UserRecord } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { deflateOffer } from './compression.js';
 import { destroySocket, firstMessageToken, refuseUpgrade, terminateSocket, withBudget } from './handshake.js';
 import type { Hub } from './hub.js';
 import { type HeldMessage, Resume } from './resume.js';
+import { UserCache } from './user-cache.js';
 
-const USER_CACHE_MS = 30_000;
 /** Marks a connection whose token is to come in its first message. */
 const FIRST_MESSAGE: unique symbol = Symbol('first message');
 type GivenToken = string | typeof FIRST_MESSAGE | null;
@@ -64,15 +64,16 @@ export class WebSocketEndpoint {
   private readonly resume: Resume;
   private readonly auth: SocketAuthenticator;
   private readonly trust: ((addr: string, i: number) => boolean) | null;
-  /** Users seen at connect, for `USER_CACHE_MS`; dropped at once when a user changes (bus). */
-  private readonly users = new Map<number, { user: UserRecord | null; until: number }>();
+  /** Users seen at connect, for a while; dropped at once when a user changes (bus). */
+  private readonly users: UserCache;
 
   constructor(private readonly deps: EndpointDeps) {
     const { config, hub } = deps;
     this.enabled = config.websocketEnabled;
     const tp = config.trustProxy;
     this.trust = tp === false ? null : tp === true ? () => true : proxyAddr.compile(tp);
-    this.auth = new SocketAuthenticator(deps.jwt, deps.keys, (id) => this.user(id));
+    this.users = new UserCache(deps.store, config.handshakeTimeoutMs);
+    this.auth = new SocketAuthenticator(deps.jwt, deps.keys, (id) => this.users.get(id));
     this.resume = new Resume({
       store: deps.store,
       send: (conn, frame) => hub.outbox.send(conn, frame),
@@ -108,13 +109,13 @@ export class WebSocketEndpoint {
 
   /** A user's row changed: the next connect reads it again. */
   forgetUser(id: number): void {
-    this.users.delete(id);
+    this.users.forget(id);
   }
 
   /** A user's cameras changed: reload them and narrow (or widen) their open connections. */
   async refreshAccess(id: number): Promise<void> {
-    this.users.delete(id);
-    const user = await this.user(id);
+    this.users.forget(id);
+    const user = await this.users.get(id);
     if (user && user !== 'timeout') this.deps.hub.setAccess(id, CameraAccess.forUser(user));
   }
 
@@ -301,21 +302,6 @@ export class WebSocketEndpoint {
       return false;
     }
     return true;
-  }
-
-  /** The user row, cached for `USER_CACHE_MS` (then at hand), within the handshake budget. */
-  private user(id: number): Maybe<UserRecord | null | 'timeout'> {
-    const cached = this.users.get(id);
-    if (cached && cached.until > Date.now()) return cached.user;
-    return this.loadUser(id);
-  }
-
-  private async loadUser(id: number): Promise<UserRecord | null | 'timeout'> {
-    const user = await withBudget(this.deps.store.users.byId(id), this.deps.config.handshakeTimeoutMs);
-    if (user === 'timeout') return user;
-    if (this.users.size > 100_000) this.users.clear();
-    this.users.set(id, { user, until: Date.now() + USER_CACHE_MS });
-    return user;
   }
 
   private outcome(outcome: string): void {
