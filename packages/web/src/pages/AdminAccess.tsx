@@ -381,6 +381,76 @@ function CreateKeyDialog({
   );
 }
 
+/** A list of API keys (machines' or kiosk screens'): who owns each, its cameras, when last used, Revoke. */
+export function KeyList({
+  keys,
+  nameHeading,
+  empty,
+  owner,
+  cameras,
+  onRevoke,
+  rowTestId,
+}: {
+  keys: ApiKey[] | null;
+  nameHeading: string;
+  empty: string;
+  owner: (userId: number) => string;
+  cameras: Camera[] | null;
+  onRevoke: (key: ApiKey) => void;
+  rowTestId?: string;
+}) {
+  if (keys === null) return <div className="empty">Loading…</div>;
+  if (keys.length === 0) {
+    return (
+      <div className="empty">
+        <p>{empty}</p>
+      </div>
+    );
+  }
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th scope="col">{nameHeading}</th>
+          <th scope="col" className="hide-narrow">
+            Cameras
+          </th>
+          <th scope="col">Last used</th>
+          <th scope="col">
+            <span className="sr-only">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {keys.map((k) => (
+          <tr key={k.id} className={k.revoked_at ? 'is-muted' : undefined} data-testid={rowTestId}>
+            <td>
+              <span className="cell-title">{k.name}</span>
+              <div className="cell-sub mono">
+                {k.prefix}… · {owner(k.user_id)}
+              </div>
+            </td>
+            <td className="hide-narrow">{camerasLabel(k.camera_ids, cameras)}</td>
+            <td>{k.revoked_at ? 'Revoked' : k.last_used_at ? relativeTime(k.last_used_at, Date.now()) : 'Never'}</td>
+            <td className="cell-actions">
+              {k.revoked_at ? null : (
+                <button
+                  type="button"
+                  className="button button--small button--ghost"
+                  onClick={() => onRevoke(k)}
+                  aria-label={`Revoke ${k.name}`}
+                >
+                  Revoke
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [users, setUsers] = useState<User[]>([]);
@@ -427,56 +497,14 @@ export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
           {error}
         </p>
       ) : null}
-      {machines === null ? (
-        <div className="empty">Loading…</div>
-      ) : machines.length === 0 ? (
-        <div className="empty">
-          <p>No API keys yet. Give each camera or pipeline its own, so one can be revoked alone.</p>
-        </div>
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col" className="hide-narrow">
-                Cameras
-              </th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {machines.map((k) => (
-              <tr key={k.id} className={k.revoked_at ? 'is-muted' : undefined}>
-                <td>
-                  <span className="cell-title">{k.name}</span>
-                  <div className="cell-sub mono">
-                    {k.prefix}… · {owner(k.user_id)}
-                  </div>
-                </td>
-                <td className="hide-narrow">{camerasLabel(k.camera_ids, cameras)}</td>
-                <td>
-                  {k.revoked_at ? 'Revoked' : k.last_used_at ? relativeTime(k.last_used_at, Date.now()) : 'Never'}
-                </td>
-                <td className="cell-actions">
-                  {k.revoked_at ? null : (
-                    <button
-                      type="button"
-                      className="button button--small button--ghost"
-                      onClick={() => void revoke(k)}
-                      aria-label={`Revoke ${k.name}`}
-                    >
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <KeyList
+        keys={machines}
+        nameHeading="Key"
+        empty="No API keys yet. Give each camera or pipeline its own, so one can be revoked alone."
+        owner={owner}
+        cameras={cameras}
+        onRevoke={(k) => void revoke(k)}
+      />
       <CreateKeyDialog
         open={creating}
         users={users}

@@ -8,10 +8,9 @@ import { ApiError } from '@openeye/client';
 import type { ApiKey, Camera, User } from '@openeye/protocol';
 import { useCallback, useEffect, useId, useState } from 'react';
 import { Icon } from '../components/Icon';
-import { relativeTime } from '../lib/format';
 import { kioskLink } from '../lib/kiosk-key';
 import { api } from '../lib/services';
-import { CameraPicker, camerasLabel, problem, ShownOnceDialog } from './AdminAccess';
+import { CameraPicker, KeyList, problem, ShownOnceDialog } from './AdminAccess';
 
 /** The select's value for "a new viewer account for this screen". */
 const NEW_ACCOUNT = 'new';
@@ -212,56 +211,15 @@ export function KioskScreensPanel({ cameras }: { cameras: Camera[] | null }) {
           {error}
         </p>
       ) : null}
-      {screens === null ? (
-        <div className="empty">Loading…</div>
-      ) : screens.length === 0 ? (
-        <div className="empty">
-          <p>No kiosk screens yet. Give each wall screen its own, so one can be revoked alone.</p>
-        </div>
-      ) : (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Screen</th>
-              <th scope="col" className="hide-narrow">
-                Cameras
-              </th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {screens.map((k) => (
-              <tr key={k.id} className={k.revoked_at ? 'is-muted' : undefined} data-testid="kiosk-screen">
-                <td>
-                  <span className="cell-title">{k.name}</span>
-                  <div className="cell-sub mono">
-                    {k.prefix}… · {owner(k.user_id)}
-                  </div>
-                </td>
-                <td className="hide-narrow">{camerasLabel(k.camera_ids, cameras)}</td>
-                <td>
-                  {k.revoked_at ? 'Revoked' : k.last_used_at ? relativeTime(k.last_used_at, Date.now()) : 'Never'}
-                </td>
-                <td className="cell-actions">
-                  {k.revoked_at ? null : (
-                    <button
-                      type="button"
-                      className="button button--small button--ghost"
-                      onClick={() => void revoke(k)}
-                      aria-label={`Revoke ${k.name}`}
-                    >
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <KeyList
+        keys={screens}
+        nameHeading="Screen"
+        empty="No kiosk screens yet. Give each wall screen its own, so one can be revoked alone."
+        owner={owner}
+        cameras={cameras}
+        onRevoke={(k) => void revoke(k)}
+        rowTestId="kiosk-screen"
+      />
       <CreateScreenDialog
         open={creating}
         users={users}
