@@ -386,7 +386,7 @@ export function KeyList({
   keys,
   nameHeading,
   empty,
-  owner,
+  users,
   cameras,
   onRevoke,
   rowTestId,
@@ -394,7 +394,8 @@ export function KeyList({
   keys: ApiKey[] | null;
   nameHeading: string;
   empty: string;
-  owner: (userId: number) => string;
+  /** Who the keys act for (an unknown id shows as "User n"). */
+  users: User[];
   cameras: Camera[] | null;
   onRevoke: (key: ApiKey) => void;
   rowTestId?: string;
@@ -427,7 +428,7 @@ export function KeyList({
             <td>
               <span className="cell-title">{k.name}</span>
               <div className="cell-sub mono">
-                {k.prefix}… · {owner(k.user_id)}
+                {k.prefix}… · {users.find((u) => u.id === k.user_id)?.username ?? `User ${k.user_id}`}
               </div>
             </td>
             <td className="hide-narrow">{camerasLabel(k.camera_ids, cameras)}</td>
@@ -475,7 +476,6 @@ export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
       setError(problem(e));
     }
   };
-  const owner = (id: number) => users.find((u) => u.id === id)?.username ?? `User ${id}`;
   // Keys of viewer accounts are kiosk screens, listed in their own panel.
   const viewerIds = new Set(users.filter((u) => u.role === 'viewer').map((u) => u.id));
   const machines = keys?.filter((k) => !viewerIds.has(k.user_id)) ?? null;
@@ -501,7 +501,7 @@ export function ApiKeysPanel({ cameras }: { cameras: Camera[] | null }) {
         keys={machines}
         nameHeading="Key"
         empty="No API keys yet. Give each camera or pipeline its own, so one can be revoked alone."
-        owner={owner}
+        users={users}
         cameras={cameras}
         onRevoke={(k) => void revoke(k)}
       />

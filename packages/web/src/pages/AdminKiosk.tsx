@@ -192,7 +192,6 @@ export function KioskScreensPanel({ cameras }: { cameras: Camera[] | null }) {
   };
   const viewerIds = new Set(users.filter((u) => u.role === 'viewer').map((u) => u.id));
   const screens = keys?.filter((k) => viewerIds.has(k.user_id)) ?? null;
-  const owner = (id: number) => users.find((u) => u.id === id)?.username ?? `User ${id}`;
   return (
     <section className="card panel" aria-labelledby="kiosk-screens-title" data-testid="kiosk-screens">
       <header className="panel-head">
@@ -215,7 +214,7 @@ export function KioskScreensPanel({ cameras }: { cameras: Camera[] | null }) {
         keys={screens}
         nameHeading="Screen"
         empty="No kiosk screens yet. Give each wall screen its own, so one can be revoked alone."
-        owner={owner}
+        users={users}
         cameras={cameras}
         onRevoke={(k) => void revoke(k)}
         rowTestId="kiosk-screen"
