@@ -153,9 +153,16 @@ describe('dashboard performance', () => {
         `all ${COUNT} shown ${allShownAfterMs} ms after the burst (${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? '?'})`,
     );
     // Both clicks were handled, and everything was shown (the wait above). The goals (no task over
-    // 50 ms, a click within 100 ms, all shown within 1 s) are figures, printed above and kept in
-    // docs/benchmarks.md, not bounds here: on a shared 2-core machine they measure the machine too.
+    // 50 ms, a click within 100 ms, all shown within 1 s) are the figures printed above and kept in
+    // docs/benchmarks.md. On a shared 2-core machine they measure the machine too (a frame of
+    // 20-35 ms of CPU waits for a core), so the bounds allow one task over the goal and twice the
+    // goals otherwise; the page before it batched a frame's events (cbf6069^) fails them: 4-29
+    // tasks over 50 ms, the longest 81-734 ms, a click 87-875 ms (issue 15 item 4).
     expect(clickDelays.length).toBe(2);
+    expect(longTasks.length, 'main-thread tasks over 50 ms during the burst (goal 0)').toBeLessThanOrEqual(1);
+    expect(longest, 'longest main-thread task during the burst (ms; goal 50)').toBeLessThan(100);
+    expect(Math.max(...clickDelays), 'a click handled during the burst (ms; goal 100)').toBeLessThan(200);
+    expect(allShownAfterMs, 'all alerts shown after the burst (ms; goal 1000)').toBeLessThan(2000);
     // Nothing lost: the pinned critical alerts are all in the inbox, and the toasts do not pile up.
     expect(await page.getByTestId('toast').count()).toBeLessThanOrEqual(4);
     expect(await textOf(page, 'unread-count')).toBe(String(before + COUNT));
