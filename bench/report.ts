@@ -20,35 +20,89 @@ export interface Results {
 const KINDS = ['ours', 'socketio', 'ws', 'floor'] as const;
 const NAMES: Record<string, string> = { ours: 'ours', socketio: 'Socket.IO 4.8', ws: 'plain ws', floor: 'floor' };
 
-interface Row {
+export interface Row {
   figure: string;
   get: (s: Record<string, any>) => number | boolean | undefined;
   unit?: string;
   digits?: number;
+  /** Smaller is better (memory, latency, CPU); otherwise larger is, for numbers. */
+  lower?: boolean;
 }
 
 const k = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
 
-function rows(r: Results): Row[] {
+/**
+ * Memory per connection between two sizes: the RSS growth from n2 to `held` connections over the
+ * connections added. Unlike the figures from the idle baseline it leaves out what grows once
+ * under the first load whatever the number of connections (V8's young generation, for ours after
+ * its small start-up heap: docs/benchmarks.md "Idle memory").
+ */
+function marginalKb(s: Record<string, any>, from: number, to: number): number | undefined {
+  const a = s.memory?.[from];
+  const b = s.memory?.[to];
+  if (!a || !b || b.open === a.open) return undefined;
+  return (b.rss_kb - a.rss_kb) / (b.open - a.open);
+}
+
+export function rows(r: Results): Row[] {
   const { n1, n2, held } = r.params;
   return [
     { figure: `connections/s with JWT check, 0→${k(n1)}`, get: (s) => s.connect?.[n1]?.rate, digits: 0 },
     { figure: `connections/s with JWT check, ${k(n1)}→${k(n2)}`, get: (s) => s.connect?.[n2]?.rate, digits: 0 },
-    { figure: `memory per idle connection at ${k(n1)} (KB)`, get: (s) => s.memory?.[n1]?.kb_per_connection, digits: 2 },
-    { figure: `memory per idle connection at ${k(n2)} (KB)`, get: (s) => s.memory?.[n2]?.kb_per_connection, digits: 2 },
+    { figure: `connections/s with JWT check, ${k(n2)}→${k(held)}`, get: (s) => s.connect?.[held]?.rate, digits: 0 },
+    {
+      figure: `memory per idle connection at ${k(n1)} (KB)`,
+      get: (s) => s.memory?.[n1]?.kb_per_connection,
+      digits: 2,
+      lower: true,
+    },
+    {
+      figure: `memory per idle connection at ${k(n2)} (KB)`,
+      get: (s) => s.memory?.[n2]?.kb_per_connection,
+      digits: 2,
+      lower: true,
+    },
     {
       figure: `memory per idle connection at ${k(held)} (KB)`,
       get: (s) => s.memory?.[held]?.kb_per_connection,
       digits: 2,
+      lower: true,
     },
-    { figure: `fan-out to ${k(n1)}: p50 delivery latency (ms)`, get: (s) => s.fanout?.[n1]?.p50_ms, digits: 1 },
-    { figure: `fan-out to ${k(n1)}: p99 delivery latency (ms)`, get: (s) => s.fanout?.[n1]?.p99_ms, digits: 1 },
-    { figure: `fan-out to ${k(n2)}: p50 delivery latency (ms)`, get: (s) => s.fanout?.[n2]?.p50_ms, digits: 1 },
-    { figure: `fan-out to ${k(n2)}: p99 delivery latency (ms)`, get: (s) => s.fanout?.[n2]?.p99_ms, digits: 1 },
+    {
+      figure: `memory per idle connection, added from ${k(n2)} to ${k(held)} (KB)`,
+      get: (s) => marginalKb(s, n2, held),
+      digits: 2,
+      lower: true,
+    },
+    {
+      figure: `fan-out to ${k(n1)}: p50 delivery latency (ms)`,
+      get: (s) => s.fanout?.[n1]?.p50_ms,
+      digits: 1,
+      lower: true,
+    },
+    {
+      figure: `fan-out to ${k(n1)}: p99 delivery latency (ms)`,
+      get: (s) => s.fanout?.[n1]?.p99_ms,
+      digits: 1,
+      lower: true,
+    },
+    {
+      figure: `fan-out to ${k(n2)}: p50 delivery latency (ms)`,
+      get: (s) => s.fanout?.[n2]?.p50_ms,
+      digits: 1,
+      lower: true,
+    },
+    {
+      figure: `fan-out to ${k(n2)}: p99 delivery latency (ms)`,
+      get: (s) => s.fanout?.[n2]?.p99_ms,
+      digits: 1,
+      lower: true,
+    },
     {
       figure: `fan-out to ${k(n2)}: POST to last receipt, median event (ms)`,
       get: (s) => s.fanout?.[n2]?.post_to_last_median_ms,
       digits: 1,
+      lower: true,
     },
     {
       figure: `fan-out: every client got every event (${k(n1)} / ${k(n2)})`,
@@ -61,11 +115,13 @@ function rows(r: Results): Row[] {
       figure: `server CPU during throughput at ${k(n2)} (% of a core)`,
       get: (s) => 100 * s.throughput?.[n2]?.server_cpu,
       digits: 0,
+      lower: true,
     },
     {
       figure: `load generator CPU during throughput at ${k(n2)} (%)`,
       get: (s) => 100 * s.throughput?.[n2]?.generator_cpu,
       digits: 0,
+      lower: true,
     },
     {
       figure: `throughput: every client got every event (${k(n1)} / ${k(n2)})`,
@@ -75,16 +131,19 @@ function rows(r: Results): Row[] {
       figure: `statistics broadcast to ${k(n2)}: server fan-out (ms)`,
       get: (s) => s.statistics?.[n2]?.fanout_ms,
       digits: 2,
+      lower: true,
     },
     {
       figure: `statistics broadcast: µs per recipient at ${k(n1)} / ${k(n2)} / ${k(held)}`,
       get: (s) => s.statistics?.[held]?.us_per_recipient,
       digits: 2,
+      lower: true,
     },
     {
       figure: `statistics broadcast to ${k(n2)}: trigger to last receipt (ms)`,
       get: (s) => s.statistics?.[n2]?.post_to_last_ms,
       digits: 0,
+      lower: true,
     },
     {
       figure: `connections held (of ${k(held)}), all got the statistics broadcast`,

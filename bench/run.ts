@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick] [-- --only ours,ws] [-- --sources 4] [-- --no-profile] [-- --no-doc]
  *   [-- --keep-profile] [-- --ours-src DIR] [-- --nice N] [-- --cluster] [-- --cluster-n N]
  *   [-- --only mqtt] [-- --no-mqtt] [-- --mqtt URL] [-- --only media] [-- --no-media]
- *   [-- --only compression] [-- --no-compression]`
+ *   [-- --only compression] [-- --no-compression] [-- --pairs N --ours-src DIR]`
  *   The media scenario (issue 12: 16 cameras pushed over producer sockets, 200 viewers, 2 throttled
  *   viewers; ours and a plain `ws` relay; then the JSON path with and without that load) and the
  *   compression scenario (ours at 10k clients with permessage-deflate off and on) run by default;
@@ -12,6 +12,9 @@
  *   (DIR: another copy of packages/server/src, for A/B runs; N: niceness of the server and generator,
  *   e.g. -10 on a machine other work shares)
  *   `--render` rewrites the table, chart and doc from bench/results/full.json without running.
+ *   `--pairs N --ours-src DIR`: before/after in one invocation: ours from packages/server/src (A)
+ *   and from DIR (B), N runs each, alternating which goes first; per figure the medians, their ratio
+ *   and a 95 % interval (bench/ab.ts); bench/results/ab[-quick].json.
  *   `--cluster` adds the cluster scenario (three nodes of ours on PostgreSQL + Redis, 50k connections
  *   over three generator processes); `--only cluster` runs it alone. `--pg URL` (an existing database
  *   to connect to for CREATE/DROP DATABASE, default postgres://postgres@127.0.0.1:5432/test) and
@@ -29,6 +32,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compare, renderComparison } from './ab.ts';
 import { summarizeProfile } from './profile.ts';
 import {
   type Results,
@@ -50,6 +54,8 @@ const option = (name: string) => {
   return k >= 0 ? argv[k + 1] : undefined;
 };
 const QUICK = flag('quick');
+/** Before/after runs of ours: this many of each copy (`--pairs N`, with `--ours-src DIR`). */
+const PAIRS = Number(option('pairs') ?? 0);
 const ONLY = (option('only') ?? 'ours,socketio,ws,floor,mqtt,media,compression').split(',');
 const KINDS = ONLY.filter((k) => !['cluster', 'mqtt', 'media', 'compression'].includes(k)) as Kind[];
 const CLUSTER = flag('cluster') || ONLY.includes('cluster');
@@ -238,7 +244,7 @@ async function startServer(
         OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
         OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
         LOG_LEVEL: 'warn',
-        ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
+        ...(option('ours-src') && !PAIRS ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
         ...extraEnv,
       },
     );
@@ -318,9 +324,14 @@ async function statisticsCost(kind: Kind, s: Started, gen: ChildProcess): Promis
 
 // ------------------------------------------------------------------ scenarios
 
-async function benchServer(kind: Kind, gen: ChildProcess, genPid: number): Promise<Record<string, any>> {
+async function benchServer(
+  kind: Kind,
+  gen: ChildProcess,
+  genPid: number,
+  env: Record<string, string> = {},
+): Promise<Record<string, any>> {
   const log = (msg: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${kind}: ${msg}`);
-  const s = await startServer(kind);
+  const s = await startServer(kind, [], env);
   const out: Record<string, any> = { kind, connect: {}, memory: {}, fanout: {}, throughput: {}, statistics: {} };
   try {
     await ask(gen, 'target', s.target);
@@ -1113,8 +1124,50 @@ function render(): void {
   writeDoc(results, cluster);
 }
 
+/** `--pairs N --ours-src DIR`: ours from this copy and from DIR, N runs each, alternating. */
+async function pairs(): Promise<void> {
+  const other = option('ours-src');
+  if (!other || !Number.isInteger(PAIRS) || PAIRS < 2) {
+    console.error('--pairs N needs N >= 2 and --ours-src DIR (the copy to compare with)');
+    process.exit(2);
+  }
+  const started = Date.now();
+  const params = { ...P, concurrency: CONCURRENCY, throughput_inflight_posts: 4, throughput_window_events: 32 };
+  console.log(`before/after (${QUICK ? 'quick' : 'full'}): ${PAIRS} runs each of ours (A) and ${other} (B)`);
+  const gen = spawnNode(1, ['--import', 'tsx', 'bench/generator.ts'], {});
+  await waitMessage(gen, (m) => m?.ready, 30_000, 'generator ready');
+  const runs: { a: Record<string, any>[]; b: Record<string, any>[] } = { a: [], b: [] };
+  const B = { BENCH_OURS_SRC: path.resolve(ROOT, other) };
+  for (let i = 0; i < PAIRS; i++) {
+    for (const which of i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+      console.log(`pair ${i + 1}/${PAIRS}, ${which === 'a' ? 'A (this copy)' : `B (${other})`}`);
+      runs[which].push(await benchServer('ours', gen, gen.pid!, which === 'b' ? B : {}));
+    }
+  }
+  gen.send({ id: 0, cmd: 'exit' });
+  const comparison = compare(params, runs.a, runs.b);
+  const file = `ab${QUICK ? '-quick' : ''}.json`;
+  const result = {
+    mode: QUICK ? 'quick' : 'full',
+    command: `npm run bench -- ${argv.join(' ')}`,
+    machine: { ...machine(), load_average_at_end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    params,
+    a: 'packages/server/src',
+    b: other,
+    comparison,
+    runs,
+    duration_s: (Date.now() - started) / 1000,
+  };
+  fs.writeFileSync(path.join(ROOT, 'bench/results', file), `${JSON.stringify(result, null, 1)}\n`);
+  console.log(`\n${renderComparison(comparison, PAIRS, other)}\n`);
+  console.log(`done in ${Math.round(result.duration_s)} s; raw results in bench/results/${file}`);
+  killAll();
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
   if (flag('render')) return render();
+  if (PAIRS) return pairs();
   const started = Date.now();
   const resultsDir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(resultsDir, { recursive: true });

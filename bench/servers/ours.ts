@@ -9,7 +9,7 @@ import { control } from './common.ts';
 
 // BENCH_OURS_SRC (run.ts --ours-src DIR) points at another copy of packages/server/src, for A/B runs.
 const src = new URL(
-  `${process.env.BENCH_OURS_SRC ?? '../../packages/server/src'}/`,
+  `${process.env.BENCH_OURS_SRC || '../../packages/server/src'}/`,
   `file://${process.cwd()}/bench/servers/`,
 );
 // As cli.ts does before anything else (listen() settles it): start-up-memory.ts, absent from an older
