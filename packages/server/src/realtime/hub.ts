@@ -34,7 +34,9 @@ import { Liveness } from './liveness.js';
 import { ClientMessages, type MediaCommand } from './messages.js';
 import { Outbox } from './outbox.js';
 import { PresenceNotifier } from './presence.js';
+import { Registry } from './registry.js';
 import type { HeldMessage } from './resume.js';
+import { SocketListeners } from './socket-events.js';
 import { SubscriptionIndex } from './subscriptions.js';
 
 export interface HubOptions {
@@ -46,13 +48,8 @@ export interface HubOptions {
   messageBurst: number;
 }
 
-/** Each socket points at its connection, so the hub's listeners are shared, not closures per socket. */
-const CONN = Symbol('openeye.connection');
-type Tagged = WebSocket & { [CONN]: Connection };
-
 export class Hub {
-  private readonly connections = new Map<string, Connection>();
-  private readonly byUser = new Map<number, Set<Connection>>();
+  private readonly connections = new Registry();
   private readonly index = new SubscriptionIndex();
   readonly outbox: Outbox;
   readonly messages: ClientMessages;
@@ -68,7 +65,7 @@ export class Hub {
   /** A connection closed (after the hub forgot it). */
   onClose: (conn: Connection) => void = () => undefined;
   private shuttingDown = false;
-  private readonly listeners: Record<'pong' | 'ping' | 'message' | 'close', (...args: never[]) => void>;
+  private readonly sockets: SocketListeners;
   /** Called when a connection opens or closes (the cluster engine refreshes its snapshot). */
   onConnectionsChange: () => void = () => undefined;
 
@@ -107,25 +104,17 @@ export class Hub {
       media: (conn, msg) => this.mediaCommands(conn, msg),
       binary: (conn, data) => (this.binaryFrames ? this.binaryFrames(conn, data) : this.refuseBinary(conn)),
     });
-    const hub = this;
-    this.listeners = {
-      pong(this: Tagged, data: Buffer) {
-        const conn = this[CONN];
+    this.sockets = new SocketListeners({
+      pong: (conn, data) => {
         // The answer to a media ping lets the next frames go; any other pong is counted like every
         // other client frame (a stream of unsolicited pongs is a flood too).
-        if (hub.media.onPong(conn, data)) conn.alive = true;
-        else hub.messages.onControlFrame(conn);
+        if (this.media.onPong(conn, data)) conn.alive = true;
+        else this.messages.onControlFrame(conn);
       },
-      ping(this: Tagged) {
-        hub.messages.onControlFrame(this[CONN]);
-      },
-      message(this: Tagged, data: Buffer, isBinary: boolean) {
-        hub.messages.onMessage(this[CONN], data, isBinary);
-      },
-      close(this: Tagged, code: number) {
-        hub.unregister(this[CONN], code);
-      },
-    };
+      ping: (conn) => this.messages.onControlFrame(conn),
+      message: (conn, data, isBinary) => this.messages.onMessage(conn, data, isBinary),
+      close: (conn, code) => this.unregister(conn, code),
+    });
   }
 
   start(): void {
@@ -170,34 +159,19 @@ export class Hub {
     conn.access = access;
     conn.applyAccess();
     for (const message of early) conn.cursor.hold(message);
-    this.connections.set(conn.id, conn);
-    let set = this.byUser.get(user.id);
-    if (!set) {
-      set = new Set();
-      this.byUser.set(user.id, set);
-    }
-    set.add(conn);
+    this.connections.add(conn);
     for (const t of DEFAULT_SUBSCRIPTIONS) conn.subscriptions.add(t);
     this.index.add(conn);
     this.liveness.track(conn);
     this.metrics.connections.set(this.connections.size);
     this.onConnectionsChange();
-    (ws as Tagged)[CONN] = conn;
-    // The listeners read the connection from the socket they are called on (`this`).
-    const l = this.listeners as unknown as Record<string, (...args: unknown[]) => void>;
-    ws.on('pong', l.pong!);
-    ws.on('ping', l.ping!);
-    ws.on('message', l.message!);
-    ws.once('close', l.close!);
+    this.sockets.attach(ws, conn);
     return conn;
   }
 
   private unregister(conn: Connection, code: number): void {
-    if (!this.connections.delete(conn.id)) return;
+    if (!this.connections.remove(conn)) return;
     this.limiter.release(conn.userId);
-    const set = this.byUser.get(conn.userId);
-    set?.delete(conn);
-    if (set?.size === 0) this.byUser.delete(conn.userId);
     const hadCameras = this.index.remove(conn);
     this.media.drop(conn);
     this.liveness.untrack(conn);
@@ -228,7 +202,7 @@ export class Hub {
   }
 
   getUserConnectionCount(userId: number): number {
-    return this.byUser.get(userId)?.size ?? 0;
+    return this.connections.ofUser(userId).size;
   }
 
   // ------------------------------------------------------------------ fan-out
@@ -274,8 +248,8 @@ export class Hub {
 
   /** The guide's `broadcast_to_user`: one message to every connection of a user on this node. */
   broadcastToUser(message: object, userId: number): number {
-    const set = this.byUser.get(userId);
-    if (!set) return 0;
+    const set = this.connections.ofUser(userId);
+    if (set.size === 0) return 0;
     const frame = textFrame(JSON.stringify(message));
     for (const conn of set) this.outbox.send(conn, frame);
     return set.size;
@@ -285,9 +259,7 @@ export class Hub {
 
   /** The guide's `get_statistics`. */
   getStatistics(): ConnectionStatistics {
-    const connections_by_user: Record<string, number> = {};
-    for (const [userId, set] of this.byUser) connections_by_user[String(userId)] = set.size;
-    return { total_connections: this.connections.size, total_users: this.byUser.size, connections_by_user };
+    return this.connections.statistics();
   }
 
   /** Who watches which camera on this node: live views (watch) and camera filters of the feed. */
@@ -309,9 +281,7 @@ export class Hub {
    * an API key: the new set within the key's own cameras).
    */
   setAccess(userId: number, access: CameraAccess): void {
-    const set = this.byUser.get(userId);
-    if (!set) return;
-    for (const conn of set) {
+    for (const conn of this.connections.ofUser(userId)) {
       this.index.remove(conn);
       conn.access = conn.key ? access.and(CameraAccess.of(conn.key.cameraIds)) : access;
       conn.applyAccess();
@@ -323,8 +293,9 @@ export class Hub {
 
   /** Closes every connection of a user (disabled, deleted, new password) with 1008 `Invalid token`. */
   revokeUser(userId: number): void {
-    const set = this.byUser.get(userId);
-    if (set) for (const conn of set) this.outbox.close(conn, CloseCode.POLICY_VIOLATION, CloseReason.INVALID_TOKEN);
+    for (const conn of this.connections.ofUser(userId)) {
+      this.outbox.close(conn, CloseCode.POLICY_VIOLATION, CloseReason.INVALID_TOKEN);
+    }
   }
 
   /** Closes every connection that came with this API key (revoked) with 1008 `Invalid token`. */
