@@ -91,6 +91,13 @@ describe('event history', () => {
     }
     await page.locator(`[data-testid="history-row"][data-event-id="${ev.intruder}"]`).waitFor();
     await page.getByText('This is the oldest event kept.').waitFor();
+    // A row reads as the live feed's does (one description, lib/look.ts): the motion's zone.
+    expect(await page.locator(`[data-testid="history-row"][data-event-id="${ev.nearby}"]`).textContent()).toContain(
+      'Motion detected',
+    );
+    expect(await page.locator(`[data-testid="history-row"][data-event-id="${ev.nearby}"]`).textContent()).toContain(
+      'Zone 2',
+    );
   });
 
   it('filters by camera, type and severity, and the URL says so', async () => {

@@ -10,14 +10,15 @@ import type { Camera } from '@openeye/protocol';
 import { cameraOf } from '@openeye/protocol/events';
 import { type KeyboardEvent, memo, useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { cameraName } from '../lib/cameras';
-import { clockTime, formatFullDateTime, humanize, percent } from '../lib/format';
-import { type AlertInfo, type AlertState, actOnAlert, broadcastFrom, type FeedItem, live } from '../lib/live';
+import { clockTime, formatFullDateTime } from '../lib/format';
+import { type AlertInfo, type AlertState, actOnAlert, type FeedItem, live } from '../lib/live';
+import { lookOf } from '../lib/look';
 import { useReadOnly } from '../lib/read-only';
 import { navigate } from '../lib/router';
 import { api } from '../lib/services';
 import { useStoreSelector } from '../lib/store';
 import { AuthImage } from './AuthImage';
-import { Icon, type IconName } from './Icon';
+import { Icon } from './Icon';
 
 /** Height of a row in px (styles.css .feed-item), for virtualisation. */
 export const FEED_ROW_PX = 58;
@@ -95,66 +96,6 @@ function kindOf(item: FeedItem): Kind {
   }
 }
 
-interface Look {
-  icon: IconName;
-  tone: string;
-  title: string;
-  detail: string | null;
-}
-
-function describe(item: FeedItem): Look {
-  if (item.type === 'alert') {
-    const icon: IconName = item.alert_type === 'info' ? 'info' : item.alert_type;
-    const sender = broadcastFrom(item);
-    const from = sender ? `Broadcast by ${sender}` : null;
-    return {
-      icon,
-      tone: item.alert_type,
-      title: item.data.message,
-      detail: from ?? `${humanize(item.alert_type)} alert`,
-    };
-  }
-  const d = item.data;
-  switch (item.event_type) {
-    case 'face_recognized':
-      return {
-        icon: 'recognized',
-        tone: 'success',
-        title: `${typeof d.person_name === 'string' ? d.person_name : 'Someone'} recognized`,
-        detail: percent(d.confidence) ? `${percent(d.confidence)} confidence` : null,
-      };
-    case 'unknown_face':
-      return {
-        icon: 'unknown',
-        tone: 'warning',
-        title: 'Unknown face',
-        detail: percent(d.confidence) ? `${percent(d.confidence)} confidence` : null,
-      };
-    case 'motion_detected':
-      return {
-        icon: 'motion',
-        tone: 'info',
-        title: 'Motion detected',
-        detail: typeof d.zone === 'number' ? `Zone ${d.zone}` : typeof d.details === 'string' ? d.details : null,
-      };
-    case 'camera_online':
-      return { icon: 'power', tone: 'success', title: 'Camera online', detail: null };
-    case 'camera_offline':
-      return { icon: 'power', tone: 'danger', title: 'Camera offline', detail: null };
-    case 'recording_started':
-      return { icon: 'record', tone: 'danger', title: 'Recording started', detail: null };
-    case 'recording_stopped':
-      return { icon: 'record', tone: 'muted', title: 'Recording stopped', detail: null };
-    default:
-      return {
-        icon: 'activity',
-        tone: 'muted',
-        title: humanize(item.event_type),
-        detail: typeof d.details === 'string' ? d.details : null,
-      };
-  }
-}
-
 function openEvent(id: string): void {
   navigate(`/history?event=${encodeURIComponent(id)}`);
 }
@@ -216,7 +157,7 @@ const FeedRow = memo(function FeedRow({
   state: AlertState | null;
   alertId: string | null;
 }) {
-  const look = describe(item);
+  const look = lookOf(item);
   const meta = [camera, look.detail].filter(Boolean).join(' · ');
   // A read-only wall (a kiosk key) neither acts on alerts nor opens details away from the wall.
   const readOnly = useReadOnly();

@@ -5,7 +5,6 @@
  */
 import { ApiError } from '@openeye/client';
 import type { EventMessage, EventsResponse } from '@openeye/protocol';
-import { humanize, percent } from './format';
 import { currentToken } from './services';
 
 export type HistoryType = '' | 'alert' | 'camera_event' | 'alert_update';
@@ -159,82 +158,6 @@ export function errorText(error: unknown): string {
   }
   return 'Something went wrong. Try again.';
 }
-
-/** How an event reads: an icon, a tone, a title and one line of detail. */
-export interface EventLook {
-  icon:
-    | 'warning'
-    | 'critical'
-    | 'info'
-    | 'recognized'
-    | 'unknown'
-    | 'motion'
-    | 'power'
-    | 'record'
-    | 'activity'
-    | 'bell';
-  tone: 'critical' | 'warning' | 'info' | 'success' | 'danger' | 'muted';
-  title: string;
-  detail: string | null;
-}
-
-export function lookOf(event: EventMessage): EventLook {
-  if (event.type === 'alert') {
-    return {
-      icon: event.alert_type,
-      tone: event.alert_type,
-      title: event.data.message || `${humanize(event.alert_type)} alert`,
-      detail: `${humanize(event.alert_type)} alert`,
-    };
-  }
-  if (event.type === 'alert_update') {
-    const by = event.by ? ` by ${event.by.username}` : '';
-    return {
-      icon: 'bell',
-      tone: event.state === 'resolved' ? 'success' : 'muted',
-      title: `Alert ${ACTION_WORDS[event.action] ?? event.action}${by}`,
-      detail: event.note,
-    };
-  }
-  const d = event.data;
-  const confidence = percent(d.confidence);
-  switch (event.event_type) {
-    case 'face_recognized':
-      return {
-        icon: 'recognized',
-        tone: 'success',
-        title: `${typeof d.person_name === 'string' ? d.person_name : 'Someone'} recognized`,
-        detail: confidence ? `${confidence} confidence` : null,
-      };
-    case 'unknown_face':
-      return {
-        icon: 'unknown',
-        tone: 'warning',
-        title: 'Unknown face',
-        detail: confidence ? `${confidence} confidence` : null,
-      };
-    case 'motion_detected':
-    case 'motion':
-      return { icon: 'motion', tone: 'info', title: 'Motion detected', detail: null };
-    case 'camera_online':
-      return { icon: 'power', tone: 'success', title: 'Camera online', detail: null };
-    case 'camera_offline':
-      return { icon: 'power', tone: 'danger', title: 'Camera offline', detail: null };
-    case 'recording_started':
-      return { icon: 'record', tone: 'danger', title: 'Recording started', detail: null };
-    case 'recording_stopped':
-      return { icon: 'record', tone: 'muted', title: 'Recording stopped', detail: null };
-    default:
-      return { icon: 'activity', tone: 'muted', title: humanize(event.event_type), detail: null };
-  }
-}
-
-const ACTION_WORDS: Record<string, string> = {
-  acknowledge: 'acknowledged',
-  resolve: 'resolved',
-  reopen: 'reopened',
-  assign: 'assigned',
-};
 
 /** The camera an event is about, if any. */
 export function cameraIdOf(event: EventMessage): number | null {

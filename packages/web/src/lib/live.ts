@@ -20,6 +20,7 @@ import {
 } from '@openeye/client';
 import { cameraOf } from '@openeye/protocol/events';
 import { clockMinute } from './format';
+import { broadcastSender } from './look';
 import { beepForCritical } from './sound';
 import { Store } from './store';
 
@@ -125,12 +126,6 @@ export function occurredAt(event: CameraEventMessage): number {
   const raw = event.data.occurred_at;
   const t = typeof raw === 'string' ? Date.parse(raw) : Number.NaN;
   return Number.isNaN(t) ? Date.parse(event.timestamp) : t;
-}
-
-/** Who sent an admin broadcast, or null for any other alert. */
-export function broadcastFrom(alert: AlertMessage): string | null {
-  const data = alert.data as Record<string, unknown>;
-  return data.broadcast === true && typeof data.from === 'string' ? data.from : null;
 }
 
 function isRecognition(item: FeedItem): item is CameraEventMessage {
@@ -242,7 +237,7 @@ function alertFromMessage(item: AlertMessage): AlertInfo {
     message: item.data.message,
     cameraId: item.data.camera_id ?? null,
     timestamp: item.timestamp,
-    broadcastFrom: broadcastFrom(item),
+    broadcastFrom: broadcastSender(item.data),
     state: 'open',
     version: 1,
     handledBy: null,
@@ -265,7 +260,7 @@ export function alertFromRest(alert: Alert): AlertInfo {
     message: alert.message,
     cameraId: alert.camera_id,
     timestamp: alert.created_at,
-    broadcastFrom: data.broadcast === true && typeof data.from === 'string' ? data.from : null,
+    broadcastFrom: broadcastSender(data),
     state: alert.state,
     version: alert.version,
     handledBy: by?.username ?? null,

@@ -16,9 +16,9 @@ import {
   fetchNewer,
   type HistoryFilters,
   historyUrl,
-  lookOf,
   personOf,
 } from '../lib/history';
+import { lookOf } from '../lib/look';
 import { Link, navigate } from '../lib/router';
 import { useStore } from '../lib/store';
 

@@ -18,10 +18,10 @@ import {
   fetchHistory,
   type HistoryFilters,
   historyUrl,
-  lookOf,
   readFilters,
 } from '../lib/history';
 import { useTitle } from '../lib/hooks';
+import { lookOf } from '../lib/look';
 import { navigate, useSearch } from '../lib/router';
 import { useStore } from '../lib/store';
 import { EventDetail } from './EventDetail';
