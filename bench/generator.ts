@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { constants, inflateRawSync } from 'node:zlib';
 import { type MqttClient, connect as mqttConnect } from 'mqtt';
+import { clientFrame, type FrameHeader, readHeader } from './wire.ts';
 
 type Kind = 'ours' | 'socketio' | 'ws' | 'floor';
 interface Target {
@@ -86,20 +87,6 @@ function startsWith(buf: Buffer, at: number, len: number, prefix: Buffer): boole
   return true;
 }
 
-/** A masked client frame (mask key 0: valid, and the payload goes out unchanged). */
-function clientFrame(opcode: number, payload: Buffer): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? 6 : 8;
-  const out = Buffer.alloc(head + n);
-  out[0] = 0x80 | opcode;
-  if (n < 126) out[1] = 0x80 | n;
-  else {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(n, 2);
-  }
-  payload.copy(out, head);
-  return out;
-}
 const SIO_PONG = clientFrame(1, enc('3'));
 
 function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, now: number, wireLen = len): void {
@@ -157,6 +144,9 @@ function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, no
   }
 }
 
+/** The frame header being read (reused: the reader runs once at a time). */
+const header: FrameHeader = { op: 0, rsv1: false, len: 0, hl: 0 };
+
 function onData(c: Client, chunk: Buffer): void {
   const now = wallNow();
   let buf = chunk;
@@ -189,29 +179,11 @@ function onData(c: Client, chunk: Buffer): void {
       c.remain -= take;
       continue;
     }
-    if (n - i < 2) {
+    if (!readHeader(buf, i, header)) {
       c.head = Buffer.from(buf.subarray(i));
       return;
     }
-    const op = buf[i]! & 0x0f;
-    const rsv1 = (buf[i]! & 0x40) !== 0;
-    let len = buf[i + 1]! & 0x7f;
-    let hl = 2;
-    if (len === 126) {
-      if (n - i < 4) {
-        c.head = Buffer.from(buf.subarray(i));
-        return;
-      }
-      len = buf.readUInt16BE(i + 2);
-      hl = 4;
-    } else if (len === 127) {
-      if (n - i < 10) {
-        c.head = Buffer.from(buf.subarray(i));
-        return;
-      }
-      len = buf.readUInt32BE(i + 6);
-      hl = 10;
-    }
+    const { op, rsv1, len, hl } = header;
     // Bytes of the payload needed to classify the frame (all of it for control frames and latency runs).
     // A compressed frame (RSV1) is inflated only when its content matters; otherwise it is an event.
     const inflate = rsv1 && (peekAll || c.state < 2);

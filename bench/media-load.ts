@@ -16,6 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { clientFrame, type FrameHeader, readHeader } from './wire.ts';
 
 interface Setup {
   port: number;
@@ -101,24 +102,6 @@ function makeJpeg(bytes: number): Buffer {
   return Buffer.concat([out.subarray(0, 2), com, out.subarray(2)]);
 }
 
-/** A masked client frame (mask key 0: valid, and the payload goes out unchanged). */
-function clientFrame(opcode: number, payload: Buffer): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? 6 : n < 65536 ? 8 : 14;
-  const out = Buffer.alloc(head + n);
-  out[0] = 0x80 | opcode;
-  if (n < 126) out[1] = 0x80 | n;
-  else if (n < 65536) {
-    out[1] = 0x80 | 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 0x80 | 127;
-    out.writeUInt32BE(n, 6);
-  }
-  payload.copy(out, head);
-  return out;
-}
-
 function text(c: Client, msg: unknown): void {
   c.sock.write(clientFrame(1, Buffer.from(JSON.stringify(msg))));
 }
@@ -162,6 +145,9 @@ function onFrame(c: Client, op: number, buf: Buffer, at: number, len: number, no
   }
 }
 
+/** The frame header being read (reused: the reader runs once at a time). */
+const header: FrameHeader = { op: 0, rsv1: false, len: 0, hl: 0 };
+
 function onData(c: Client, chunk: Buffer): void {
   const now = wallNow();
   let buf = chunk;
@@ -191,28 +177,11 @@ function onData(c: Client, chunk: Buffer): void {
       c.remain -= take;
       continue;
     }
-    if (n - i < 2) {
+    if (!readHeader(buf, i, header)) {
       c.head = Buffer.from(buf.subarray(i));
       return;
     }
-    const op = buf[i]! & 0x0f;
-    let len = buf[i + 1]! & 0x7f;
-    let hl = 2;
-    if (len === 126) {
-      if (n - i < 4) {
-        c.head = Buffer.from(buf.subarray(i));
-        return;
-      }
-      len = buf.readUInt16BE(i + 2);
-      hl = 4;
-    } else if (len === 127) {
-      if (n - i < 10) {
-        c.head = Buffer.from(buf.subarray(i));
-        return;
-      }
-      len = buf.readUInt32BE(i + 6);
-      hl = 10;
-    }
+    const { op, len, hl } = header;
     // Binary frames: the 24-byte media header is enough; text and control frames: all of it.
     const need = op === 2 ? Math.min(len, 24) : len;
     if (n - i - hl < need) {
