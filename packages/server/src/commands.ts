@@ -64,7 +64,8 @@ API keys for machines (cameras, pipelines, bridges): a key acts as a producer fo
 producer or admin account), optionally only for some cameras, until it is revoked. A viewer's key
 is read-only (a kiosk screen: open /kiosk#key=<key> on it). create prints the key once; it is
 stored hashed. Use it as: Authorization: Bearer <key>. A key revoked here is refused from its next
-request on; revoke from the dashboard or the API to also close its open sockets at once.`,
+request on, and a running server closes its open sockets within 5 seconds (at once when revoked
+from the dashboard or the API).`,
   mqtt: `openeye mqtt check [--seconds N]
 
 Connects to the brokers of OPENEYE_MQTT_URL and OPENEYE_FRIGATE_MQTT_URL with the configured

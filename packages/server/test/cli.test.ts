@@ -10,7 +10,7 @@ import { verifyPassword } from '../src/auth/passwords.js';
 import { SETTING_LIST } from '../src/config.js';
 import { Store } from '../src/store/index.js';
 import { ADMIN_PASSWORD, freePort, spawnServerProcess, tempDir } from '../src/testing.js';
-import { api } from './helpers.js';
+import { api, connect } from './helpers.js';
 
 const run = promisify(execFile);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.ts');
@@ -148,6 +148,51 @@ describe('openeye CLI', () => {
       expect((await api(proc.url, 'GET', '/api/cameras', key)).status).toBe(401);
       expect((await openeye(['key', 'revoke', '99'], env)).stderr).toBe('openeye: no API key 99\n');
     } finally {
+      await proc.kill();
+    }
+  }, 120_000);
+
+  it('a key revoked, a user disabled or a password changed here closes their open sockets within seconds', async () => {
+    // The CLI writes to the database, not to the running server: the server notices by itself.
+    const dataDir = tempDir();
+    const env = { OPENEYE_DATA_DIR: dataDir };
+    await openeye(['user', 'add', 'cam', '--role', 'producer', '--password', 'cam-password'], env);
+    await openeye(['user', 'add', 'eve', '--role', 'viewer', '--password', 'eve-password'], env);
+    await openeye(['user', 'add', 'ann', '--role', 'viewer', '--password', 'ann-password'], env);
+    const key = (await openeye(['key', 'create', 'cam', '--name', 'Front door'], env)).stdout.trim();
+    const port = await freePort();
+    const proc = await spawnServerProcess({ port, dataDir });
+    // Tokens are signed with the secret the server made at its first start.
+    const eve = (await openeye(['token', 'eve'], env)).stdout.trim();
+    const ann = (await openeye(['token', 'ann'], env)).stdout.trim();
+    const clients = [
+      connect(proc.url, { token: key }),
+      connect(proc.url, { token: eve }),
+      connect(proc.url, { token: ann }),
+    ];
+    try {
+      for (const c of clients) await c.next('connection_status');
+      const started = Date.now();
+      expect(await openeye(['key', 'revoke', '1'], env)).toMatchObject({ code: 0 });
+      expect(await openeye(['user', 'disable', 'eve'], env)).toMatchObject({ code: 0 });
+      expect(await openeye(['user', 'passwd', 'ann', '--password', 'ann-new-password'], env)).toMatchObject({
+        code: 0,
+      });
+      const closes = await Promise.race([
+        Promise.all(clients.map((c) => c.closed)),
+        new Promise((resolve) => setTimeout(() => resolve('still open after 20 s'), 20_000)),
+      ]);
+      expect(closes).toEqual([
+        { code: 1008, reason: 'Invalid token' },
+        { code: 1008, reason: 'Invalid token' },
+        { code: 1008, reason: 'Invalid token' },
+      ]);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // And they cannot come back.
+      const again = connect(proc.url, { token: key });
+      expect((await again.closed).code).toBe(1008);
+    } finally {
+      for (const c of clients) c.ws.terminate();
       await proc.kill();
     }
   }, 120_000);

@@ -201,6 +201,11 @@ export class Hub {
     this.messages.refuse(conn, 'invalid_message', 'Binary frames are not supported; send JSON text');
   }
 
+  /** This node's open connections. */
+  openConnections(): IterableIterator<Connection> {
+    return this.connections.values();
+  }
+
   getUserConnectionCount(userId: number): number {
     return this.connections.ofUser(userId).size;
   }

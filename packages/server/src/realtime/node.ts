@@ -8,6 +8,7 @@
  *                                          key_revoked ──► hub closes that key's connections 1008
  *                                          user_access ──► the user's connections re-filtered
  *                                          presence ──► hub.presence (merged view to subscribers)
+ *   every 5 s: revocations.ts checks open connections' keys and users against the store (the CLI)
  */
 import type { Server } from 'node:http';
 import { decodeFrame, FRAME_HEADER_BYTES } from '@openeye/protocol';
@@ -24,6 +25,7 @@ import type { Store } from '../store/index.js';
 import { StatisticsBroadcaster } from './broadcaster.js';
 import { WebSocketEndpoint } from './endpoint.js';
 import { Hub } from './hub.js';
+import { RevocationSweep } from './revocations.js';
 import { Sequencer } from './sequencer.js';
 
 /** How often a node on a lossy bus checks the store for events it missed. */
@@ -48,6 +50,8 @@ export class RealtimeNode {
   readonly endpoint: WebSocketEndpoint;
   readonly broadcaster: StatisticsBroadcaster;
   private readonly sequencer: Sequencer;
+  /** Closes connections revoked where no bus message says so (the CLI). */
+  private readonly revocations: RevocationSweep;
   private pollTimer: NodeJS.Timeout | null = null;
   private watchedTimer: NodeJS.Timeout | null = null;
   /** Cameras with live viewers on other nodes (refreshed on presence hints and every few seconds). */
@@ -93,6 +97,7 @@ export class RealtimeNode {
       metrics,
       deliveredPosition: () => this.sequencer.position,
     });
+    this.revocations = new RevocationSweep(this.hub, store, (id) => this.endpoint.forgetUser(id), log);
     engine.subscribe((m) => this.onBus(m));
     // Frames cross to the other nodes only for cameras someone watches there.
     this.media.onIngested = (frame) => {
@@ -160,6 +165,7 @@ export class RealtimeNode {
     }
     this.hub.start();
     this.broadcaster.start();
+    this.revocations.start();
     if (engine.name !== 'local') {
       this.watchedTimer = setInterval(() => this.refreshWatched(), WATCHED_REFRESH_MS);
       this.watchedTimer.unref();
@@ -197,6 +203,7 @@ export class RealtimeNode {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.watchedTimer) clearInterval(this.watchedTimer);
     this.broadcaster.stop();
+    this.revocations.stop();
     const result = await this.hub.shutdown();
     this.endpoint.close();
     return result;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { ApiKeysTable, Database } from './schema.js';
-import { readIds, writeIds } from './users.js';
+import { IN_CHUNK, readIds, writeIds } from './users.js';
 
 export interface ApiKeyRecord {
   id: number;
@@ -63,6 +63,21 @@ export class ApiKeysRepository {
       .returningAll()
       .executeTakeFirst();
     return r ? toRecord(r) : this.byId(id);
+  }
+
+  /** Which of `ids` are revoked or gone. */
+  async revokedAmong(ids: readonly number[]): Promise<number[]> {
+    const live = new Set<number>();
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const rows = await this.db
+        .selectFrom('api_keys')
+        .select('id')
+        .where('id', 'in', ids.slice(i, i + IN_CHUNK))
+        .where('revoked_at', 'is', null)
+        .execute();
+      for (const r of rows) live.add(Number(r.id));
+    }
+    return ids.filter((id) => !live.has(id));
   }
 
   async touch(id: number, now: string): Promise<void> {

@@ -11,6 +11,9 @@ export interface UserRecord extends User {
 
 type Row = Omit<UsersTable, 'id' | 'token_version'> & { id: number; token_version: number };
 
+/** Ids per `IN (…)` list: far below SQLite's 32,766 parameters and PostgreSQL's 65,535. */
+export const IN_CHUNK = 500;
+
 const toRecord = (r: Row): UserRecord => ({
   id: Number(r.id),
   username: r.username,
@@ -70,6 +73,20 @@ export class UsersRepository {
   async byId(id: number): Promise<UserRecord | null> {
     const [r] = await userByIdQuery.execute(this.db, id);
     return r ? toRecord(r) : null;
+  }
+
+  /** The users of `ids` that exist (any order). */
+  async byIds(ids: readonly number[]): Promise<UserRecord[]> {
+    const out: UserRecord[] = [];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const rows = await this.db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', 'in', ids.slice(i, i + IN_CHUNK))
+        .execute();
+      for (const r of rows) out.push(toRecord(r));
+    }
+    return out;
   }
 
   async byUsername(username: string): Promise<UserRecord | null> {
