@@ -152,7 +152,7 @@ describe('openeye CLI', () => {
     }
   }, 120_000);
 
-  it('a key revoked, a user disabled or a password changed here closes their open sockets within seconds', async () => {
+  it('a key revoked, a user disabled or a password changed here closes their open sockets within seconds; enabled, the user is back', async () => {
     // The CLI writes to the database, not to the running server: the server notices by itself.
     const dataDir = tempDir();
     const env = { OPENEYE_DATA_DIR: dataDir };
@@ -191,6 +191,19 @@ describe('openeye CLI', () => {
       // And they cannot come back.
       const again = connect(proc.url, { token: key });
       expect((await again.closed).code).toBe(1008);
+      // Enabled again here, the user is let in within seconds (a refusal is cached briefly).
+      expect((await connect(proc.url, { token: eve }).closed).code).toBe(1008);
+      expect(await openeye(['user', 'enable', 'eve'], env)).toMatchObject({ code: 0 });
+      await waitFor(
+        async () => {
+          const c = connect(proc.url, { token: eve });
+          const first = await Promise.race([c.next('connection_status').then(() => true), c.closed.then(() => false)]);
+          c.ws.close();
+          return first;
+        },
+        'the re-enabled user to be welcomed',
+        { timeoutMs: 8000, intervalMs: 250 },
+      );
     } finally {
       for (const c of clients) c.ws.terminate();
       await proc.kill();

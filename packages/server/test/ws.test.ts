@@ -326,6 +326,18 @@ describe('subscriptions and events', () => {
     await api(t.url, 'PATCH', `/api/users/${await t.userId('tobedisabled')}`, t.adminToken, { disabled: true });
     expect(await c.closed).toEqual({ code: 1008, reason: 'Invalid token' });
   });
+
+  it('lets a re-enabled user connect again at once', async () => {
+    const token = await t.tokenFor('reenabled', 'viewer');
+    const id = await t.userId('reenabled');
+    await api(t.url, 'PATCH', `/api/users/${id}`, t.adminToken, { disabled: true });
+    // Refused while disabled (and the refusal is what the node has seen of the user last).
+    expect(await connect(t.url, { token }).closed).toEqual({ code: 1008, reason: 'Invalid token' });
+    await api(t.url, 'PATCH', `/api/users/${id}`, t.adminToken, { disabled: false });
+    const c = connect(t.url, { token });
+    await c.next('connection_status');
+    c.close();
+  });
 });
 
 describe('resume', () => {

@@ -50,7 +50,9 @@ export class UsersService {
     if (!user) throw notFound('User');
     if (user.disabled || rest.role !== undefined || password !== undefined) {
       this.bus.publish({ kind: 'user_revoked', userId: user.id });
-    } else if (rest.camera_ids !== undefined) {
+    } else if (rest.camera_ids !== undefined || rest.disabled !== undefined) {
+      // New cameras, or enabled again: every node reads the user afresh (a node that refused the
+      // disabled user must not keep refusing from its cache).
       this.bus.publish({ kind: 'user_access', userId: user.id });
     }
     return publicUser(user);
