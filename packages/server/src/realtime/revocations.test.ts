@@ -56,6 +56,8 @@ describe('revocation sweep', () => {
         conn('disabled', 4, 0),
         conn('deleted', 5, 0),
         conn('demoted', 6, 0, null, 'admin'),
+        // An admin's key acts as a producer: its connection's role is not the user's.
+        conn('admin-key', 7, 0, 9, 'producer'),
       ],
       [
         { id: 1, disabled: false, token_version: 3, role: 'viewer' },
@@ -64,6 +66,7 @@ describe('revocation sweep', () => {
         { id: 3, disabled: false, token_version: 5, role: 'viewer' },
         { id: 4, disabled: true, token_version: 0, role: 'viewer' },
         { id: 6, disabled: false, token_version: 0, role: 'viewer' },
+        { id: 7, disabled: false, token_version: 0, role: 'admin' },
       ],
       [7],
     );
@@ -77,7 +80,7 @@ describe('revocation sweep', () => {
     ]);
     expect(forgotten.sort()).toEqual([2, 4, 5, 6]);
     // One read of each, for all connections.
-    expect(asked).toEqual(['keys 7,8', 'users 1,2,3,4,5,6']);
+    expect(asked).toEqual(['keys 7,8,9', 'users 1,2,3,4,5,6,7']);
   });
 
   it('asks the store nothing when no connection is open', async () => {

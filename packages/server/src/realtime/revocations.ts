@@ -8,6 +8,7 @@
  * dashboard's and the API's revocations close sockets at once; this is the backstop).
  */
 import { CloseCode, CloseReason } from '@openeye/protocol';
+import { keyRole } from '../auth/api-keys.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { Connection } from './connection.js';
@@ -61,7 +62,7 @@ export class RevocationSweep {
         const userGone =
           !user ||
           user.disabled ||
-          user.role !== conn.role ||
+          (conn.key === null ? user.role : keyRole(user.role)) !== conn.role ||
           (conn.key === null && user.token_version !== conn.tokenVersion);
         if (!keyGone && !userGone) continue;
         if (userGone) stale.add(conn.userId);
