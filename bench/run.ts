@@ -15,6 +15,8 @@
  *   `--pairs N --ours-src DIR`: before/after in one invocation: ours from packages/server/src (A)
  *   and from DIR (B), N runs each, alternating which goes first; per figure the medians, their ratio
  *   and a 95 % interval (bench/ab.ts); bench/results/ab[-quick].json.
+ *   `--ours-node-args "OPTS"`: node options for every run of ours (both copies with --pairs), e.g.
+ *   "--max-semi-space-size=16" to start with V8's default young generation (start-up-memory.ts).
  *   `--cluster` adds the cluster scenario (three nodes of ours on PostgreSQL + Redis, 50k connections
  *   over three generator processes); `--only cluster` runs it alone. `--pg URL` (an existing database
  *   to connect to for CREATE/DROP DATABASE, default postgres://postgres@127.0.0.1:5432/test) and
@@ -86,6 +88,8 @@ const SOURCES = Array.from(
   (_, k) => `127.0.0.${k + 1}`,
 );
 const CONCURRENCY = 200;
+/** `--ours-node-args "..."`: extra node options for every run of ours (both copies with --pairs). */
+const OURS_NODE_ARGS = (option('ours-node-args') ?? '').split(/\s+/).filter(Boolean);
 
 // ------------------------------------------------------------------ children
 
@@ -236,13 +240,25 @@ async function startServer(
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-'));
     child = spawnNode(
       0,
-      ['--conditions=source', '--import', 'tsx', '--expose-gc', ...extraArgs, 'bench/servers/ours.ts'],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        '--expose-gc',
+        ...OURS_NODE_ARGS,
+        ...extraArgs,
+        'bench/servers/ours.ts',
+      ],
       {
         PORT: '0',
         HOST: '127.0.0.1',
         OPENEYE_DATA_DIR: dataDir,
         OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
         OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
+        // No periodic statistics broadcast (every 5 s by default): where it falls relative to a
+        // scenario's window depends on how long the server took to start, and the peers have none.
+        // The statistics scenario measures the broadcast a change triggers.
+        OPENEYE_BROADCAST_INTERVAL_MS: '3600000',
         LOG_LEVEL: 'warn',
         ...(option('ours-src') && !PAIRS ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
         ...extraEnv,
@@ -1036,7 +1052,6 @@ async function compressionScenario(gen: ChildProcess, genPid: number): Promise<R
       console.log(`[${new Date().toISOString().slice(11, 19)}] compression ${label}: ${msg}`);
     const s = await startServer('ours', [], {
       OPENEYE_WS_COMPRESSION: String(on),
-      OPENEYE_BROADCAST_INTERVAL_MS: '3600000',
     });
     const r: Record<string, any> = {};
     try {
