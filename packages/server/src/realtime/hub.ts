@@ -4,7 +4,7 @@
  * frames reach sockets), client messages, liveness (heartbeats, token expiry, shutdown) and
  * presence; resume.ts decides, per connection, whether a live event goes out now.
  *
- *   sequencer ──► deliverEvents ──► index.recipients ──► cursor.admit ──► outbox.send ──► socket
+ *   sequencer ──► deliverEvents ──► index.forEachRecipient ──► cursor.admit ──► outbox.send ──► socket
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -219,14 +219,12 @@ export class Hub {
       const frame = textFrame(JSON.stringify(event));
       const id = Number(event.id);
       let count = 0;
-      for (const recipients of this.index.recipients(event, cameraOf(event))) {
-        for (const conn of recipients) {
-          if (conn.cursor.admit(event, id)) {
-            this.outbox.send(conn, frame);
-            count++;
-          }
+      this.index.forEachRecipient(event, cameraOf(event), (conn) => {
+        if (conn.cursor.admit(event, id)) {
+          this.outbox.send(conn, frame);
+          count++;
         }
-      }
+      });
       this.metrics.messagesSent.inc({ type: event.type }, count);
       this.metrics.fanoutSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
     }
