@@ -509,7 +509,7 @@ async function clusterScenario(): Promise<Record<string, any>> {
       dataDirs.push(dataDir);
       const child = spawnNode(
         null,
-        ['--conditions=source', '--import', 'tsx', '--expose-gc', 'bench/servers/ours.ts'],
+        ['--conditions=source', '--import', 'tsx', '--expose-gc', ...OURS_NODE_ARGS, 'bench/servers/ours.ts'],
         {
           PORT: '0',
           HOST: '127.0.0.1',
