@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep } from '../../../test/support/wait.js';
+import { sleep, waitFor } from '../../../test/support/wait.js';
 import { ADMIN_PASSWORD, freePort, type ServerProcess, spawnServerProcess, tempDir } from '../src/testing.js';
 import { api } from './helpers.js';
 
@@ -54,6 +54,12 @@ describe('webhook deliveries across kill -9', () => {
     for (let i = 0; i < ALERTS; i++) {
       await api(proc.url, 'POST', '/api/alerts', token, { alert_type: 'critical', message: `crash ${i}` });
     }
+    // Escalation queues due alerts once a second, so the 12 may reach the outbox in two ticks: kill
+    // only once all are queued (a kill between the ticks found 6 rows in a loaded CI run).
+    await waitFor(async () => {
+      const log = (await api(proc!.url, 'GET', `/api/webhooks/${hook.id}/deliveries`, token)).body as unknown[];
+      return log.length === ALERTS;
+    }, `all ${ALERTS} alerts queued for the webhook`);
     for (let i = 0; i < 400 && received.length < 4; i++) await sleep(10);
     expect(received.length).toBeGreaterThanOrEqual(4);
     await proc.kill('SIGKILL');
