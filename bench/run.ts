@@ -88,8 +88,17 @@ const SOURCES = Array.from(
   (_, k) => `127.0.0.${k + 1}`,
 );
 const CONCURRENCY = 200;
-/** `--ours-node-args "..."`: extra node options for every run of ours (both copies with --pairs). */
-const OURS_NODE_ARGS = (option('ours-node-args') ?? '').split(/\s+/).filter(Boolean);
+/**
+ * How every run of ours starts node: TypeScript sources through tsx, gc exposed for the memory
+ * readings, and `--ours-node-args "..."` (both copies with --pairs, the cluster's nodes too).
+ */
+const OURS_NODE = [
+  '--conditions=source',
+  '--import',
+  'tsx',
+  '--expose-gc',
+  ...(option('ours-node-args') ?? '').split(/\s+/).filter(Boolean),
+];
 
 // ------------------------------------------------------------------ children
 
@@ -238,32 +247,20 @@ async function startServer(
   let child: ChildProcess;
   if (kind === 'ours') {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-'));
-    child = spawnNode(
-      0,
-      [
-        '--conditions=source',
-        '--import',
-        'tsx',
-        '--expose-gc',
-        ...OURS_NODE_ARGS,
-        ...extraArgs,
-        'bench/servers/ours.ts',
-      ],
-      {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        OPENEYE_DATA_DIR: dataDir,
-        OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
-        OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
-        // No periodic statistics broadcast (every 5 s by default): where it falls relative to a
-        // scenario's window depends on how long the server took to start, and the peers have none.
-        // The statistics scenario measures the broadcast a change triggers.
-        OPENEYE_BROADCAST_INTERVAL_MS: '3600000',
-        LOG_LEVEL: 'warn',
-        ...(option('ours-src') && !PAIRS ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
-        ...extraEnv,
-      },
-    );
+    child = spawnNode(0, [...OURS_NODE, ...extraArgs, 'bench/servers/ours.ts'], {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      OPENEYE_DATA_DIR: dataDir,
+      OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
+      OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
+      // No periodic statistics broadcast (every 5 s by default): where it falls relative to a
+      // scenario's window depends on how long the server took to start, and the peers have none.
+      // The statistics scenario measures the broadcast a change triggers.
+      OPENEYE_BROADCAST_INTERVAL_MS: '3600000',
+      LOG_LEVEL: 'warn',
+      ...(option('ours-src') && !PAIRS ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
+      ...extraEnv,
+    });
     child.on('exit', () => fs.rmSync(dataDir, { recursive: true, force: true }));
   } else {
     child = spawnNode(0, ['--import', 'tsx', '--expose-gc', ...extraArgs, `bench/servers/${kind}.ts`], {
@@ -507,23 +504,19 @@ async function clusterScenario(): Promise<Record<string, any>> {
     const startNode = async (k: number): Promise<Started> => {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'openeye-bench-cluster-'));
       dataDirs.push(dataDir);
-      const child = spawnNode(
-        null,
-        ['--conditions=source', '--import', 'tsx', '--expose-gc', ...OURS_NODE_ARGS, 'bench/servers/ours.ts'],
-        {
-          PORT: '0',
-          HOST: '127.0.0.1',
-          OPENEYE_DATA_DIR: dataDir,
-          DATABASE_URL: dbUrl.href,
-          REDIS_URL,
-          OPENEYE_REDIS_PREFIX: tag,
-          OPENEYE_JWT_SECRET: secret,
-          OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
-          OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
-          LOG_LEVEL: 'warn',
-          ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
-        },
-      );
+      const child = spawnNode(null, [...OURS_NODE, 'bench/servers/ours.ts'], {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        OPENEYE_DATA_DIR: dataDir,
+        DATABASE_URL: dbUrl.href,
+        REDIS_URL,
+        OPENEYE_REDIS_PREFIX: tag,
+        OPENEYE_JWT_SECRET: secret,
+        OPENEYE_ADMIN_PASSWORD: 'bench-admin-password',
+        OPENEYE_MAX_CONNECTIONS_PER_USER: '100000',
+        LOG_LEVEL: 'warn',
+        ...(option('ours-src') ? { BENCH_OURS_SRC: path.resolve(ROOT, option('ours-src')!) } : {}),
+      });
       const { port } = await waitMessage<{ port: number }>(
         child,
         (m) => m?.ready,
