@@ -4,7 +4,7 @@
  * frames reach sockets), client messages, liveness (heartbeats, token expiry, shutdown) and
  * presence; resume.ts decides, per connection, whether a live event goes out now.
  *
- *   sequencer ──► deliverEvents ──► index.forEachRecipient ──► cursor.admit ──► outbox.send ──► socket
+ *   sequencer ──► deliverEvents ──► index.recipients ──► cursor.admit ──► outbox.queue ──► socket
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -219,12 +219,15 @@ export class Hub {
       const frame = textFrame(JSON.stringify(event));
       const id = Number(event.id);
       let count = 0;
-      this.index.forEachRecipient(event, cameraOf(event), (conn) => {
-        if (conn.cursor.admit(event, id)) {
-          this.outbox.send(conn, frame);
-          count++;
+      for (const recipients of this.index.recipients(event, cameraOf(event))) {
+        for (const conn of recipients) {
+          if (conn.cursor.admit(event, id)) {
+            this.outbox.queue(conn, frame);
+            count++;
+          }
         }
-      });
+      }
+      this.outbox.flushSoon();
       this.metrics.messagesSent.inc({ type: event.type }, count);
       this.metrics.fanoutSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
     }
@@ -237,8 +240,9 @@ export class Hub {
     const subscribers = this.index.subscribers('statistics_update');
     for (const conn of subscribers) {
       // State, not an event: a connection still far behind gets the next one instead.
-      if (!this.outbox.isBehind(conn)) this.outbox.send(conn, frame);
+      if (!this.outbox.isBehind(conn)) this.outbox.queue(conn, frame);
     }
+    this.outbox.flushSoon();
     this.metrics.messagesSent.inc({ type: 'statistics_update' }, subscribers.size);
     this.metrics.fanoutSeconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
   }

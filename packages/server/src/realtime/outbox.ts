@@ -31,20 +31,33 @@ export class Outbox {
 
   /** Queues a frame (or a text, framed here) for `conn`; written at the end of this turn. */
   send(conn: Connection, frame: Buffer | string): void {
+    this.queue(conn, typeof frame === 'string' ? textFrame(frame) : frame);
+    this.flushSoon();
+  }
+
+  /**
+   * Queues a frame for `conn` without scheduling the write: for a broadcast, which queues the same
+   * frame on each recipient and then calls `flushSoon` once. The per-recipient path stays this small
+   * on purpose: V8 compiles it while the first large fan-out runs, on the CPU that does the writes.
+   */
+  queue(conn: Connection, frame: Buffer): void {
     if (conn.closing) return;
-    const plain = typeof frame === 'string' ? textFrame(frame) : frame;
-    const buf = conn.deflate && this.compressor ? this.compressor.variant(plain) : plain;
+    const buf = conn.deflate && this.compressor ? this.compressor.variant(frame) : frame;
     const out = conn.outbox;
     if (out === null) {
       conn.outbox = buf;
       this.dirty.push(conn);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
     } else if (Array.isArray(out)) out.push(buf);
     else conn.outbox = [out, buf];
     conn.sent++;
+  }
+
+  /** Writes what is queued at the end of this event-loop turn. */
+  flushSoon(): void {
+    if (!this.flushScheduled && this.dirty.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   /** Whether `conn` is far behind (its send buffer over half the bound): skip state updates for it. */

@@ -32,7 +32,7 @@ const alert = (camera?: number): EventMessage => ({
 
 function recipients(index: SubscriptionIndex, event: EventMessage): Connection[] {
   const out: Connection[] = [];
-  index.forEachRecipient(event, cameraOf(event), (c) => out.push(c));
+  for (const set of index.recipients(event, cameraOf(event))) out.push(...set);
   return out;
 }
 
